@@ -1,0 +1,32 @@
+import { Command, CommanderError } from 'commander'
+
+import { ConfigError } from '../config.ts'
+import { UnsupportedDatabaseUrlError } from '../store/open-store.ts'
+import { registerApiKeyCommands } from './api-keys.ts'
+import { CliError } from './database-command.ts'
+import { registerServeCommand } from './serve.ts'
+import { registerWorkspaceCommands } from './workspaces.ts'
+
+const program = new Command()
+  .name('seam-events')
+  .description("A self-hostable, Seam-compatible events service")
+  .showHelpAfterError()
+
+registerServeCommand(program)
+registerWorkspaceCommands(program)
+registerApiKeyCommands(program)
+
+try {
+  await program.parseAsync(process.argv)
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode)
+  if (
+    error instanceof CliError ||
+    error instanceof ConfigError ||
+    error instanceof UnsupportedDatabaseUrlError
+  ) {
+    process.stderr.write(`seam-events: ${error.message}\n`)
+    process.exit(1)
+  }
+  throw error
+}

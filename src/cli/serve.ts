@@ -1,0 +1,93 @@
+import type { AddressInfo } from 'node:net'
+
+import type { Command } from 'commander'
+
+import { resolveServerConfig, type ServerOptions } from '../config.ts'
+import { bootstrapFirstWorkspace, type BootstrappedWorkspace } from '../domain/workspace-admin.ts'
+import { buildServer } from '../http/server.ts'
+import { createLogger } from '../logger.ts'
+import { openStore } from '../store/open-store.ts'
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the HTTP API')
+    .option('--port <port>', 'port to listen on (PORT, default 3000)')
+    .option('--host <host>', 'address to bind (HOST, default 127.0.0.1)')
+    .option('--database <url>', 'sqlite:PATH or a path (DATABASE_URL, default ./data/events.db)')
+    .option(
+      '--allow-unknown-event-types',
+      'accept event types that @seamapi/types does not know yet (ALLOW_UNKNOWN_EVENT_TYPES)',
+    )
+    .action(async (options: ServerOptions) => {
+      await serve(options)
+    })
+}
+
+async function serve(options: ServerOptions): Promise<void> {
+  const config = resolveServerConfig(options)
+  const logger = createLogger(config.logLevel)
+  const store = await openStore(config.databaseUrl)
+  const bootstrapped = await bootstrapFirstWorkspace(store)
+  const app = buildServer({
+    store,
+    logger,
+    allowUnknownEventTypes: config.allowUnknownEventTypes,
+  })
+  await app.listen({ port: config.port, host: config.host })
+  const { port } = app.server.address() as AddressInfo
+  const endpoint = `http://${displayHost(config.host)}:${port}`
+  if (bootstrapped !== undefined) printFirstWorkspace(endpoint, bootstrapped)
+  logger.info({ endpoint, database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') }, 'ready')
+
+  let closing = false
+  const shutdown = (signal: string): void => {
+    if (closing) return
+    closing = true
+    logger.info({ signal }, 'shutting down: finishing in-flight requests')
+    // app.close() stops accepting, waits for in-flight requests, then the database closes.
+    app
+      .close()
+      .then(() => store.close())
+      .then(() => {
+        logger.info('stopped')
+        process.exit(0)
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed')
+        process.exit(1)
+      })
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  process.once('SIGINT', () => shutdown('SIGINT'))
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+function printFirstWorkspace(
+  endpoint: string,
+  { workspace, apiKey, token }: BootstrappedWorkspace,
+): void {
+  const since = new Date(Date.now() - 24 * 60 * 60 * 1000).toISOString()
+  process.stdout.write(
+    [
+      '',
+      `The database had no workspace, so one was created: "${workspace.name}" (${workspace.workspace_id}).`,
+      `Its API key ${apiKey.api_key_id} (scope all) is shown only this once:`,
+      '',
+      `  export SEAM_ENDPOINT=${endpoint}`,
+      `  export SEAM_API_KEY=${token}`,
+      '',
+      'Try it:',
+      '',
+      `  curl -sS "${endpoint}/events/list?since=${since}" -H "Authorization: Bearer ${token}"`,
+      '',
+      'More workspaces and keys: npx seam-events workspaces create --name NAME',
+      '',
+      '',
+    ].join('\n'),
+  )
+}

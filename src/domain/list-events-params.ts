@@ -1,0 +1,247 @@
+// The parameters of /events/list and /events/get, as Seam's OpenAPI declares them, checked
+// once here so that the routes and the store only see well-formed queries.
+
+import { z } from 'zod'
+
+import type { EventFilterColumn, EventListQuery, EventLookup } from '../store/store.ts'
+import { eventTypePattern, isKnownEventType } from './event-catalog.ts'
+import { invalidInput, type ValidationIssue } from './validation-errors.ts'
+import { decodePageCursor } from './page-cursor.ts'
+import { parseTimestamp, type ParsedTimestamp } from './timestamps.ts'
+
+export const defaultListLimit = 500
+export const maxListLimit = 10_000
+/** Longest id list a filter takes; Seam caps some at 100, we allow more but not unbounded. */
+const maxFilterValues = 1000
+
+export interface EventParamOptions {
+  allowUnknownEventTypes: boolean
+}
+
+/** Query strings carry lists as `a,b`, repeated keys, or `key=` for the empty list. */
+function listParam<T extends z.ZodTypeAny>(item: T) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value
+    return value === '' ? [] : value.split(',')
+  }, z.array(item).max(maxFilterValues))
+}
+
+/** Query strings carry numbers as text. */
+function numberParam(schema: z.ZodNumber) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
+    schema,
+  )
+}
+
+const uuid = z.string().uuid()
+
+const timestamp = z.string().transform((value, context): ParsedTimestamp => {
+  const parsed = parseTimestamp(value)
+  if (parsed === undefined) {
+    context.addIssue({ code: 'custom', message: 'Invalid ISO 8601 timestamp' })
+    return z.NEVER
+  }
+  return parsed
+})
+
+function eventTypeParam({ allowUnknownEventTypes }: EventParamOptions) {
+  return z.string().refine(
+    (value) => isKnownEventType(value) || (allowUnknownEventTypes && eventTypePattern.test(value)),
+    (value) => ({ message: `Unknown event type "${value}"` }),
+  )
+}
+
+/** Single-id filters, each a column of the events table. */
+const singleIdFilters = [
+  'device_id',
+  'access_code_id',
+  'connected_account_id',
+  'connect_webview_id',
+  'acs_system_id',
+  'acs_entrance_id',
+  'acs_user_id',
+  'acs_credential_id',
+  'acs_access_group_id',
+  'acs_encoder_id',
+  'user_identity_id',
+  'access_grant_id',
+  'access_method_id',
+  'space_id',
+] as const satisfies readonly EventFilterColumn[]
+
+/** List filters and the column each one matches ("any of these ids"). */
+const idListFilters = {
+  device_ids: 'device_id',
+  access_code_ids: 'access_code_id',
+  acs_system_ids: 'acs_system_id',
+  access_grant_ids: 'access_grant_id',
+  access_method_ids: 'access_method_id',
+  space_ids: 'space_id',
+} as const satisfies Record<string, EventFilterColumn>
+
+function listEventsSchema(options: EventParamOptions) {
+  const eventType = eventTypeParam(options)
+  return z
+    .object({
+      since: timestamp.optional(),
+      between: listParam(timestamp).optional(),
+      limit: numberParam(z.number().int().min(1).max(maxListLimit)).default(defaultListLimit),
+      unstable_offset: numberParam(z.number().int().min(0)).default(0),
+      page_cursor: z.string().optional(),
+      event_type: eventType.optional(),
+      event_types: listParam(eventType).optional(),
+      event_ids: listParam(uuid).optional(),
+      customer_key: z.string().optional(),
+      ...Object.fromEntries(singleIdFilters.map((name) => [name, uuid.optional()])),
+      ...Object.fromEntries(Object.keys(idListFilters).map((name) => [name, listParam(uuid).optional()])),
+    })
+    .superRefine((params, context) => {
+      if (params.since === undefined && params.between === undefined) {
+        context.addIssue({ code: 'custom', message: 'Must specify either since or between' })
+      }
+      if (params.since !== undefined && params.between !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['between'],
+          message: 'Must specify either since or between, not both',
+        })
+      }
+      const { between } = params
+      if (between !== undefined) {
+        const [start, end] = between
+        if (between.length !== 2 || start === undefined || end === undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: ['between'],
+            message: 'Must hold exactly two timestamps: [start, end]',
+          })
+        } else if (start.floor > end.floor) {
+          context.addIssue({
+            code: 'custom',
+            path: ['between'],
+            message: 'The start must not be after the end',
+          })
+        }
+      }
+    })
+}
+
+function eventLookupSchema(options: EventParamOptions) {
+  return z
+    .object({
+      event_id: uuid.optional(),
+      device_id: uuid.optional(),
+      event_type: eventTypeParam(options).optional(),
+    })
+    .refine(
+      (params) =>
+        params.event_id !== undefined ||
+        params.device_id !== undefined ||
+        params.event_type !== undefined,
+      { message: 'Must specify event_id, device_id or event_type' },
+    )
+}
+
+// Built once per setting rather than per request: zod schemas are not free to construct.
+const schemasByOption = new Map<boolean, ReturnType<typeof buildSchemas>>()
+
+function buildSchemas(options: EventParamOptions) {
+  return { listEvents: listEventsSchema(options), eventLookup: eventLookupSchema(options) }
+}
+
+function schemasFor(options: EventParamOptions): ReturnType<typeof buildSchemas> {
+  let schemas = schemasByOption.get(options.allowUnknownEventTypes)
+  if (schemas === undefined) {
+    schemas = buildSchemas(options)
+    schemasByOption.set(options.allowUnknownEventTypes, schemas)
+  }
+  return schemas
+}
+
+export interface ListEventsRequest {
+  query: EventListQuery
+  /** The parameters as given, for building next_page_url. */
+  params: Readonly<Record<string, unknown>>
+}
+
+export function parseListEventsParams(
+  params: Readonly<Record<string, unknown>>,
+  options: EventParamOptions,
+): ListEventsRequest {
+  const parsed = parseOrThrow(schemasFor(options).listEvents, params)
+  const filters = parsed as unknown as Record<string, string | string[] | undefined>
+
+  const query: EventListQuery = { limit: parsed.limit, offset: parsed.unstable_offset }
+  if (parsed.since !== undefined) query.created_at_min = parsed.since.ceil
+  if (parsed.between !== undefined) {
+    const [start, end] = parsed.between as [ParsedTimestamp, ParsedTimestamp]
+    // Exclusive at both ends, at the precision the events are stored with.
+    query.created_at_after = start.floor
+    query.created_at_before = end.ceil
+  }
+  if (parsed.event_ids !== undefined) query.event_ids = parsed.event_ids
+  const eventTypes = intersect(parsed.event_type, parsed.event_types)
+  if (eventTypes !== undefined) query.event_types = eventTypes
+
+  const columns: Partial<Record<EventFilterColumn, readonly string[]>> = {}
+  for (const name of singleIdFilters) {
+    const value = filters[name] as string | undefined
+    if (value !== undefined) columns[name] = [value]
+  }
+  for (const [name, column] of Object.entries(idListFilters)) {
+    const values = intersect(
+      columns[column]?.[0],
+      filters[name] as string[] | undefined,
+    )
+    if (values !== undefined) columns[column] = values
+  }
+  if (parsed.customer_key !== undefined) columns.customer_key = [parsed.customer_key]
+  query.columns = columns
+
+  if (parsed.page_cursor !== undefined && parsed.page_cursor !== '') {
+    const position = decodePageCursor(parsed.page_cursor)
+    if (position === undefined) {
+      throw invalidInput('Invalid parameters', [
+        { path: ['page_cursor'], message: 'Invalid page cursor: pass next_page_cursor as it was returned' },
+      ])
+    }
+    query.before = position
+  }
+  return { query, params }
+}
+
+export function parseEventLookupParams(
+  params: Readonly<Record<string, unknown>>,
+  options: EventParamOptions,
+): EventLookup {
+  const parsed = parseOrThrow(schemasFor(options).eventLookup, params)
+  const lookup: EventLookup = {}
+  if (parsed.event_id !== undefined) lookup.event_id = parsed.event_id
+  if (parsed.device_id !== undefined) lookup.device_id = parsed.device_id
+  if (parsed.event_type !== undefined) lookup.event_type = parsed.event_type
+  return lookup
+}
+
+/** `x_id` and `x_ids` together: an event must match both, i.e. the intersection. */
+function intersect(
+  single: string | undefined,
+  list: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (single === undefined) return list
+  if (list === undefined) return [single]
+  return list.includes(single) ? [single] : []
+}
+
+function parseOrThrow<T extends z.ZodTypeAny>(
+  schema: T,
+  params: Readonly<Record<string, unknown>>,
+): z.output<T> {
+  const result = schema.safeParse(params)
+  if (result.success) return result.data
+  const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
+    path: issue.path,
+    message: issue.message,
+  }))
+  throw invalidInput('Invalid parameters', issues)
+}

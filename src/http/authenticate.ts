@@ -1,0 +1,43 @@
+import type { FastifyRequest } from 'fastify'
+
+import { hashApiKeyToken } from '../domain/api-key-token.ts'
+import { SeamApiError } from '../domain/errors.ts'
+import type { ApiKey, ApiKeyScope, EventStore } from '../store/store.ts'
+
+/** What a route needs of its caller's key: `read` and `publish` keys each do one thing. */
+export type RequiredAccess = 'read' | 'publish'
+
+const grants: Record<ApiKeyScope, readonly RequiredAccess[]> = {
+  all: ['read', 'publish'],
+  read: ['read'],
+  publish: ['publish'],
+}
+
+/**
+ * Resolves the caller's API key on every request, without a cache, so that a revoked key is
+ * refused from the next request on. The lookup is one indexed read by the token's hash.
+ */
+export async function authenticate(
+  store: EventStore,
+  request: FastifyRequest,
+  access: RequiredAccess,
+): Promise<ApiKey> {
+  const header = request.headers.authorization
+  if (header === undefined || header.trim() === '') {
+    throw new SeamApiError('unauthorized', 'Missing API key: send "Authorization: Bearer seam_..."')
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  if (match === null) {
+    throw new SeamApiError('unauthorized', 'Malformed Authorization header: expected "Bearer seam_..."')
+  }
+  const apiKey = await store.findApiKeyByTokenHash(hashApiKeyToken(match[1] as string))
+  if (apiKey === undefined) throw new SeamApiError('unauthorized', 'Invalid API key')
+  if (apiKey.revoked_at !== null) throw new SeamApiError('unauthorized', 'This API key has been revoked')
+  if (!grants[apiKey.scope].includes(access)) {
+    throw new SeamApiError(
+      'forbidden',
+      `This API key's scope is "${apiKey.scope}"; this route needs a key that can ${access}`,
+    )
+  }
+  return apiKey
+}

@@ -1,0 +1,45 @@
+import { encodePageCursor } from '../../../domain/page-cursor.ts'
+import { parseListEventsParams } from '../../../domain/list-events-params.ts'
+import { rawJsonArray, rawJsonObject, workspaceOf, type SeamRoute } from '../../route.ts'
+
+export const listEventsRoute: SeamRoute = {
+  path: '/events/list',
+  methods: ['GET', 'POST'],
+  access: 'read',
+  async handle(input) {
+    const { context, params, request } = input
+    const { query } = parseListEventsParams(params, context)
+    const page = await context.store.listEvents(workspaceOf(input), query)
+    const nextPageCursor = page.next === null ? null : encodePageCursor(page.next)
+    const pagination = {
+      next_page_cursor: nextPageCursor,
+      has_next_page: nextPageCursor !== null,
+      next_page_url:
+        nextPageCursor === null
+          ? null
+          : nextPageUrl(`${request.protocol}://${request.host}/events/list`, params, nextPageCursor),
+    }
+    return rawJsonObject({
+      events: rawJsonArray(page.events.map((event) => event.json)),
+      pagination: JSON.stringify(pagination),
+      ok: 'true',
+    })
+  },
+}
+
+/** The same request as a GET URL, with the cursor of the next page. */
+function nextPageUrl(base: string, params: Record<string, unknown>, cursor: string): string {
+  const search = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) {
+    if (key === 'page_cursor') continue
+    const values = Array.isArray(value) ? value : [value]
+    if (values.length === 0) search.append(key, '')
+    for (const item of values) {
+      if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') {
+        search.append(key, String(item))
+      }
+    }
+  }
+  search.append('page_cursor', cursor)
+  return `${base}?${search.toString()}`
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto'
+
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+
+import { SeamApiError } from '../domain/errors.ts'
+import type { EventStore } from '../store/store.ts'
+import { authenticate } from './authenticate.ts'
+import { sendError, toSeamApiError } from './error-reply.ts'
+import { collectParams } from './request-params.ts'
+import type { RouteContext, SeamRoute } from './route.ts'
+import { getEventRoute } from './routes/events/get.ts'
+import { listEventsRoute } from './routes/events/list.ts'
+import { publishEventsRoute } from './routes/events/publish.ts'
+import { healthRoute, readyRoute } from './routes/health.ts'
+
+export const routes: readonly SeamRoute[] = [
+  listEventsRoute,
+  getEventRoute,
+  publishEventsRoute,
+  healthRoute,
+  readyRoute,
+]
+
+export const maxBodyBytes = 1024 * 1024
+
+export interface BuildServerOptions {
+  store: EventStore
+  logger: Logger
+  allowUnknownEventTypes: boolean
+}
+
+export function buildServer({
+  store,
+  logger,
+  allowUnknownEventTypes,
+}: BuildServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: maxBodyBytes,
+    // Request ids are ours: a client-sent id would let callers forge log correlation.
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    // Keep-alive connections that sit idle must not hold up a graceful shutdown.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    frameworkErrors: (error, request, reply) => {
+      reply.header('seam-request-id', request.id)
+      sendError(reply, request, toSeamApiError(error, request))
+    },
+  }) as unknown as FastifyInstance
+
+  const context: RouteContext = { store, allowUnknownEventTypes }
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('seam-request-id', request.id)
+  })
+
+  // JSON only: any other body is refused as invalid_content_type. An empty JSON body means
+  // "no parameters"; anything else must parse (with prototype-poisoning protection).
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') {
+      done(null, undefined)
+      return
+    }
+    parseJson(request, body as string, done)
+  })
+
+  app.setErrorHandler((error, request, reply) => {
+    sendError(reply, request, toSeamApiError(error, request))
+  })
+
+  const methodsByPath = new Map(routes.map((route) => [route.path, route.methods]))
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? ''
+    const methods = methodsByPath.get(path)
+    if (methods !== undefined) {
+      reply.header('allow', methods.join(', '))
+      sendError(
+        reply,
+        request,
+        new SeamApiError(
+          'method_not_allowed',
+          `${request.method} is not allowed on ${path}; use ${methods.join(' or ')}`,
+        ),
+      )
+      return
+    }
+    sendError(reply, request, new SeamApiError('not_found', `No route for ${request.method} ${path}`))
+  })
+
+  for (const route of routes) {
+    app.route({
+      method: [...route.methods],
+      url: route.path,
+      handler: async (request, reply) => {
+        const apiKey =
+          route.access === null ? null : await authenticate(store, request, route.access)
+        const params = collectParams(request)
+        const body = await route.handle({ params, apiKey, request, context })
+        reply.type('application/json; charset=utf-8')
+        return body
+      },
+    })
+  }
+
+  return app
+}

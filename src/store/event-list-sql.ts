@@ -1,0 +1,121 @@
+// Builds the SQL of events/list and events/get once for every backend. Kysely is used as a
+// query builder only (compiled against a dummy driver): each backend executes the compiled SQL
+// through its own driver, so the hot paths keep prepared statements and no async wrapper.
+
+import { sql, type CompiledQuery, type Kysely, type SelectQueryBuilder } from 'kysely'
+
+import type { EventListQuery, EventLookup, EventFilterColumn } from './store.ts'
+
+export interface EventsTable {
+  seq: number
+  workspace_id: string
+  event_id: string
+  event_type: string
+  created_at: string
+  occurred_at: string
+  device_id: string | null
+  access_code_id: string | null
+  connected_account_id: string | null
+  connect_webview_id: string | null
+  acs_system_id: string | null
+  acs_entrance_id: string | null
+  acs_user_id: string | null
+  acs_credential_id: string | null
+  acs_access_group_id: string | null
+  acs_encoder_id: string | null
+  user_identity_id: string | null
+  access_grant_id: string | null
+  access_method_id: string | null
+  space_id: string | null
+  customer_key: string | null
+  json: string
+}
+
+export interface EventsDatabase {
+  events: EventsTable
+}
+
+export interface EventRow {
+  seq: number
+  event_id: string
+  created_at: string
+  json: string
+}
+
+type EventsSelect = SelectQueryBuilder<EventsDatabase, 'events', EventRow>
+
+function selectEvents(db: Kysely<EventsDatabase>, workspaceId: string): EventsSelect {
+  return db
+    .selectFrom('events')
+    .select(['seq', 'event_id', 'created_at', 'json'])
+    .where('workspace_id', '=', workspaceId)
+}
+
+function newestFirst(query: EventsSelect): EventsSelect {
+  return query.orderBy('created_at', 'desc').orderBy('seq', 'desc')
+}
+
+function whereAnyOf(
+  query: EventsSelect,
+  column: EventFilterColumn | 'event_id' | 'event_type',
+  values: readonly string[],
+): EventsSelect {
+  // An empty list matches nothing: say so in SQL rather than emitting an invalid `IN ()`.
+  if (values.length === 0) return query.where((eb) => eb.lit(false))
+  if (values.length === 1) return query.where(column, '=', values[0] as string)
+  return query.where(column, 'in', values)
+}
+
+/**
+ * The page query: one row more than the limit is fetched, so the caller learns whether a
+ * next page exists without a second query.
+ */
+export function compileListEvents(
+  db: Kysely<EventsDatabase>,
+  workspaceId: string,
+  query: EventListQuery,
+): CompiledQuery<EventRow> {
+  let select = selectEvents(db, workspaceId)
+  if (query.created_at_min !== undefined) {
+    select = select.where('created_at', '>=', query.created_at_min)
+  }
+  if (query.created_at_after !== undefined) {
+    select = select.where('created_at', '>', query.created_at_after)
+  }
+  if (query.created_at_before !== undefined) {
+    select = select.where('created_at', '<', query.created_at_before)
+  }
+  if (query.event_ids !== undefined) select = whereAnyOf(select, 'event_id', query.event_ids)
+  if (query.event_types !== undefined) {
+    select = whereAnyOf(select, 'event_type', query.event_types)
+  }
+  for (const [column, values] of Object.entries(query.columns ?? {})) {
+    if (values !== undefined) select = whereAnyOf(select, column as EventFilterColumn, values)
+  }
+  const before = query.before
+  if (before !== undefined) {
+    // The cursor's event gives the tie-breaking seq. Should it have been deleted since
+    // (retention), -1 degrades the position to "older than its created_at".
+    const beforeSeq = sql<number>`coalesce((select seq from events where workspace_id = ${workspaceId} and event_id = ${before.event_id}), -1)`
+    select = select.where(({ eb, refTuple, tuple }) =>
+      eb(refTuple('created_at', 'seq'), '<', tuple(before.created_at, beforeSeq)),
+    )
+  }
+  select = newestFirst(select).limit(query.limit + 1)
+  if (query.offset > 0) select = select.offset(query.offset)
+  return select.compile()
+}
+
+export function compileFindEvent(
+  db: Kysely<EventsDatabase>,
+  workspaceId: string,
+  lookup: EventLookup,
+): CompiledQuery<EventRow> {
+  let select = selectEvents(db, workspaceId)
+  if (lookup.event_id !== undefined) select = select.where('event_id', '=', lookup.event_id)
+  if (lookup.device_id !== undefined) select = select.where('device_id', '=', lookup.device_id)
+  if (lookup.event_type !== undefined) {
+    select = select.where('event_type', '=', lookup.event_type)
+  }
+  return newestFirst(select).limit(1).compile()
+}

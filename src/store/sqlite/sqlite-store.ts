@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+
+import Database from 'better-sqlite3'
+import {
+  DummyDriver,
+  Kysely,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type CompiledQuery,
+} from 'kysely'
+
+import {
+  compileFindEvent,
+  compileListEvents,
+  type EventRow,
+  type EventsDatabase,
+} from '../event-list-sql.ts'
+import {
+  eventFilterColumns,
+  type ApiKey,
+  type EventDraft,
+  type EventListQuery,
+  type EventLookup,
+  type EventPage,
+  type EventStore,
+  type NewApiKey,
+  type StoredEvent,
+  type Workspace,
+} from '../store.ts'
+import { sqliteMigrations } from './sqlite-migrations.ts'
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:'. */
+  path: string
+}
+
+const apiKeyColumns =
+  'api_key_id, workspace_id, name, scope, short_token, created_at, revoked_at'
+
+/**
+ * The embedded backend: one database file in WAL mode, so that readers never wait for the
+ * writer and the CLI can manage keys while a server runs on the same file.
+ */
+export class SqliteStore implements EventStore {
+  readonly #db: Database.Database
+  readonly #queryBuilder = new Kysely<EventsDatabase>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new SqliteIntrospector(db),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  })
+  // The list query has a bounded number of shapes (which filters are present, list lengths),
+  // so preparing each shape once pays off; the cap keeps odd callers from growing it forever.
+  readonly #statementCache = new Map<string, Database.Statement>()
+
+  constructor({ path }: SqliteStoreOptions) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    this.#db = new Database(path)
+    this.#db.pragma('journal_mode = WAL')
+    // FULL: a publish is acknowledged only once its transaction is on disk, so an
+    // acknowledged event survives a power loss, not only a process crash.
+    this.#db.pragma('synchronous = FULL')
+    this.#db.pragma('busy_timeout = 5000')
+    this.#db.pragma('foreign_keys = ON')
+  }
+
+  async migrate(): Promise<void> {
+    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)')
+    // IMMEDIATE takes the write lock first, so two processes starting at once cannot both
+    // decide that the same migration is pending.
+    this.#db
+      .transaction(() => {
+        const row = this.#db
+          .prepare('SELECT MAX(version) AS version FROM schema_migrations')
+          .get() as { version: number | null }
+        const applied = row.version ?? 0
+        sqliteMigrations.slice(applied).forEach((sql, index) => {
+          this.#db.exec(sql)
+          this.#db.prepare('INSERT INTO schema_migrations (version) VALUES (?)').run(
+            applied + index + 1,
+          )
+        })
+      })
+      .immediate()
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get()
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db.open) return
+    this.#db.pragma('optimize')
+    this.#db.close()
+  }
+
+  async createWorkspace(name: string): Promise<Workspace> {
+    const workspace: Workspace = {
+      workspace_id: randomUUID(),
+      name,
+      created_at: new Date().toISOString(),
+    }
+    this.#db
+      .prepare(
+        'INSERT INTO workspaces (workspace_id, name, created_at) VALUES (@workspace_id, @name, @created_at)',
+      )
+      .run(workspace)
+    return workspace
+  }
+
+  async listWorkspaces(): Promise<Workspace[]> {
+    return this.#db
+      .prepare('SELECT workspace_id, name, created_at FROM workspaces ORDER BY created_at, rowid')
+      .all() as Workspace[]
+  }
+
+  async getWorkspace(workspaceId: string): Promise<Workspace | undefined> {
+    return this.#db
+      .prepare('SELECT workspace_id, name, created_at FROM workspaces WHERE workspace_id = ?')
+      .get(workspaceId) as Workspace | undefined
+  }
+
+  async createApiKey(workspaceId: string, key: NewApiKey): Promise<ApiKey> {
+    const apiKey: ApiKey = {
+      api_key_id: randomUUID(),
+      workspace_id: workspaceId,
+      name: key.name,
+      scope: key.scope,
+      short_token: key.short_token,
+      created_at: new Date().toISOString(),
+      revoked_at: null,
+    }
+    this.#db
+      .prepare(
+        `INSERT INTO api_keys (${apiKeyColumns}, token_hash)
+         VALUES (@api_key_id, @workspace_id, @name, @scope, @short_token, @created_at, @revoked_at, @token_hash)`,
+      )
+      .run({ ...apiKey, token_hash: key.token_hash })
+    return apiKey
+  }
+
+  async listApiKeys(workspaceId: string): Promise<ApiKey[]> {
+    return this.#db
+      .prepare(
+        `SELECT ${apiKeyColumns} FROM api_keys WHERE workspace_id = ? ORDER BY created_at, rowid`,
+      )
+      .all(workspaceId) as ApiKey[]
+  }
+
+  async revokeApiKey(apiKeyId: string): Promise<ApiKey | undefined> {
+    this.#db
+      .prepare('UPDATE api_keys SET revoked_at = ? WHERE api_key_id = ? AND revoked_at IS NULL')
+      .run(new Date().toISOString(), apiKeyId)
+    return this.#db
+      .prepare(`SELECT ${apiKeyColumns} FROM api_keys WHERE api_key_id = ?`)
+      .get(apiKeyId) as ApiKey | undefined
+  }
+
+  async findApiKeyByTokenHash(tokenHash: string): Promise<ApiKey | undefined> {
+    return this.#cachedStatement(
+      `SELECT ${apiKeyColumns} FROM api_keys WHERE token_hash = ?`,
+    ).get(tokenHash) as ApiKey | undefined
+  }
+
+  async insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+    const insert = this.#cachedStatement(
+      `INSERT INTO events (workspace_id, event_id, event_type, created_at, occurred_at,
+         ${eventFilterColumns.join(', ')}, json)
+       VALUES (@workspace_id, @event_id, @event_type, @created_at, @occurred_at,
+         ${eventFilterColumns.map((column) => `@${column}`).join(', ')}, @json)
+       ON CONFLICT (workspace_id, event_id) DO NOTHING`,
+    )
+    const findStored = this.#cachedStatement(
+      'SELECT event_id, created_at, json FROM events WHERE workspace_id = ? AND event_id = ?',
+    )
+    const newestCreatedAt = this.#cachedStatement(
+      'SELECT MAX(created_at) AS created_at FROM events WHERE workspace_id = ?',
+    )
+    return this.#db
+      .transaction(() => {
+        // created_at never goes backwards within a workspace, even if the clock does, so
+        // that a poller passing the last created_at it saw as `since` never misses an event.
+        const newest = (newestCreatedAt.get(workspaceId) as { created_at: string | null })
+          .created_at
+        const now = new Date().toISOString()
+        const created_at = newest !== null && newest > now ? newest : now
+        return drafts.map((draft) => {
+          const occurred_at = draft.occurred_at ?? created_at
+          const json = JSON.stringify({
+            event_id: draft.event_id,
+            event_type: draft.event_type,
+            workspace_id: workspaceId,
+            created_at,
+            occurred_at,
+            ...draft.fields,
+          })
+          const row: Record<string, unknown> = {
+            workspace_id: workspaceId,
+            event_id: draft.event_id,
+            event_type: draft.event_type,
+            created_at,
+            occurred_at,
+            json,
+          }
+          for (const column of eventFilterColumns) {
+            const value = draft.fields[column]
+            row[column] = typeof value === 'string' ? value : null
+          }
+          if (insert.run(row).changes === 1) return { event_id: draft.event_id, created_at, json }
+          return findStored.get(workspaceId, draft.event_id) as StoredEvent
+        })
+      })
+      .immediate()
+  }
+
+  async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {
+    const rows = this.#all(compileListEvents(this.#queryBuilder, workspaceId, query))
+    const hasNextPage = rows.length > query.limit
+    const page = hasNextPage ? rows.slice(0, query.limit) : rows
+    const last = page.at(-1)
+    return {
+      events: page.map(toStoredEvent),
+      next:
+        hasNextPage && last !== undefined
+          ? { created_at: last.created_at, event_id: last.event_id }
+          : null,
+    }
+  }
+
+  async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
+    const [row] = this.#all(compileFindEvent(this.#queryBuilder, workspaceId, lookup))
+    return row === undefined ? undefined : toStoredEvent(row)
+  }
+
+  #all(query: CompiledQuery<EventRow>): EventRow[] {
+    return this.#cachedStatement(query.sql).all(...(query.parameters as unknown[])) as EventRow[]
+  }
+
+  #cachedStatement(sql: string): Database.Statement {
+    let statement = this.#statementCache.get(sql)
+    if (statement === undefined) {
+      if (this.#statementCache.size >= 500) this.#statementCache.clear()
+      statement = this.#db.prepare(sql)
+      this.#statementCache.set(sql, statement)
+    }
+    return statement
+  }
+}
+
+function toStoredEvent({ event_id, created_at, json }: EventRow): StoredEvent {
+  return { event_id, created_at, json }
+}

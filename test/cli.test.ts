@@ -1,0 +1,144 @@
+// The `seam-events` command as an operator runs it: a real process on a real database file.
+
+import assert from 'node:assert/strict'
+import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
+
+import { rawRequest } from './support/http.ts'
+import { seamClient, seamSdks } from './support/seam-sdks.ts'
+
+const bin = new URL('../bin/seam-events.js', import.meta.url).pathname
+const run = promisify(execFile)
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  return await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env } })
+}
+
+async function cliJson(args: string[]): Promise<any> {
+  const { stdout } = await cli([...args, '--json'])
+  return JSON.parse(stdout)
+}
+
+interface RunningServer {
+  process: ChildProcessWithoutNullStreams
+  endpoint: string
+  stdout: () => string
+  exited: Promise<number | null>
+}
+
+/** Starts `seam-events serve` on a free port and waits for its "ready" log line. */
+async function startServe(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
+    env: { ...process.env, ...env },
+  })
+  let output = ''
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      const ready = output.split('\n').find((line) => line.includes('"msg":"ready"'))
+      if (ready !== undefined) resolve(JSON.parse(ready).endpoint)
+    })
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${output}`)))
+  })
+  return { process: child, endpoint, stdout: () => output, exited }
+}
+
+describe('seam-events CLI', () => {
+  let directory: string
+  const database = () => join(directory, 'nested', 'events.db')
+
+  before(() => {
+    directory = mkdtempSync(join(tmpdir(), 'seam-events-cli-'))
+  })
+  after(() => rmSync(directory, { recursive: true, force: true }))
+
+  it('manages workspaces and keys on a new, empty database', async () => {
+    const created = await cliJson(['workspaces', 'create', '--name', 'Acme', '--database', database()])
+    assert.match(created.workspace_id, /^[0-9a-f-]{36}$/)
+    assert.equal(created.name, 'Acme')
+    assert.match(created.token, /^seam_/)
+    assert.match(created.api_key_id, /^[0-9a-f-]{36}$/)
+
+    const listed = await cliJson(['workspaces', 'list', '--database', database()])
+    assert.deepEqual(listed.workspaces.map((w: any) => w.workspace_id), [created.workspace_id])
+
+    const key = await cliJson(['api-keys', 'create', '--workspace', created.workspace_id, '--name', 'bridge', '--scope', 'publish', '--database', database()])
+    assert.equal(key.workspace_id, created.workspace_id)
+    assert.equal(key.scope, 'publish')
+    assert.equal(key.name, 'bridge')
+    assert.match(key.token, /^seam_/)
+
+    const keys = await cliJson(['api-keys', 'list', '--workspace', created.workspace_id, '--database', database()])
+    assert.deepEqual(keys.api_keys.map((k: any) => k.api_key_id), [created.api_key_id, key.api_key_id])
+    assert.ok(!JSON.stringify(keys).includes(key.token), 'tokens are never shown again')
+
+    const revoked = await cliJson(['api-keys', 'revoke', key.api_key_id, '--database', database()])
+    assert.ok(revoked.revoked_at)
+  })
+
+  it('takes DATABASE_URL from the environment, and fails clearly on a bad workspace', async () => {
+    const env = { DATABASE_URL: `sqlite:${join(directory, 'env.db')}` }
+    const { stdout } = await cli(['workspaces', 'list', '--json'], env)
+    assert.deepEqual(JSON.parse(stdout), { workspaces: [] })
+    await assert.rejects(cli(['api-keys', 'create', '--workspace', 'nope', '--database', database()]), (error: any) => {
+      assert.equal(error.code, 1)
+      assert.match(error.stderr, /No workspace nope/)
+      assert.doesNotMatch(error.stderr, /\bat .+:\d+/)
+      return true
+    })
+  })
+
+  it('serve creates a first workspace, prints its key, serves the SDK, and stops on SIGTERM', async () => {
+    const fresh = join(directory, 'fresh.db')
+    const server = await startServe(['--database', fresh])
+    try {
+      const apiKey = /SEAM_API_KEY=(\S+)/.exec(server.stdout())?.[1]
+      assert.ok(apiKey, server.stdout())
+      assert.match(server.stdout(), new RegExp(`SEAM_ENDPOINT=${server.endpoint}`))
+      assert.match(server.stdout(), /curl .*\/events\/list/)
+
+      for (const sdk of seamSdks) {
+        const events: unknown = await seamClient(sdk, server.endpoint, apiKey).events.list({ since: new Date(0) })
+        assert.deepEqual(events, [])
+      }
+
+      // A key revoked from another process while the server runs is refused at once.
+      const workspaceId = (await cliJson(['workspaces', 'list', '--database', fresh])).workspaces[0].workspace_id
+      const key = await cliJson(['api-keys', 'create', '--workspace', workspaceId, '--database', fresh])
+      const list = () => rawRequest(`${server.endpoint}/events/list?since=2000-01-01`, { apiKey: key.token })
+      assert.equal((await list()).status, 200)
+      await cli(['api-keys', 'revoke', key.api_key_id, '--database', fresh])
+      assert.equal((await list()).status, 401)
+
+      // Structured logs carry the request id that the client saw.
+      const response = await rawRequest(`${server.endpoint}/health`)
+      const requestId = response.headers.get('seam-request-id')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      assert.ok(server.stdout().includes(`"request_id":"${requestId}"`))
+    } finally {
+      server.process.kill('SIGTERM')
+    }
+    assert.equal(await server.exited, 0)
+    assert.match(server.stdout(), /"msg":"stopped"/)
+
+    // The second start finds the workspace and prints no new key.
+    const again = await startServe(['--database', fresh])
+    again.process.kill('SIGTERM')
+    assert.equal(await again.exited, 0)
+    assert.doesNotMatch(again.stdout(), /SEAM_API_KEY=/)
+  })
+
+  it('refuses a bad setting at start-up, naming it', async () => {
+    await assert.rejects(cli(['serve', '--port', 'eighty', '--database', database()]), (error: any) => {
+      assert.equal(error.code, 1)
+      assert.match(error.stderr, /--port \/ PORT/)
+      return true
+    })
+  })
+})

@@ -1,0 +1,67 @@
+// Starts the real server on a free loopback port with a real, temporary database, exactly as
+// `seam-events serve` wires it, for tests that talk to it over HTTP.
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+
+import { createApiKey } from '../../src/domain/workspace-admin.ts'
+import { buildServer } from '../../src/http/server.ts'
+import { createLogger } from '../../src/logger.ts'
+import { openStore } from '../../src/store/open-store.ts'
+import type { ApiKeyScope, EventStore } from '../../src/store/store.ts'
+
+export interface TestWorkspace {
+  workspaceId: string
+  /** A key of scope "all". */
+  apiKey: string
+}
+
+export interface TestServer extends TestWorkspace {
+  endpoint: string
+  store: EventStore
+  createWorkspace(name?: string): Promise<TestWorkspace>
+  createKey(workspaceId: string, scope: ApiKeyScope): Promise<{ apiKeyId: string; apiKey: string }>
+  close(): Promise<void>
+}
+
+export interface TestServerOptions {
+  allowUnknownEventTypes?: boolean
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const directory = mkdtempSync(join(tmpdir(), 'seam-events-test-'))
+  const store = await openStore(`sqlite:${join(directory, 'events.db')}`)
+  const app = buildServer({
+    store,
+    logger: createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
+    allowUnknownEventTypes: options.allowUnknownEventTypes ?? false,
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+
+  const createKey = async (workspaceId: string, scope: ApiKeyScope) => {
+    const { apiKey, token } = await createApiKey(store, workspaceId, { name: `test ${scope}`, scope })
+    return { apiKeyId: apiKey.api_key_id, apiKey: token }
+  }
+  const createWorkspace = async (name = 'Test workspace'): Promise<TestWorkspace> => {
+    const workspace = await store.createWorkspace(name)
+    const { apiKey } = await createKey(workspace.workspace_id, 'all')
+    return { workspaceId: workspace.workspace_id, apiKey }
+  }
+  const first = await createWorkspace()
+
+  return {
+    ...first,
+    endpoint: `http://127.0.0.1:${port}`,
+    store,
+    createWorkspace,
+    createKey,
+    async close() {
+      await app.close()
+      await store.close()
+      rmSync(directory, { recursive: true, force: true })
+    },
+  }
+}
