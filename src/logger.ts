@@ -1,6 +1,7 @@
-import pino, { type Logger } from 'pino'
+import pino, { type DestinationStream, type Logger } from 'pino'
 
-/** Structured JSON logs on stdout, one object per line, as log collectors expect. */
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'seam-events' } })
+/** Structured JSON logs, one object per line, on stdout unless another stream is given. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, base: { service: 'seam-events' } }
+  return destination === undefined ? pino(options) : pino(options, destination)
 }

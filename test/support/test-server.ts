@@ -28,6 +28,8 @@ export interface TestServer extends TestWorkspace {
 
 export interface TestServerOptions {
   allowUnknownEventTypes?: boolean
+  /** Receives the server's JSON log lines. */
+  logLines?: string[]
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -35,7 +37,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const store = await openStore(`sqlite:${join(directory, 'events.db')}`)
   const app = buildServer({
     store,
-    logger: createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
+    logger:
+      options.logLines === undefined
+        ? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent')
+        : createLogger('info', { write: (line: string) => void options.logLines?.push(line) }),
     allowUnknownEventTypes: options.allowUnknownEventTypes ?? false,
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
