@@ -3,7 +3,12 @@
 
 import { z } from 'zod'
 
-import type { EventFilterColumn, EventListQuery, EventLookup } from '../store/store.ts'
+import {
+  eventFilterColumns,
+  type EventFilterColumn,
+  type EventListQuery,
+  type EventLookup,
+} from '../store/store.ts'
 import { eventTypePattern, isKnownEventType } from './event-catalog.ts'
 import { invalidInput, type ValidationIssue } from './validation-errors.ts'
 import { decodePageCursor } from './page-cursor.ts'
@@ -52,23 +57,10 @@ function eventTypeParam({ allowUnknownEventTypes }: EventParamOptions) {
   )
 }
 
-/** Single-id filters, each a column of the events table. */
-const singleIdFilters = [
-  'device_id',
-  'access_code_id',
-  'connected_account_id',
-  'connect_webview_id',
-  'acs_system_id',
-  'acs_entrance_id',
-  'acs_user_id',
-  'acs_credential_id',
-  'acs_access_group_id',
-  'acs_encoder_id',
-  'user_identity_id',
-  'access_grant_id',
-  'access_method_id',
-  'space_id',
-] as const satisfies readonly EventFilterColumn[]
+/** Single-id filters: every indexed column but customer_key, which is free text. */
+const singleIdFilters = eventFilterColumns.filter(
+  (column): column is Exclude<EventFilterColumn, 'customer_key'> => column !== 'customer_key',
+)
 
 /** List filters and the column each one matches ("any of these ids"). */
 const idListFilters = {
