@@ -14,6 +14,8 @@ it('reads every ISO 8601 form Seam accepts, as UTC instants at millisecond preci
     ['2024-01-01T00:20:30-0130', '2024-01-01T01:50:30.000Z', '2024-01-01T01:50:30.000Z'],
     ['2024-01-01T10:20', '2024-01-01T10:20:00.000Z', '2024-01-01T10:20:00.000Z'],
     ['2024-01-01 10:20:30.5', '2024-01-01T10:20:30.500Z', '2024-01-01T10:20:30.500Z'],
+    // An unencoded "+" in a query string arrives as a space.
+    ['2024-01-01T10:20:30 02:00', '2024-01-01T08:20:30.000Z', '2024-01-01T08:20:30.000Z'],
   ]
   for (const [input, floor, ceil] of cases) {
     assert.deepEqual(parseTimestamp(input), { floor, ceil }, input)

@@ -2,8 +2,9 @@
 // with millisecond precision in one fixed UTC form, so that comparing the strings compares the
 // instants.
 
+// The zone may start with a space: an unencoded `+02:00` in a query string arrives as ` 02:00`.
 const iso8601 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+ -]\d{2}(?::?\d{2})?)?)?$/
 
 /** An instant to millisecond precision, with the sub-millisecond rest kept for rounding. */
 export interface ParsedTimestamp {
@@ -13,7 +14,10 @@ export interface ParsedTimestamp {
   ceil: string
 }
 
-/** Returns undefined for anything that is not a real ISO 8601 instant between years 0 and 9999. */
+/**
+ * Returns undefined for anything that is not a real ISO 8601 instant from 1900 to 9999: within
+ * that range every instant prints with a four-digit year, so stored strings compare as instants.
+ */
 export function parseTimestamp(value: string): ParsedTimestamp | undefined {
   const match = iso8601.exec(value.trim())
   if (match === null) return undefined
@@ -45,7 +49,7 @@ export function parseTimestamp(value: string): ParsedTimestamp | undefined {
   }
   // A time without a zone is read as UTC, never as the server's local time.
   const instant = local - zoneOffsetMinutes(zone) * 60_000
-  if (!Number.isFinite(instant) || instant < Date.UTC(0, 0, 1) || instant > Date.UTC(9999, 11, 31)) {
+  if (!Number.isFinite(instant) || instant < Date.UTC(1900, 0, 1) || instant > Date.UTC(9999, 11, 31)) {
     return undefined
   }
   return {
@@ -56,10 +60,7 @@ export function parseTimestamp(value: string): ParsedTimestamp | undefined {
 
 /** The one form in which timestamps are stored and sent: `2024-01-01T00:00:00.000Z`. */
 export function toStoredTimestamp(epochMilliseconds: number): string {
-  const iso = new Date(epochMilliseconds).toISOString()
-  // Years 0-99 would otherwise print as +0000..., breaking string comparison; they are refused
-  // by parseTimestamp, so this is only a guard.
-  return iso
+  return new Date(epochMilliseconds).toISOString()
 }
 
 function zoneOffsetMinutes(zone: string | undefined): number {
