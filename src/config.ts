@@ -10,11 +10,40 @@ export interface DatabaseConfig {
   databaseUrl: string
 }
 
+/** How webhooks are checked and delivered; read by both `serve` and `worker`. */
+export interface DeliveryConfig {
+  /** Delays in seconds before each retry, after the immediate first attempt. */
+  retryScheduleSeconds: readonly number[]
+  /** Bounds one delivery request, from connect to the end of the response headers. */
+  timeoutSeconds: number
+  /** How long a claimed delivery stays invisible to other workers. */
+  leaseSeconds: number
+  allowPrivateTargets: boolean
+  /** Deliveries in flight at once in one worker. */
+  concurrency: number
+  /** Deliveries in flight at once to one webhook, in one worker. */
+  concurrencyPerWebhook: number
+  /** A webhook that has failed without a single success for this long is disabled. */
+  disableAfterSeconds: number
+  /** How often an idle worker looks for work written by other processes. */
+  pollIntervalMs: number
+  /** "host:port" resolvers for webhook host names; empty means the system resolver. */
+  dnsServers: readonly string[]
+}
+
 export interface ServerConfig extends DatabaseConfig {
   port: number
   host: string
   allowUnknownEventTypes: boolean
   logLevel: string
+  /** Whether `serve` runs a delivery worker in its own process. */
+  worker: boolean
+  delivery: DeliveryConfig
+}
+
+export interface WorkerConfig extends DatabaseConfig {
+  logLevel: string
+  delivery: DeliveryConfig
 }
 
 export class ConfigError extends Error {
@@ -28,20 +57,114 @@ const booleanSetting = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((value) => value === true || value === 'true' || value === '1' || value === 'yes')
 
+/** Seam's (and Svix's) schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after the first try. */
+export const defaultRetryScheduleSeconds = [5, 300, 1800, 7200, 18000, 36000, 36000] as const
+
+const retrySchedule = z
+  .string()
+  .transform((value, context) => {
+    const delays = value.trim() === '' ? [] : value.split(',').map((item) => Number(item.trim()))
+    if (delays.some((delay) => !Number.isFinite(delay) || delay < 0 || delay > 7 * 24 * 3600)) {
+      context.addIssue({
+        code: 'custom',
+        message: 'must be comma-separated delays in seconds, each between 0 and 604800',
+      })
+      return z.NEVER
+    }
+    return delays
+  })
+  .refine((delays) => delays.length <= 50, 'at most 50 retries')
+
+const deliveryConfigSchema = z
+  .object({
+    retryScheduleSeconds: retrySchedule,
+    timeoutSeconds: z.coerce.number().positive().max(600),
+    leaseSeconds: z.coerce.number().positive().max(3600),
+    allowPrivateTargets: booleanSetting,
+    concurrency: z.coerce.number().int().min(1).max(10_000),
+    concurrencyPerWebhook: z.coerce.number().int().min(1).max(10_000),
+    disableAfterSeconds: z.coerce.number().positive(),
+    pollIntervalMs: z.coerce.number().int().min(10).max(60_000),
+    dnsServers: z
+      .string()
+      .transform((value) => value.split(',').map((server) => server.trim()).filter(Boolean)),
+  })
+  // A lease that can end while its request is still running would let a second worker send
+  // the same delivery at the same time.
+  .refine((config) => config.leaseSeconds > config.timeoutSeconds + 5, {
+    message: 'must be longer than WEBHOOK_TIMEOUT_SECONDS + 5',
+    path: ['leaseSeconds'],
+  })
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+
 const serverConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
   databaseUrl: z.string().min(1),
   allowUnknownEventTypes: booleanSetting,
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  logLevel,
+  worker: z.boolean(),
+  delivery: deliveryConfigSchema,
 })
 
-const settingNames: Record<keyof ServerConfig, string> = {
+const workerConfigSchema = z.object({
+  databaseUrl: z.string().min(1),
+  logLevel,
+  delivery: deliveryConfigSchema,
+})
+
+const settingNames: Record<string, string> = {
   port: '--port / PORT',
   host: '--host / HOST',
   databaseUrl: '--database / DATABASE_URL',
   allowUnknownEventTypes: '--allow-unknown-event-types / ALLOW_UNKNOWN_EVENT_TYPES',
   logLevel: 'LOG_LEVEL',
+  worker: '--no-worker',
+  retryScheduleSeconds: 'WEBHOOK_RETRY_SCHEDULE',
+  timeoutSeconds: 'WEBHOOK_TIMEOUT_SECONDS',
+  leaseSeconds: 'WEBHOOK_LEASE_SECONDS',
+  allowPrivateTargets: 'WEBHOOK_ALLOW_PRIVATE_TARGETS',
+  concurrency: 'WEBHOOK_CONCURRENCY',
+  concurrencyPerWebhook: 'WEBHOOK_CONCURRENCY_PER_WEBHOOK',
+  disableAfterSeconds: 'WEBHOOK_DISABLE_AFTER_SECONDS',
+  pollIntervalMs: 'WEBHOOK_POLL_INTERVAL_MS',
+  dnsServers: 'WEBHOOK_DNS_SERVERS',
+}
+
+function deliverySettings(env: NodeJS.ProcessEnv): Record<keyof DeliveryConfig, unknown> {
+  return {
+    retryScheduleSeconds: env['WEBHOOK_RETRY_SCHEDULE'] ?? defaultRetryScheduleSeconds.join(','),
+    timeoutSeconds: env['WEBHOOK_TIMEOUT_SECONDS'] ?? 15,
+    leaseSeconds: env['WEBHOOK_LEASE_SECONDS'] ?? 30,
+    allowPrivateTargets: env['WEBHOOK_ALLOW_PRIVATE_TARGETS'] ?? false,
+    concurrency: env['WEBHOOK_CONCURRENCY'] ?? 256,
+    concurrencyPerWebhook: env['WEBHOOK_CONCURRENCY_PER_WEBHOOK'] ?? 16,
+    disableAfterSeconds: env['WEBHOOK_DISABLE_AFTER_SECONDS'] ?? 5 * 24 * 3600,
+    pollIntervalMs: env['WEBHOOK_POLL_INTERVAL_MS'] ?? 250,
+    dnsServers: env['WEBHOOK_DNS_SERVERS'] ?? '',
+  }
+}
+
+function parseConfig<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, input: unknown): Readonly<T> {
+  const result = schema.safeParse(input)
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const key = String(issue.path.at(-1) ?? '')
+        return `${settingNames[key] ?? key}: ${issue.message}`
+      }),
+    )
+  }
+  return deepFreeze(result.data)
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (typeof value === 'object' && value !== null) {
+    Object.values(value).forEach(deepFreeze)
+    Object.freeze(value)
+  }
+  return value
 }
 
 export interface ServerOptions {
@@ -50,29 +173,35 @@ export interface ServerOptions {
   database?: string | undefined
   allowUnknownEventTypes?: boolean | undefined
   logLevel?: string | undefined
+  /** commander's `--no-worker` sets this to false. */
+  worker?: boolean | undefined
 }
 
 export function resolveServerConfig(
   options: ServerOptions = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<ServerConfig> {
-  const result = serverConfigSchema.safeParse({
+  return parseConfig(serverConfigSchema, {
     port: options.port ?? env['PORT'] ?? 3000,
     host: options.host ?? env['HOST'] ?? '127.0.0.1',
     databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
     allowUnknownEventTypes:
       options.allowUnknownEventTypes ?? env['ALLOW_UNKNOWN_EVENT_TYPES'] ?? false,
     logLevel: options.logLevel ?? env['LOG_LEVEL'] ?? 'info',
+    worker: options.worker ?? true,
+    delivery: deliverySettings(env),
   })
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => {
-        const key = issue.path[0] as keyof ServerConfig
-        return `${settingNames[key] ?? key}: ${issue.message}`
-      }),
-    )
-  }
-  return Object.freeze(result.data)
+}
+
+export function resolveWorkerConfig(
+  options: { database?: string | undefined } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<WorkerConfig> {
+  return parseConfig(workerConfigSchema, {
+    databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
+    logLevel: env['LOG_LEVEL'] ?? 'info',
+    delivery: deliverySettings(env),
+  })
 }
 
 export function resolveDatabaseConfig(

@@ -5,6 +5,7 @@ import { UnsupportedDatabaseUrlError } from '../store/open-store.ts'
 import { registerApiKeyCommands } from './api-keys.ts'
 import { CliError } from './database-command.ts'
 import { registerServeCommand } from './serve.ts'
+import { registerWorkerCommand } from './worker.ts'
 import { registerWorkspaceCommands } from './workspaces.ts'
 
 const program = new Command()
@@ -13,6 +14,7 @@ const program = new Command()
   .showHelpAfterError()
 
 registerServeCommand(program)
+registerWorkerCommand(program)
 registerWorkspaceCommands(program)
 registerApiKeyCommands(program)
 

@@ -7,6 +7,7 @@ import { bootstrapFirstWorkspace, type BootstrappedWorkspace } from '../domain/w
 import { buildServer } from '../http/server.ts'
 import { createLogger } from '../logger.ts'
 import { openStore } from '../store/open-store.ts'
+import { createTargetGuard, startDeliveryWorker } from '../workers/start-delivery.ts'
 
 export function registerServeCommand(program: Command): void {
   program
@@ -19,6 +20,7 @@ export function registerServeCommand(program: Command): void {
       '--allow-unknown-event-types',
       'accept event types that @seamapi/types does not know yet (ALLOW_UNKNOWN_EVENT_TYPES)',
     )
+    .option('--no-worker', 'do not deliver webhooks from this process (run `seam-events worker`)')
     .action(async (options: ServerOptions) => {
       await serve(options)
     })
@@ -29,10 +31,16 @@ async function serve(options: ServerOptions): Promise<void> {
   const logger = createLogger(config.logLevel)
   const store = await openStore(config.databaseUrl)
   const bootstrapped = await bootstrapFirstWorkspace(store)
+  const targetGuard = createTargetGuard(config.delivery, logger)
+  const worker = config.worker
+    ? startDeliveryWorker(store, targetGuard, config.delivery, logger)
+    : undefined
   const app = buildServer({
     store,
     logger,
     allowUnknownEventTypes: config.allowUnknownEventTypes,
+    targetGuard,
+    deliveriesQueued: () => worker?.wake(),
   })
   await app.listen({ port: config.port, host: config.host })
   const { port } = app.server.address() as AddressInfo
@@ -45,9 +53,12 @@ async function serve(options: ServerOptions): Promise<void> {
     if (closing) return
     closing = true
     logger.info({ signal }, 'shutting down: finishing in-flight requests')
-    // app.close() stops accepting, waits for in-flight requests, then the database closes.
+    // app.close() stops accepting and waits for in-flight requests; the worker finishes its
+    // in-flight deliveries and records them; then the database closes.
     app
       .close()
+      .then(() => worker?.stop())
+      .then(() => targetGuard.close())
       .then(() => store.close())
       .then(() => {
         logger.info('stopped')

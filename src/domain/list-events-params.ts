@@ -10,45 +10,17 @@ import {
   type EventLookup,
 } from '../store/store.ts'
 import { eventTypePattern, isKnownEventType } from './event-catalog.ts'
-import { invalidInput, type ValidationIssue } from './validation-errors.ts'
+import { invalidInput } from './validation-errors.ts'
 import { decodePageCursor } from './page-cursor.ts'
-import { parseTimestamp, type ParsedTimestamp } from './timestamps.ts'
+import { listParam, numberParam, parseOrThrow, timestamp, uuid } from './param-schemas.ts'
+import type { ParsedTimestamp } from './timestamps.ts'
 
 export const defaultListLimit = 500
 export const maxListLimit = 10_000
-/** Longest id list a filter takes; Seam caps some at 100, we allow more but not unbounded. */
-const maxFilterValues = 1000
 
 export interface EventParamOptions {
   allowUnknownEventTypes: boolean
 }
-
-/** Query strings carry lists as `a,b`, repeated keys, or `key=` for the empty list. */
-function listParam<T extends z.ZodTypeAny>(item: T) {
-  return z.preprocess((value) => {
-    if (typeof value !== 'string') return value
-    return value === '' ? [] : value.split(',')
-  }, z.array(item).max(maxFilterValues))
-}
-
-/** Query strings carry numbers as text. */
-function numberParam(schema: z.ZodNumber) {
-  return z.preprocess(
-    (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
-    schema,
-  )
-}
-
-const uuid = z.string().uuid()
-
-const timestamp = z.string().transform((value, context): ParsedTimestamp => {
-  const parsed = parseTimestamp(value)
-  if (parsed === undefined) {
-    context.addIssue({ code: 'custom', message: 'Invalid ISO 8601 timestamp' })
-    return z.NEVER
-  }
-  return parsed
-})
 
 function eventTypeParam({ allowUnknownEventTypes }: EventParamOptions) {
   return z.string().refine(
@@ -223,17 +195,4 @@ function intersect(
   if (single === undefined) return list
   if (list === undefined) return [single]
   return list.includes(single) ? [single] : []
-}
-
-function parseOrThrow<T extends z.ZodTypeAny>(
-  schema: T,
-  params: Readonly<Record<string, unknown>>,
-): z.output<T> {
-  const result = schema.safeParse(params)
-  if (result.success) return result.data
-  const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
-    path: issue.path,
-    message: issue.message,
-  }))
-  throw invalidInput('Invalid parameters', issues)
 }

@@ -1,11 +1,16 @@
 import type { FastifyRequest } from 'fastify'
 
 import type { ApiKey, EventStore } from '../store/store.ts'
+import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import type { RequiredAccess } from './authenticate.ts'
 
 export interface RouteContext {
   store: EventStore
   allowUnknownEventTypes: boolean
+  /** Refuses webhook URLs that point at non-public addresses. */
+  targetGuard: TargetGuard
+  /** Tells a delivery worker in this process that new deliveries may be due. */
+  deliveriesQueued(): void
 }
 
 export interface RouteInput {
@@ -20,7 +25,7 @@ export interface RouteInput {
 /** One Seam path: which methods it answers, what key it needs, and what it does. */
 export interface SeamRoute {
   path: string
-  methods: readonly ('GET' | 'POST' | 'PUT' | 'DELETE')[]
+  methods: readonly ('GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE')[]
   access: RequiredAccess | null
   /** Returns the complete JSON body of a 200 response. */
   handle(input: RouteInput): Promise<string>

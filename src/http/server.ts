@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 
 import { SeamApiError } from '../domain/errors.ts'
 import type { EventStore } from '../store/store.ts'
+import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import { authenticate } from './authenticate.ts'
 import { sendError, toSeamApiError } from './error-reply.ts'
 import { collectParams } from './request-params.ts'
@@ -13,11 +14,31 @@ import { getEventRoute } from './routes/events/get.ts'
 import { listEventsRoute } from './routes/events/list.ts'
 import { publishEventsRoute } from './routes/events/publish.ts'
 import { healthRoute, readyRoute } from './routes/health.ts'
+import { createWebhookRoute } from './routes/webhooks/create.ts'
+import { deleteWebhookRoute } from './routes/webhooks/delete.ts'
+import { listDeliveriesRoute } from './routes/webhooks/deliveries/list.ts'
+import { retryDeliveryRoute } from './routes/webhooks/deliveries/retry.ts'
+import { getWebhookRoute } from './routes/webhooks/get.ts'
+import { listWebhooksRoute } from './routes/webhooks/list.ts'
+import { getRecoveryRoute } from './routes/webhooks/recoveries/get.ts'
+import { recoverWebhookRoute } from './routes/webhooks/recover.ts'
+import { rotateWebhookSecretRoute } from './routes/webhooks/rotate-secret.ts'
+import { updateWebhookRoute } from './routes/webhooks/update.ts'
 
 export const routes: readonly SeamRoute[] = [
   listEventsRoute,
   getEventRoute,
   publishEventsRoute,
+  createWebhookRoute,
+  listWebhooksRoute,
+  getWebhookRoute,
+  updateWebhookRoute,
+  deleteWebhookRoute,
+  rotateWebhookSecretRoute,
+  recoverWebhookRoute,
+  getRecoveryRoute,
+  listDeliveriesRoute,
+  retryDeliveryRoute,
   healthRoute,
   readyRoute,
 ]
@@ -28,12 +49,17 @@ export interface BuildServerOptions {
   store: EventStore
   logger: Logger
   allowUnknownEventTypes: boolean
+  targetGuard: TargetGuard
+  /** Called after a request queued deliveries: wakes a worker running in this process. */
+  deliveriesQueued?: () => void
 }
 
 export function buildServer({
   store,
   logger,
   allowUnknownEventTypes,
+  targetGuard,
+  deliveriesQueued = () => {},
 }: BuildServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
@@ -51,7 +77,7 @@ export function buildServer({
     },
   }) as unknown as FastifyInstance
 
-  const context: RouteContext = { store, allowUnknownEventTypes }
+  const context: RouteContext = { store, allowUnknownEventTypes, targetGuard, deliveriesQueued }
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('seam-request-id', request.id)

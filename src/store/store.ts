@@ -102,7 +102,7 @@ export interface EventLookup {
   event_type?: string
 }
 
-export interface EventStore {
+export interface EventStore extends WebhookStore, DeliveryQueue {
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>
   /** Throws when the database cannot answer. */
@@ -123,11 +123,209 @@ export interface EventStore {
   /**
    * Stores the drafts in one transaction, all or nothing, and returns them as stored, in the
    * same order. A draft whose event_id the workspace already has is not stored again: the
-   * stored event is returned in its place.
+   * stored event is returned in its place. In the same transaction, each new event gets a
+   * pending delivery for every enabled webhook of the workspace that wants its type (the
+   * outbox), so an acknowledged event can never miss a delivery.
    */
   insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]>
   /** Newest first: created_at descending, ties broken by insertion order. */
   listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage>
   /** The newest event matching every given field. */
   findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks and their delivery outbox.
+
+export interface Webhook {
+  webhook_id: string
+  workspace_id: string
+  url: string
+  /** Event types, `prefix.*` patterns, or `*`. */
+  event_types: string[]
+  secret: string
+  /** The secret before the last rotation; it keeps signing until the expiry. */
+  previous_secret: string | null
+  previous_secret_expires_at: string | null
+  disabled: boolean
+  /** `manual` (an update), `gone` (the endpoint answered 410) or `failing` (failed too long). */
+  disabled_reason: string | null
+  disabled_at: string | null
+  /** When the current run of failures began; null after any success. */
+  failing_since: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface NewWebhook {
+  url: string
+  event_types: readonly string[]
+  secret: string
+}
+
+export interface WebhookPatch {
+  url?: string
+  event_types?: readonly string[]
+  disabled?: boolean
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed'
+
+export interface DeliveryAttempt {
+  attempted_at: string
+  duration_ms: number
+  /** Null when no response arrived (timeout, refused connection, refused target). */
+  status_code: number | null
+  error: string | null
+  /** The first 4 KB of the response body. */
+  response_body: string | null
+}
+
+export interface Delivery {
+  delivery_id: string
+  webhook_id: string
+  event_id: string
+  event_type: string
+  status: DeliveryStatus
+  attempt_count: number
+  /** Null when the delivery is done, or waits for its disabled webhook to be enabled. */
+  next_attempt_at: string | null
+  last_error: string | null
+  created_at: string
+  completed_at: string | null
+  /** Set when a recovery queued this delivery. */
+  recovery_id: string | null
+  attempts: DeliveryAttempt[]
+}
+
+export interface DeliveryListQuery {
+  webhook_id?: string
+  event_id?: string
+  status?: DeliveryStatus
+  /** Inclusive lower bound on the delivery's created_at. */
+  created_at_min?: string
+  /** Only deliveries queued before this one (cursor paging, newest first). */
+  before_delivery_id?: string
+  limit: number
+}
+
+export interface DeliveryPage {
+  deliveries: Delivery[]
+  /** The last delivery of this page when there is a next page. */
+  next_before_delivery_id: string | null
+}
+
+export interface Recovery {
+  recovery_id: string
+  webhook_id: string
+  since: string
+  until: string
+  status: 'running' | 'completed'
+  /** Events of the workspace in the window, counted when the recovery was created. */
+  events_total: number
+  events_scanned: number
+  deliveries_queued: number
+  /** Where the queued deliveries are now. */
+  deliveries: Record<DeliveryStatus, number>
+  created_at: string
+  completed_at: string | null
+}
+
+export interface NewRecovery {
+  webhook_id: string
+  /** Inclusive. */
+  since: string
+  /** Exclusive. */
+  until: string
+}
+
+/** A delivery a worker holds under a lease, with everything needed to send it. */
+export interface ClaimedDelivery {
+  delivery_id: string
+  workspace_id: string
+  webhook_id: string
+  event_id: string
+  claim_token: string
+  /** Attempts so far in the current round (the automatic schedule, or one manual retry). */
+  round_attempts: number
+  manual_retry: boolean
+  url: string
+  /** Current secret first, then a rotated-out secret that has not expired yet. */
+  secrets: string[]
+  /** The event exactly as events/list shows it; null if it is no longer stored. */
+  event_json: string | null
+}
+
+export interface DeliveryClaim {
+  now: number
+  limit: number
+  leaseMs: number
+  /** Deliveries this worker has in flight per webhook; none is claimed past the limit. */
+  inFlightByWebhook: ReadonlyMap<string, number>
+  perWebhookLimit: number
+}
+
+export type DeliveryResult =
+  | { kind: 'succeeded' }
+  | { kind: 'retry'; next_attempt_at: number }
+  | { kind: 'failed' }
+  /** 410 Gone: the delivery fails and the webhook is disabled at once. */
+  | { kind: 'gone' }
+
+export interface DeliveryOutcome {
+  delivery_id: string
+  workspace_id: string
+  webhook_id: string
+  claim_token: string
+  attempt: DeliveryAttempt
+  result: DeliveryResult
+}
+
+export interface OutcomePolicy {
+  now: number
+  /** A webhook failing without success for this long is disabled. */
+  disableAfterMs: number
+}
+
+export interface WebhookStore {
+  createWebhook(workspaceId: string, webhook: NewWebhook): Promise<Webhook>
+  listWebhooks(workspaceId: string): Promise<Webhook[]>
+  getWebhook(workspaceId: string, webhookId: string): Promise<Webhook | undefined>
+  /** Disabling parks the webhook's pending deliveries; enabling makes them due at once. */
+  updateWebhook(
+    workspaceId: string,
+    webhookId: string,
+    patch: WebhookPatch,
+  ): Promise<Webhook | undefined>
+  /** Deletes the webhook with its deliveries, attempts and recoveries. */
+  deleteWebhook(workspaceId: string, webhookId: string): Promise<boolean>
+  rotateWebhookSecret(
+    workspaceId: string,
+    webhookId: string,
+    secret: string,
+    previousSecretExpiresAt: string,
+  ): Promise<Webhook | undefined>
+
+  listDeliveries(workspaceId: string, query: DeliveryListQuery): Promise<DeliveryPage>
+  /** Makes one more attempt due now; if it fails, the delivery is failed again. */
+  retryDelivery(workspaceId: string, deliveryId: string, now: number): Promise<Delivery | undefined>
+
+  /** Undefined when the workspace has no such webhook. */
+  createRecovery(workspaceId: string, recovery: NewRecovery): Promise<Recovery | undefined>
+  getRecovery(workspaceId: string, recoveryId: string): Promise<Recovery | undefined>
+}
+
+/**
+ * The worker's side of the outbox. A worker serves every workspace, so these methods are not
+ * scoped by one; each row they touch carries its workspace, and every write names it.
+ */
+export interface DeliveryQueue {
+  /** Claims due deliveries: each becomes invisible to other workers until its lease ends. */
+  claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]>
+  /** Records attempts and their consequences; a lost lease only records the attempt. */
+  recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], policy: OutcomePolicy): Promise<void>
+  /** When the next pending delivery falls due (ms since epoch), or null when none is scheduled. */
+  nextDeliveryDueAt(): Promise<number | null>
+  /** Queues the deliveries of up to `batchSize` events of a running recovery; false when none runs. */
+  advanceRecovery(now: number, batchSize: number): Promise<boolean>
 }

@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 
+import { resolveServerConfig } from '../../src/config.ts'
 import { createApiKey } from '../../src/domain/workspace-admin.ts'
 import { buildServer } from '../../src/http/server.ts'
 import { createLogger } from '../../src/logger.ts'
 import { openStore } from '../../src/store/open-store.ts'
 import type { ApiKeyScope, EventStore } from '../../src/store/store.ts'
+import { createTargetGuard, startDeliveryWorker } from '../../src/workers/start-delivery.ts'
 
 export interface TestWorkspace {
   workspaceId: string
@@ -30,18 +32,43 @@ export interface TestServerOptions {
   allowUnknownEventTypes?: boolean
   /** Receives the server's JSON log lines. */
   logLines?: string[]
+  /** Runs a delivery worker in the server's process, as `serve` does. Default true. */
+  worker?: boolean
+  /**
+   * Settings as environment variables (WEBHOOK_*). Tests default to private targets allowed
+   * (receivers listen on loopback) and a retry schedule of fractions of a second.
+   */
+  env?: Record<string, string>
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const directory = mkdtempSync(join(tmpdir(), 'seam-events-test-'))
   const store = await openStore(`sqlite:${join(directory, 'events.db')}`)
+  const config = resolveServerConfig(
+    {},
+    {
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      WEBHOOK_RETRY_SCHEDULE: '0.2,0.4,0.8',
+      WEBHOOK_TIMEOUT_SECONDS: '2',
+      WEBHOOK_LEASE_SECONDS: '8',
+      ...options.env,
+    },
+  )
+  const logger =
+    options.logLines === undefined
+      ? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent')
+      : createLogger('info', { write: (line: string) => void options.logLines?.push(line) })
+  const targetGuard = createTargetGuard(config.delivery, logger)
+  const worker =
+    options.worker === false
+      ? undefined
+      : startDeliveryWorker(store, targetGuard, config.delivery, logger)
   const app = buildServer({
     store,
-    logger:
-      options.logLines === undefined
-        ? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent')
-        : createLogger('info', { write: (line: string) => void options.logLines?.push(line) }),
+    logger,
     allowUnknownEventTypes: options.allowUnknownEventTypes ?? false,
+    targetGuard,
+    deliveriesQueued: () => worker?.wake(),
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
@@ -65,6 +92,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     createKey,
     async close() {
       await app.close()
+      await worker?.stop()
+      await targetGuard.close()
       await store.close()
       rmSync(directory, { recursive: true, force: true })
     },

@@ -45,4 +45,86 @@ export const sqliteMigrations: readonly string[] = [
     )
     .join('\n  ')}
   `,
+  `
+  CREATE TABLE webhooks (
+    webhook_id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+    url TEXT NOT NULL,
+    event_types TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    previous_secret TEXT,
+    previous_secret_expires_at TEXT,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    disabled_reason TEXT,
+    disabled_at TEXT,
+    failing_since TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX webhooks_by_workspace ON webhooks (workspace_id, created_at);
+
+  -- The outbox: one row per (event, webhook), written in the transaction that stores the
+  -- event. next_attempt_at (ms since epoch) is both the schedule and the lease: a claim moves
+  -- it to the lease's end, so a crashed worker's claims fall due again by themselves.
+  -- It is NULL once the delivery is done, or while its webhook is disabled (parked).
+  CREATE TABLE webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_id TEXT NOT NULL UNIQUE,
+    workspace_id TEXT NOT NULL,
+    webhook_id TEXT NOT NULL REFERENCES webhooks (webhook_id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    attempt_count INTEGER NOT NULL DEFAULT 0,
+    round_attempts INTEGER NOT NULL DEFAULT 0,
+    manual_retry INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    claim_token TEXT,
+    last_error TEXT,
+    recovery_id TEXT,
+    created_at TEXT NOT NULL,
+    completed_at TEXT
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+    WHERE status = 'pending';
+  CREATE INDEX webhook_deliveries_by_workspace ON webhook_deliveries (workspace_id, seq);
+  CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, seq);
+  CREATE INDEX webhook_deliveries_by_status ON webhook_deliveries (workspace_id, status, seq);
+  CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (workspace_id, event_id, seq);
+  CREATE INDEX webhook_deliveries_by_recovery ON webhook_deliveries (recovery_id, status)
+    WHERE recovery_id IS NOT NULL;
+
+  CREATE TABLE webhook_delivery_attempts (
+    attempt_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_seq INTEGER NOT NULL REFERENCES webhook_deliveries (seq) ON DELETE CASCADE,
+    attempted_at TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    response_body TEXT
+  );
+  CREATE INDEX webhook_delivery_attempts_by_delivery
+    ON webhook_delivery_attempts (delivery_seq, attempt_id);
+
+  -- A recovery walks the window in created_at order; its cursor is saved with each batch of
+  -- deliveries it queues, so a restart resumes it without gaps or repeats.
+  CREATE TABLE webhook_recoveries (
+    recovery_id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    webhook_id TEXT NOT NULL REFERENCES webhooks (webhook_id) ON DELETE CASCADE,
+    since TEXT NOT NULL,
+    until TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'completed')),
+    events_total INTEGER NOT NULL,
+    events_scanned INTEGER NOT NULL DEFAULT 0,
+    deliveries_queued INTEGER NOT NULL DEFAULT 0,
+    cursor_created_at TEXT,
+    cursor_seq INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    completed_at TEXT
+  );
+  CREATE INDEX webhook_recoveries_running ON webhook_recoveries (created_at)
+    WHERE status = 'running';
+  CREATE INDEX webhook_recoveries_by_webhook ON webhook_recoveries (webhook_id);
+  `,
 ]

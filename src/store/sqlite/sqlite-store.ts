@@ -21,16 +21,34 @@ import {
 import {
   eventFilterColumns,
   type ApiKey,
+  type ClaimedDelivery,
+  type Delivery,
+  type DeliveryClaim,
+  type DeliveryListQuery,
+  type DeliveryOutcome,
+  type DeliveryPage,
   type EventDraft,
   type EventListQuery,
   type EventLookup,
   type EventPage,
   type EventStore,
   type NewApiKey,
+  type NewRecovery,
+  type NewWebhook,
+  type OutcomePolicy,
+  type Recovery,
   type StoredEvent,
+  type Webhook,
+  type WebhookPatch,
   type Workspace,
 } from '../store.ts'
 import { sqliteMigrations } from './sqlite-migrations.ts'
+import {
+  queueDeliveries,
+  SqliteWebhooks,
+  type OutboxEvent,
+  type SqliteConnection,
+} from './sqlite-webhooks.ts'
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -57,6 +75,8 @@ export class SqliteStore implements EventStore {
   // The list query has a bounded number of shapes (which filters are present, list lengths),
   // so preparing each shape once pays off; the cap keeps odd callers from growing it forever.
   readonly #statementCache = new Map<string, Database.Statement>()
+  readonly #connection: SqliteConnection
+  readonly #webhooks: SqliteWebhooks
 
   constructor({ path }: SqliteStoreOptions) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -67,6 +87,8 @@ export class SqliteStore implements EventStore {
     this.#db.pragma('synchronous = FULL')
     this.#db.pragma('busy_timeout = 5000')
     this.#db.pragma('foreign_keys = ON')
+    this.#connection = { db: this.#db, statement: (sql: string) => this.#cachedStatement(sql) }
+    this.#webhooks = new SqliteWebhooks(this.#connection)
   }
 
   async migrate(): Promise<void> {
@@ -187,9 +209,11 @@ export class SqliteStore implements EventStore {
         // that a poller passing the last created_at it saw as `since` never misses an event.
         const newest = (newestCreatedAt.get(workspaceId) as { created_at: string | null })
           .created_at
-        const now = new Date().toISOString()
+        const clock = new Date()
+        const now = clock.toISOString()
         const created_at = newest !== null && newest > now ? newest : now
-        return drafts.map((draft) => {
+        const newEvents: OutboxEvent[] = []
+        const stored = drafts.map((draft) => {
           const occurred_at = draft.occurred_at ?? created_at
           const json = JSON.stringify({
             event_id: draft.event_id,
@@ -211,9 +235,14 @@ export class SqliteStore implements EventStore {
             const value = draft.fields[column]
             row[column] = typeof value === 'string' ? value : null
           }
-          if (insert.run(row).changes === 1) return { event_id: draft.event_id, created_at, json }
+          if (insert.run(row).changes === 1) {
+            newEvents.push({ event_id: draft.event_id, event_type: draft.event_type })
+            return { event_id: draft.event_id, created_at, json }
+          }
           return findStored.get(workspaceId, draft.event_id) as StoredEvent
         })
+        queueDeliveries(this.#connection, workspaceId, newEvents, clock)
+        return stored
       })
       .immediate()
   }
@@ -235,6 +264,71 @@ export class SqliteStore implements EventStore {
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
     const [row] = this.#all(compileFindEvent(this.#queryBuilder, workspaceId, lookup))
     return row === undefined ? undefined : toStoredEvent(row)
+  }
+
+  createWebhook(workspaceId: string, webhook: NewWebhook): Promise<Webhook> {
+    return this.#webhooks.createWebhook(workspaceId, webhook)
+  }
+
+  listWebhooks(workspaceId: string): Promise<Webhook[]> {
+    return this.#webhooks.listWebhooks(workspaceId)
+  }
+
+  getWebhook(workspaceId: string, webhookId: string): Promise<Webhook | undefined> {
+    return this.#webhooks.getWebhook(workspaceId, webhookId)
+  }
+
+  updateWebhook(
+    workspaceId: string,
+    webhookId: string,
+    patch: WebhookPatch,
+  ): Promise<Webhook | undefined> {
+    return this.#webhooks.updateWebhook(workspaceId, webhookId, patch)
+  }
+
+  deleteWebhook(workspaceId: string, webhookId: string): Promise<boolean> {
+    return this.#webhooks.deleteWebhook(workspaceId, webhookId)
+  }
+
+  rotateWebhookSecret(
+    workspaceId: string,
+    webhookId: string,
+    secret: string,
+    previousSecretExpiresAt: string,
+  ): Promise<Webhook | undefined> {
+    return this.#webhooks.rotateWebhookSecret(workspaceId, webhookId, secret, previousSecretExpiresAt)
+  }
+
+  listDeliveries(workspaceId: string, query: DeliveryListQuery): Promise<DeliveryPage> {
+    return this.#webhooks.listDeliveries(workspaceId, query)
+  }
+
+  retryDelivery(workspaceId: string, deliveryId: string, now: number): Promise<Delivery | undefined> {
+    return this.#webhooks.retryDelivery(workspaceId, deliveryId, now)
+  }
+
+  createRecovery(workspaceId: string, recovery: NewRecovery): Promise<Recovery | undefined> {
+    return this.#webhooks.createRecovery(workspaceId, recovery)
+  }
+
+  getRecovery(workspaceId: string, recoveryId: string): Promise<Recovery | undefined> {
+    return this.#webhooks.getRecovery(workspaceId, recoveryId)
+  }
+
+  claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
+    return this.#webhooks.claimDueDeliveries(claim)
+  }
+
+  recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], policy: OutcomePolicy): Promise<void> {
+    return this.#webhooks.recordDeliveryOutcomes(outcomes, policy)
+  }
+
+  nextDeliveryDueAt(): Promise<number | null> {
+    return this.#webhooks.nextDeliveryDueAt()
+  }
+
+  advanceRecovery(now: number, batchSize: number): Promise<boolean> {
+    return this.#webhooks.advanceRecovery(now, batchSize)
   }
 
   #all(query: CompiledQuery<EventRow>): EventRow[] {

@@ -1,0 +1,58 @@
+// Building blocks for route parameters, which arrive as JSON (SDK 1.x) or as query strings
+// (SDK 2.x), where every value is text.
+
+import { z } from 'zod'
+
+import { parseTimestamp, type ParsedTimestamp } from './timestamps.ts'
+import { invalidInput, type ValidationIssue } from './validation-errors.ts'
+
+/** Longest id list a filter takes; Seam caps some at 100, we allow more but not unbounded. */
+const maxFilterValues = 1000
+
+/** Query strings carry lists as `a,b`, repeated keys, or `key=` for the empty list. */
+export function listParam<T extends z.ZodTypeAny>(item: T) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value
+    return value === '' ? [] : value.split(',')
+  }, z.array(item).max(maxFilterValues))
+}
+
+/** Query strings carry numbers as text. */
+export function numberParam(schema: z.ZodNumber) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
+    schema,
+  )
+}
+
+export const uuid = z.string().uuid()
+
+export const timestamp = z.string().transform((value, context): ParsedTimestamp => {
+  const parsed = parseTimestamp(value)
+  if (parsed === undefined) {
+    context.addIssue({ code: 'custom', message: 'Invalid ISO 8601 timestamp' })
+    return z.NEVER
+  }
+  return parsed
+})
+
+/** Query strings carry booleans as text. */
+export const booleanParam = z.preprocess((value) => {
+  if (value === 'true') return true
+  if (value === 'false') return false
+  return value
+}, z.boolean())
+
+/** Parses route parameters, or throws a 400 `invalid_input` naming every bad one. */
+export function parseOrThrow<T extends z.ZodTypeAny>(
+  schema: T,
+  params: Readonly<Record<string, unknown>>,
+): z.output<T> {
+  const result = schema.safeParse(params)
+  if (result.success) return result.data
+  const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
+    path: issue.path,
+    message: issue.message,
+  }))
+  throw invalidInput('Invalid parameters', issues)
+}

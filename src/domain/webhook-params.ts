@@ -1,0 +1,178 @@
+// The parameters of the /webhooks/* routes: Seam's (create, list, get, update, delete) and ours
+// for operators (deliveries, retry, recover, rotate_secret).
+
+import { z } from 'zod'
+
+import type { DeliveryListQuery, DeliveryStatus, NewRecovery, WebhookPatch } from '../store/store.ts'
+import { eventTypePattern, isKnownEventType, knownEventTypes } from './event-catalog.ts'
+import {
+  booleanParam,
+  listParam,
+  numberParam,
+  parseOrThrow,
+  timestamp,
+  uuid,
+} from './param-schemas.ts'
+import type { EventParamOptions } from './list-events-params.ts'
+import { invalidInput } from './validation-errors.ts'
+
+export const defaultDeliveryListLimit = 100
+export const maxDeliveryListLimit = 1000
+
+/**
+ * `*`, an event type, or `family.*`. A name no event can have is refused rather than stored,
+ * so that a typo does not become a webhook that silently receives nothing.
+ */
+function eventTypePatternParam({ allowUnknownEventTypes }: EventParamOptions) {
+  return z.string().refine(
+    (pattern) => {
+      if (pattern === '*') return true
+      if (pattern.endsWith('.*')) {
+        const prefix = pattern.slice(0, -1)
+        if (!/^[a-z0-9_]+(\.[a-z0-9_]+)*\.$/.test(prefix)) return false
+        return allowUnknownEventTypes || knownEventTypes.some((type) => type.startsWith(prefix))
+      }
+      return isKnownEventType(pattern) || (allowUnknownEventTypes && eventTypePattern.test(pattern))
+    },
+    (pattern) => ({
+      message: `Unknown event type "${pattern}": use an event type, a "family.*" pattern, or "*"`,
+    }),
+  )
+}
+
+function eventTypesParam(options: EventParamOptions) {
+  return listParam(eventTypePatternParam(options)).refine((patterns) => patterns.length > 0, {
+    message: 'Must list at least one event type, or "*" for all',
+  })
+}
+
+const webhookId = z.string().min(1)
+const url = z.string().min(1).max(2048)
+
+const webhookIdSchema = z.object({ webhook_id: webhookId })
+
+const schemasByOption = new Map<boolean, ReturnType<typeof buildSchemas>>()
+
+function buildSchemas(options: EventParamOptions) {
+  return {
+    create: z.object({
+      url,
+      event_types: eventTypesParam(options).default(['*']),
+    }),
+    update: z
+      .object({
+        webhook_id: webhookId,
+        event_types: eventTypesParam(options).optional(),
+        url: url.optional(),
+        disabled: booleanParam.optional(),
+      })
+      .refine(
+        (params) =>
+          params.event_types !== undefined || params.url !== undefined || params.disabled !== undefined,
+        { message: 'Must specify event_types, url or disabled' },
+      ),
+  }
+}
+
+function schemasFor(options: EventParamOptions): ReturnType<typeof buildSchemas> {
+  let schemas = schemasByOption.get(options.allowUnknownEventTypes)
+  if (schemas === undefined) {
+    schemas = buildSchemas(options)
+    schemasByOption.set(options.allowUnknownEventTypes, schemas)
+  }
+  return schemas
+}
+
+export function parseCreateWebhookParams(
+  params: Readonly<Record<string, unknown>>,
+  options: EventParamOptions,
+): { url: string; event_types: string[] } {
+  return parseOrThrow(schemasFor(options).create, params)
+}
+
+export function parseUpdateWebhookParams(
+  params: Readonly<Record<string, unknown>>,
+  options: EventParamOptions,
+): { webhook_id: string; patch: WebhookPatch } {
+  const { webhook_id, event_types, url, disabled } = parseOrThrow(schemasFor(options).update, params)
+  const patch: WebhookPatch = {}
+  if (event_types !== undefined) patch.event_types = event_types
+  if (url !== undefined) patch.url = url
+  if (disabled !== undefined) patch.disabled = disabled
+  return { webhook_id, patch }
+}
+
+export function parseWebhookIdParams(params: Readonly<Record<string, unknown>>): string {
+  return parseOrThrow(webhookIdSchema, params).webhook_id
+}
+
+const deliveryStatuses = ['pending', 'succeeded', 'failed'] as const satisfies DeliveryStatus[]
+
+const listDeliveriesSchema = z.object({
+  webhook_id: webhookId.optional(),
+  event_id: uuid.optional(),
+  status: z.enum(deliveryStatuses).optional(),
+  since: timestamp.optional(),
+  limit: numberParam(z.number().int().min(1).max(maxDeliveryListLimit)).default(
+    defaultDeliveryListLimit,
+  ),
+  page_cursor: z.string().optional(),
+})
+
+export function parseListDeliveriesParams(
+  params: Readonly<Record<string, unknown>>,
+): DeliveryListQuery {
+  const parsed = parseOrThrow(listDeliveriesSchema, params)
+  const query: DeliveryListQuery = { limit: parsed.limit }
+  if (parsed.webhook_id !== undefined) query.webhook_id = parsed.webhook_id
+  if (parsed.event_id !== undefined) query.event_id = parsed.event_id
+  if (parsed.status !== undefined) query.status = parsed.status
+  if (parsed.since !== undefined) query.created_at_min = parsed.since.ceil
+  if (parsed.page_cursor !== undefined && parsed.page_cursor !== '') {
+    const deliveryId = decodeDeliveryCursor(parsed.page_cursor)
+    if (deliveryId === undefined) {
+      throw invalidInput('Invalid parameters', [
+        { path: ['page_cursor'], message: 'Invalid page cursor: pass next_page_cursor as it was returned' },
+      ])
+    }
+    query.before_delivery_id = deliveryId
+  }
+  return query
+}
+
+export function encodeDeliveryCursor(deliveryId: string): string {
+  return Buffer.from(deliveryId).toString('base64url')
+}
+
+function decodeDeliveryCursor(cursor: string): string | undefined {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8')
+  return uuid.safeParse(decoded).success ? decoded : undefined
+}
+
+export function parseDeliveryIdParams(params: Readonly<Record<string, unknown>>): string {
+  return parseOrThrow(z.object({ delivery_id: z.string().min(1) }), params).delivery_id
+}
+
+export function parseRecoveryIdParams(params: Readonly<Record<string, unknown>>): string {
+  return parseOrThrow(z.object({ recovery_id: z.string().min(1) }), params).recovery_id
+}
+
+const recoverSchema = z
+  .object({ webhook_id: webhookId, since: timestamp, until: timestamp.optional() })
+  .refine((params) => params.until === undefined || params.until.floor > params.since.floor, {
+    message: 'until must be after since',
+    path: ['until'],
+  })
+
+/** `since` is inclusive and `until` exclusive, defaulting to now. */
+export function parseRecoverParams(
+  params: Readonly<Record<string, unknown>>,
+  now: Date,
+): NewRecovery {
+  const parsed = parseOrThrow(recoverSchema, params)
+  return {
+    webhook_id: parsed.webhook_id,
+    since: parsed.since.ceil,
+    until: parsed.until?.ceil ?? now.toISOString(),
+  }
+}

@@ -1,0 +1,22 @@
+import { parseCreateWebhookParams } from '../../../domain/webhook-params.ts'
+import { generateWebhookSecret } from '../../../domain/webhook-signature.ts'
+import { workspaceOf, type SeamRoute } from '../../route.ts'
+import { checkWebhookUrl } from './check-webhook-url.ts'
+import { webhookJson } from './webhook-json.ts'
+
+export const createWebhookRoute: SeamRoute = {
+  path: '/webhooks/create',
+  methods: ['POST'],
+  access: 'read',
+  async handle(input) {
+    const { context } = input
+    const params = parseCreateWebhookParams(input.params, context)
+    const url = await checkWebhookUrl(context.targetGuard, params.url)
+    const webhook = await context.store.createWebhook(workspaceOf(input), {
+      url,
+      event_types: params.event_types,
+      secret: generateWebhookSecret(),
+    })
+    return JSON.stringify({ webhook: webhookJson(webhook), ok: true })
+  },
+}

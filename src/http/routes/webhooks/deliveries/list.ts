@@ -1,0 +1,20 @@
+import { encodeDeliveryCursor, parseListDeliveriesParams } from '../../../../domain/webhook-params.ts'
+import { workspaceOf, type SeamRoute } from '../../../route.ts'
+
+/** Ours: deliveries newest first, each with its attempts, for operators chasing a failure. */
+export const listDeliveriesRoute: SeamRoute = {
+  path: '/webhooks/deliveries/list',
+  methods: ['GET', 'POST'],
+  access: 'read',
+  async handle(input) {
+    const query = parseListDeliveriesParams(input.params)
+    const page = await input.context.store.listDeliveries(workspaceOf(input), query)
+    const nextPageCursor =
+      page.next_before_delivery_id === null ? null : encodeDeliveryCursor(page.next_before_delivery_id)
+    return JSON.stringify({
+      deliveries: page.deliveries,
+      pagination: { next_page_cursor: nextPageCursor, has_next_page: nextPageCursor !== null },
+      ok: true,
+    })
+  },
+}

@@ -1,0 +1,17 @@
+import { SeamApiError } from '../../../../domain/errors.ts'
+import { parseDeliveryIdParams } from '../../../../domain/webhook-params.ts'
+import { workspaceOf, type SeamRoute } from '../../../route.ts'
+
+/** Ours: one more attempt now, for a failed delivery (or any other). */
+export const retryDeliveryRoute: SeamRoute = {
+  path: '/webhooks/deliveries/retry',
+  methods: ['POST'],
+  access: 'read',
+  async handle(input) {
+    const deliveryId = parseDeliveryIdParams(input.params)
+    const delivery = await input.context.store.retryDelivery(workspaceOf(input), deliveryId, Date.now())
+    if (delivery === undefined) throw new SeamApiError('delivery_not_found', 'Delivery not found')
+    input.context.deliveriesQueued()
+    return JSON.stringify({ delivery, ok: true })
+  },
+}

@@ -1,0 +1,16 @@
+import { SeamApiError } from '../../../domain/errors.ts'
+import { parseWebhookIdParams } from '../../../domain/webhook-params.ts'
+import { workspaceOf, type SeamRoute } from '../../route.ts'
+import { webhookJson } from './webhook-json.ts'
+
+export const getWebhookRoute: SeamRoute = {
+  path: '/webhooks/get',
+  methods: ['GET', 'POST'],
+  access: 'read',
+  async handle(input) {
+    const webhookId = parseWebhookIdParams(input.params)
+    const webhook = await input.context.store.getWebhook(workspaceOf(input), webhookId)
+    if (webhook === undefined) throw new SeamApiError('webhook_not_found', 'Webhook not found')
+    return JSON.stringify({ webhook: webhookJson(webhook), ok: true })
+  },
+}

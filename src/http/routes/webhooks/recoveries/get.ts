@@ -1,0 +1,16 @@
+import { SeamApiError } from '../../../../domain/errors.ts'
+import { parseRecoveryIdParams } from '../../../../domain/webhook-params.ts'
+import { workspaceOf, type SeamRoute } from '../../../route.ts'
+
+/** Ours: the progress of a recovery, and where its deliveries are now. */
+export const getRecoveryRoute: SeamRoute = {
+  path: '/webhooks/recoveries/get',
+  methods: ['GET', 'POST'],
+  access: 'read',
+  async handle(input) {
+    const recoveryId = parseRecoveryIdParams(input.params)
+    const recovery = await input.context.store.getRecovery(workspaceOf(input), recoveryId)
+    if (recovery === undefined) throw new SeamApiError('recovery_not_found', 'Recovery not found')
+    return JSON.stringify({ recovery, ok: true })
+  },
+}

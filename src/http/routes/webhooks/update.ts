@@ -1,0 +1,25 @@
+import { SeamApiError } from '../../../domain/errors.ts'
+import { parseUpdateWebhookParams } from '../../../domain/webhook-params.ts'
+import { workspaceOf, type SeamRoute } from '../../route.ts'
+import { checkWebhookUrl } from './check-webhook-url.ts'
+import { webhookJson } from './webhook-json.ts'
+
+/**
+ * Seam's update changes `event_types`; ours also takes `url` and `disabled`. Enabling a webhook
+ * sends the deliveries that were parked while it was disabled; `/webhooks/recover` re-sends
+ * the events that arrived in between.
+ */
+export const updateWebhookRoute: SeamRoute = {
+  path: '/webhooks/update',
+  methods: ['PUT', 'POST', 'PATCH'],
+  access: 'read',
+  async handle(input) {
+    const { context } = input
+    const { webhook_id, patch } = parseUpdateWebhookParams(input.params, context)
+    if (patch.url !== undefined) patch.url = await checkWebhookUrl(context.targetGuard, patch.url)
+    const webhook = await context.store.updateWebhook(workspaceOf(input), webhook_id, patch)
+    if (webhook === undefined) throw new SeamApiError('webhook_not_found', 'Webhook not found')
+    if (patch.disabled === false) context.deliveriesQueued()
+    return JSON.stringify({ webhook: webhookJson(webhook), ok: true })
+  },
+}

@@ -1,0 +1,285 @@
+// The delivery loop: claims due deliveries from the outbox under a lease, sends each one signed,
+// and records every attempt. At least once: a delivery is marked done only after its receiver
+// answered 2xx, so a crash at any point leads to another attempt, never to a lost one.
+
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+import type { Logger } from 'pino'
+import { request } from 'undici'
+
+import type { DeliveryConfig } from '../config.ts'
+import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry-schedule.ts'
+import { webhookHeaders } from '../domain/webhook-signature.ts'
+import type {
+  ClaimedDelivery,
+  DeliveryAttempt,
+  DeliveryOutcome,
+  DeliveryQueue,
+  DeliveryResult,
+} from '../store/store.ts'
+import { findTargetError, type TargetGuard } from '../domain/webhook-target-guard.ts'
+
+/** Attempt logs keep this much of each response body. */
+const responseExcerptBytes = 4096
+/** Events a recovery turns into deliveries per step, between claims of due deliveries. */
+const recoveryBatchSize = 1000
+const userAgent = 'seam-events-server (webhook delivery)'
+
+export interface DeliveryWorkerOptions {
+  queue: DeliveryQueue
+  guard: TargetGuard
+  config: DeliveryConfig
+  logger: Logger
+}
+
+export class DeliveryWorker {
+  readonly #queue: DeliveryQueue
+  readonly #guard: TargetGuard
+  readonly #config: DeliveryConfig
+  readonly #logger: Logger
+
+  readonly #inFlightByWebhook = new Map<string, number>()
+  #inFlight = 0
+  #outcomes: DeliveryOutcome[] = []
+  #flushing: Promise<void> | null = null
+  #wakeUp: (() => void) | null = null
+  #woken = false
+  #stopping = false
+  #loop: Promise<void> | null = null
+  #idle: (() => void) | null = null
+
+  constructor({ queue, guard, config, logger }: DeliveryWorkerOptions) {
+    this.#queue = queue
+    this.#guard = guard
+    this.#config = config
+    this.#logger = logger
+  }
+
+  start(): void {
+    if (this.#loop !== null) return
+    this.#loop = this.#run()
+  }
+
+  /** New work may be due: stop waiting and look now. */
+  wake(): void {
+    this.#woken = true
+    this.#wakeUp?.()
+  }
+
+  /** Stops claiming, lets in-flight requests finish (each is bounded by the timeout), records them. */
+  async stop(): Promise<void> {
+    this.#stopping = true
+    this.wake()
+    await this.#loop
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
+    await this.#flushOutcomes()
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      this.#woken = false
+      let busy = false
+      try {
+        busy = (await this.#claimAndSend()) > 0
+        if (this.#inFlight < this.#config.concurrency) {
+          busy = (await this.#queue.advanceRecovery(Date.now(), recoveryBatchSize)) || busy
+        }
+      } catch (error) {
+        this.#logger.error({ err: error }, 'delivery worker: claiming failed; retrying in 1 s')
+        await sleep(1000)
+        continue
+      }
+      if (busy && this.#inFlight < this.#config.concurrency) continue
+      await this.#waitForWork()
+    }
+  }
+
+  /** Sleeps until woken, a slot frees up, the next delivery falls due, or the poll interval. */
+  async #waitForWork(): Promise<void> {
+    if (this.#woken || this.#stopping) return
+    let waitMs = this.#config.pollIntervalMs
+    if (this.#inFlight < this.#config.concurrency) {
+      const nextDueAt = await this.#queue.nextDeliveryDueAt()
+      if (nextDueAt !== null) waitMs = Math.max(0, Math.min(waitMs, nextDueAt - Date.now()))
+    }
+    if (this.#woken || waitMs === 0) return
+    const controller = new AbortController()
+    await Promise.race([
+      new Promise<void>((resolve) => (this.#wakeUp = resolve)),
+      sleep(waitMs, undefined, { signal: controller.signal }).catch(() => {}),
+    ])
+    controller.abort()
+    this.#wakeUp = null
+  }
+
+  async #claimAndSend(): Promise<number> {
+    const freeSlots = this.#config.concurrency - this.#inFlight
+    if (freeSlots <= 0) return 0
+    const claimed = await this.#queue.claimDueDeliveries({
+      now: Date.now(),
+      limit: freeSlots,
+      leaseMs: this.#config.leaseSeconds * 1000,
+      inFlightByWebhook: this.#inFlightByWebhook,
+      perWebhookLimit: this.#config.concurrencyPerWebhook,
+    })
+    for (const delivery of claimed) {
+      this.#inFlightByWebhook.set(
+        delivery.webhook_id,
+        (this.#inFlightByWebhook.get(delivery.webhook_id) ?? 0) + 1,
+      )
+      this.#inFlight += 1
+      void this.#deliver(delivery)
+    }
+    return claimed.length
+  }
+
+  async #deliver(delivery: ClaimedDelivery): Promise<void> {
+    try {
+      const outcome = await this.#attempt(delivery)
+      this.#outcomes.push(outcome)
+      void this.#flushOutcomes()
+    } catch (error) {
+      // Not expected (#attempt catches request failures); the lease brings it back.
+      this.#logger.error({ err: error, delivery_id: delivery.delivery_id }, 'delivery failed unexpectedly')
+    } finally {
+      const count = (this.#inFlightByWebhook.get(delivery.webhook_id) ?? 1) - 1
+      if (count === 0) this.#inFlightByWebhook.delete(delivery.webhook_id)
+      else this.#inFlightByWebhook.set(delivery.webhook_id, count)
+      this.#inFlight -= 1
+      if (this.#inFlight === 0) this.#idle?.()
+      this.wake()
+    }
+  }
+
+  async #attempt(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
+    const attemptedAt = new Date()
+    const started = performance.now()
+    const outcome = (attempt: Omit<DeliveryAttempt, 'attempted_at' | 'duration_ms'>, result: DeliveryResult) => ({
+      delivery_id: delivery.delivery_id,
+      workspace_id: delivery.workspace_id,
+      webhook_id: delivery.webhook_id,
+      claim_token: delivery.claim_token,
+      attempt: {
+        attempted_at: attemptedAt.toISOString(),
+        duration_ms: Math.round(performance.now() - started),
+        ...attempt,
+      },
+      result,
+    })
+    if (delivery.event_json === null) {
+      return outcome(
+        { status_code: null, error: 'the event is no longer stored', response_body: null },
+        { kind: 'failed' },
+      )
+    }
+    const timeoutMs = this.#config.timeoutSeconds * 1000
+    let statusCode: number
+    let retryAfter: string | undefined
+    let responseBody: string | null = null
+    try {
+      const response = await request(delivery.url, {
+        method: 'POST',
+        headers: {
+          ...webhookHeaders(delivery.secrets, delivery.delivery_id, delivery.event_json, attemptedAt),
+          'user-agent': userAgent,
+        },
+        body: delivery.event_json,
+        dispatcher: this.#guard.dispatcher,
+        signal: AbortSignal.timeout(timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      })
+      statusCode = response.statusCode
+      const header = response.headers['retry-after']
+      retryAfter = Array.isArray(header) ? header[0] : header
+      responseBody = await readExcerpt(response.body)
+    } catch (error) {
+      return outcome(
+        { status_code: null, error: describeRequestError(error, this.#config.timeoutSeconds), response_body: null },
+        this.#failure(delivery, undefined),
+      )
+    }
+    const attempt = { status_code: statusCode, error: null, response_body: responseBody }
+    if (statusCode >= 200 && statusCode < 300) return outcome(attempt, { kind: 'succeeded' })
+    if (statusCode === 410) {
+      this.#logger.warn(
+        { webhook_id: delivery.webhook_id, url: delivery.url },
+        'webhook disabled: its endpoint answered 410 Gone',
+      )
+      return outcome(attempt, { kind: 'gone' })
+    }
+    const retryAfterMs =
+      statusCode === 429 || statusCode === 503 ? parseRetryAfterMs(retryAfter, Date.now()) : undefined
+    return outcome(attempt, this.#failure(delivery, retryAfterMs))
+  }
+
+  #failure(delivery: ClaimedDelivery, retryAfterMs: number | undefined): DeliveryResult {
+    const scheduledMs = nextRetryDelayMs(this.#config.retryScheduleSeconds, {
+      roundAttempts: delivery.round_attempts + 1,
+      manualRetry: delivery.manual_retry,
+    })
+    if (scheduledMs === null) return { kind: 'failed' }
+    return { kind: 'retry', next_attempt_at: Date.now() + (retryAfterMs ?? scheduledMs) }
+  }
+
+  /** Writes finished attempts in batches: one transaction for every outcome that is ready. */
+  async #flushOutcomes(): Promise<void> {
+    while (this.#flushing !== null) await this.#flushing
+    if (this.#outcomes.length === 0) return
+    const batch = this.#outcomes
+    this.#outcomes = []
+    this.#flushing = (async () => {
+      // Yield once so that outcomes finishing in the same turn share the transaction.
+      await new Promise((resolve) => setImmediate(resolve))
+      batch.push(...this.#outcomes.splice(0))
+      try {
+        await this.#queue.recordDeliveryOutcomes(batch, {
+          now: Date.now(),
+          disableAfterMs: this.#config.disableAfterSeconds * 1000,
+        })
+      } catch (error) {
+        // The attempts are lost from the log, not the deliveries: their leases run out and
+        // they are sent again.
+        this.#logger.error({ err: error, count: batch.length }, 'recording delivery outcomes failed')
+      }
+    })()
+    await this.#flushing
+    this.#flushing = null
+  }
+}
+
+async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk)
+      size += chunk.length
+      // Leaving the loop early destroys the stream: the rest of a large body is not read.
+      if (size >= responseExcerptBytes) break
+    }
+  } catch {
+    // A body cut short (timeout, reset) still leaves its status code as the answer.
+  }
+  return Buffer.concat(chunks).subarray(0, responseExcerptBytes).toString('utf8')
+}
+
+function describeRequestError(error: unknown, timeoutSeconds: number): string {
+  const targetError = findTargetError(error)
+  if (targetError !== undefined) return `refused: ${targetError.message}`
+  const name = (error as { name?: string }).name
+  const code = (error as { code?: string }).code
+  if (
+    name === 'TimeoutError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
+    return `timed out after ${timeoutSeconds} s`
+  }
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause
+  const detail = cause?.code ?? code
+  const message = (error as Error).message ?? String(error)
+  return detail === undefined ? message : `${message} (${detail})`
+}
