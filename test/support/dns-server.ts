@@ -11,6 +11,8 @@ import type { Answer } from 'dns-packet'
 export interface DnsServer {
   /** "127.0.0.1:PORT", the form dns.Resolver#setServers takes. */
   server: string
+  /** Changes what a name resolves to from the next query on (ttl is 0): a DNS rebinding. */
+  setRecord(name: string, addresses: string[]): void
   close(): Promise<void>
 }
 
@@ -72,6 +74,7 @@ export async function startDnsServer(records: Record<string, string[]>): Promise
   const { port } = socket.address()
   return {
     server: `127.0.0.1:${port}`,
+    setRecord: (name, addresses) => void known.set(canonicalName(name), addresses),
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   }
 }
