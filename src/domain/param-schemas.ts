@@ -50,9 +50,17 @@ export function parseOrThrow<T extends z.ZodTypeAny>(
 ): z.output<T> {
   const result = schema.safeParse(params)
   if (result.success) return result.data
-  const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
-    path: issue.path,
-    message: issue.message,
-  }))
+  const issues: ValidationIssue[] = result.error.issues.map(namedByParameter)
   throw invalidInput('Invalid parameters', issues)
+}
+
+/**
+ * A bad entry of a list parameter (`device_ids[2]`) is reported on the parameter itself, with the
+ * entry's index in the message: the SDK's `getValidationErrorMessages('device_ids')` reads only
+ * the parameter's own `_errors`, and a parameter is what the caller passed.
+ */
+function namedByParameter(issue: z.ZodIssue): ValidationIssue {
+  const [parameter, ...rest] = issue.path
+  if (parameter === undefined || rest.length === 0) return { path: issue.path, message: issue.message }
+  return { path: [parameter], message: `Entry ${rest.join(".")}: ${issue.message}` }
 }

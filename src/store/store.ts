@@ -324,8 +324,12 @@ export interface DeliveryQueue {
   claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]>
   /** Records attempts and their consequences; a lost lease only records the attempt. */
   recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], policy: OutcomePolicy): Promise<void>
-  /** When the next pending delivery falls due (ms since epoch), or null when none is scheduled. */
-  nextDeliveryDueAt(): Promise<number | null>
+  /**
+   * When the next pending delivery of a webhook not in `excludedWebhookIds` falls due (ms since
+   * epoch), or null when none is scheduled. The worker excludes the webhooks at their
+   * concurrency limit: their due backlog is not work it can start.
+   */
+  nextDeliveryDueAt(excludedWebhookIds: readonly string[]): Promise<number | null>
   /** Queues the deliveries of up to `batchSize` events of a running recovery; false when none runs. */
   advanceRecovery(now: number, batchSize: number): Promise<boolean>
 }

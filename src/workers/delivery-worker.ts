@@ -3,7 +3,7 @@
 // answered 2xx, so a crash at any point leads to another attempt, never to a lost one.
 
 import { performance } from 'node:perf_hooks'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises'
 
 import type { Logger } from 'pino'
 import { request } from 'undici'
@@ -90,7 +90,11 @@ export class DeliveryWorker {
         await sleep(1000)
         continue
       }
-      if (busy && this.#inFlight < this.#config.concurrency) continue
+      if (busy && this.#inFlight < this.#config.concurrency) {
+        // Between batches of a long recovery, let requests and responses through.
+        await yieldToEventLoop()
+        continue
+      }
       await this.#waitForWork()
     }
   }
@@ -100,10 +104,15 @@ export class DeliveryWorker {
     if (this.#woken || this.#stopping) return
     let waitMs = this.#config.pollIntervalMs
     if (this.#inFlight < this.#config.concurrency) {
-      const nextDueAt = await this.#queue.nextDeliveryDueAt()
+      const nextDueAt = await this.#queue.nextDeliveryDueAt(this.#saturatedWebhookIds())
       if (nextDueAt !== null) waitMs = Math.max(0, Math.min(waitMs, nextDueAt - Date.now()))
     }
-    if (this.#woken || waitMs === 0) return
+    if (this.#woken || waitMs === 0) {
+      // The SQLite store answers synchronously: without a turn of the event loop here, a loop
+      // that finds work it cannot start would starve every request and timer of the process.
+      await yieldToEventLoop()
+      return
+    }
     const controller = new AbortController()
     await Promise.race([
       new Promise<void>((resolve) => (this.#wakeUp = resolve)),
@@ -111,6 +120,13 @@ export class DeliveryWorker {
     ])
     controller.abort()
     this.#wakeUp = null
+  }
+
+  /** Webhooks with as many requests in flight as they may have: their backlog has to wait. */
+  #saturatedWebhookIds(): string[] {
+    return [...this.#inFlightByWebhook]
+      .filter(([, count]) => count >= this.#config.concurrencyPerWebhook)
+      .map(([webhookId]) => webhookId)
   }
 
   async #claimAndSend(): Promise<number> {

@@ -323,8 +323,8 @@ export class SqliteStore implements EventStore {
     return this.#webhooks.recordDeliveryOutcomes(outcomes, policy)
   }
 
-  nextDeliveryDueAt(): Promise<number | null> {
-    return this.#webhooks.nextDeliveryDueAt()
+  nextDeliveryDueAt(excludedWebhookIds: readonly string[]): Promise<number | null> {
+    return this.#webhooks.nextDeliveryDueAt(excludedWebhookIds)
   }
 
   advanceRecovery(now: number, batchSize: number): Promise<boolean> {

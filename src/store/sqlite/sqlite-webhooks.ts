@@ -457,14 +457,15 @@ export class SqliteWebhooks implements WebhookStore, DeliveryQueue {
     }).immediate()
   }
 
-  async nextDeliveryDueAt(): Promise<number | null> {
+  async nextDeliveryDueAt(excludedWebhookIds: readonly string[]): Promise<number | null> {
     const row = this.#connection
       .statement(
         `SELECT next_attempt_at FROM webhook_deliveries
          WHERE status = 'pending' AND next_attempt_at IS NOT NULL
+           AND webhook_id NOT IN (SELECT value FROM json_each(?))
          ORDER BY next_attempt_at LIMIT 1`,
       )
-      .get() as { next_attempt_at: number } | undefined
+      .get(JSON.stringify(excludedWebhookIds)) as { next_attempt_at: number } | undefined
     return row?.next_attempt_at ?? null
   }
 
