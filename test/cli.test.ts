@@ -1,53 +1,14 @@
 // The `seam-events` command as an operator runs it: a real process on a real database file.
 
 import assert from 'node:assert/strict'
-import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { promisify } from 'node:util'
 
+import { cli, cliJson, startServe } from './support/cli-process.ts'
 import { rawRequest } from './support/http.ts'
 import { seamClient, seamSdks } from './support/seam-sdks.ts'
-
-const bin = new URL('../bin/seam-events.js', import.meta.url).pathname
-const run = promisify(execFile)
-
-async function cli(args: string[], env: Record<string, string> = {}) {
-  return await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env } })
-}
-
-async function cliJson(args: string[]): Promise<any> {
-  const { stdout } = await cli([...args, '--json'])
-  return JSON.parse(stdout)
-}
-
-interface RunningServer {
-  process: ChildProcessWithoutNullStreams
-  endpoint: string
-  stdout: () => string
-  exited: Promise<number | null>
-}
-
-/** Starts `seam-events serve` on a free port and waits for its "ready" log line. */
-async function startServe(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
-    env: { ...process.env, ...env },
-  })
-  let output = ''
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const ready = output.split('\n').find((line) => line.includes('"msg":"ready"'))
-      if (ready !== undefined) resolve(JSON.parse(ready).endpoint)
-    })
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${output}`)))
-  })
-  return { process: child, endpoint, stdout: () => output, exited }
-}
 
 describe('seam-events CLI', () => {
   let directory: string
@@ -98,10 +59,10 @@ describe('seam-events CLI', () => {
     const fresh = join(directory, 'fresh.db')
     const server = await startServe(['--database', fresh])
     try {
-      const apiKey = /SEAM_API_KEY=(\S+)/.exec(server.stdout())?.[1]
-      assert.ok(apiKey, server.stdout())
-      assert.match(server.stdout(), new RegExp(`SEAM_ENDPOINT=${server.endpoint}`))
-      assert.match(server.stdout(), /curl .*\/events\/list/)
+      const apiKey = /SEAM_API_KEY=(\S+)/.exec(server.output())?.[1]
+      assert.ok(apiKey, server.output())
+      assert.match(server.output(), new RegExp(`SEAM_ENDPOINT=${server.endpoint}`))
+      assert.match(server.output(), /curl .*\/events\/list/)
 
       for (const sdk of seamSdks) {
         const events: unknown = await seamClient(sdk, server.endpoint, apiKey).events.list({ since: new Date(0) })
@@ -120,18 +81,18 @@ describe('seam-events CLI', () => {
       const response = await rawRequest(`${server.endpoint}/health`)
       const requestId = response.headers.get('seam-request-id')
       await new Promise((resolve) => setTimeout(resolve, 50))
-      assert.ok(server.stdout().includes(`"request_id":"${requestId}"`))
+      assert.ok(server.output().includes(`"request_id":"${requestId}"`))
     } finally {
       server.process.kill('SIGTERM')
     }
     assert.equal(await server.exited, 0)
-    assert.match(server.stdout(), /"msg":"stopped"/)
+    assert.match(server.output(), /"msg":"stopped"/)
 
     // The second start finds the workspace and prints no new key.
     const again = await startServe(['--database', fresh])
     again.process.kill('SIGTERM')
     assert.equal(await again.exited, 0)
-    assert.doesNotMatch(again.stdout(), /SEAM_API_KEY=/)
+    assert.doesNotMatch(again.output(), /SEAM_API_KEY=/)
   })
 
   it('refuses a bad setting at start-up, naming it', async () => {

@@ -2,72 +2,21 @@
 // receiver on loopback, and every delivery verified with Seam's own `@seamapi/webhook`.
 
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 
-import { SeamWebhook } from '@seamapi/webhook'
-
-import { publish, rawRequest } from './support/http.ts'
+import { publish } from './support/http.ts'
 import { seamClient, seamSdks } from './support/seam-sdks.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
+import {
+  assertAllVerify,
+  call,
+  callOk,
+  deliveriesOf,
+  deviceConnected,
+  lockUnlocked,
+  waitForDeliveries,
+} from './support/webhook-api.ts'
 import { freePort, startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts'
-
-function lockUnlocked(deviceId = randomUUID()) {
-  return { event_type: 'lock.unlocked', device_id: deviceId, connected_account_id: randomUUID(), method: 'manual' }
-}
-
-function deviceConnected(deviceId = randomUUID()) {
-  return { event_type: 'device.connected', device_id: deviceId, connected_account_id: randomUUID() }
-}
-
-/** POSTs one of our own routes (the SDK has no method for them) and returns the JSON body. */
-async function call(server: TestServer, path: string, body: Record<string, unknown>, apiKey = server.apiKey) {
-  const response = await rawRequest(`${server.endpoint}${path}`, {
-    method: 'POST',
-    apiKey,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  })
-  return response
-}
-
-async function callOk(server: TestServer, path: string, body: Record<string, unknown>) {
-  const response = await call(server, path, body)
-  assert.equal(response.status, 200, `${path}: ${response.text}`)
-  return response.json
-}
-
-async function deliveriesOf(server: TestServer, webhookId: string): Promise<any[]> {
-  return (await callOk(server, '/webhooks/deliveries/list', { webhook_id: webhookId, limit: 1000 }))
-    .deliveries
-}
-
-/** Polls our deliveries list until `predicate` holds: the worker runs in the background. */
-async function waitForDeliveries(
-  server: TestServer,
-  webhookId: string,
-  predicate: (deliveries: any[]) => boolean,
-  deadlineMs = 30_000,
-): Promise<any[]> {
-  const deadline = Date.now() + deadlineMs
-  for (;;) {
-    const deliveries = await deliveriesOf(server, webhookId)
-    if (predicate(deliveries)) return deliveries
-    if (Date.now() > deadline) {
-      throw new Error(`deliveries never reached the expected state: ${JSON.stringify(deliveries).slice(0, 2000)}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-/** Every delivery a receiver got must verify with `secret`, as a Seam user's handler does. */
-function assertAllVerify(receiver: WebhookReceiver, secret: string): void {
-  const verifier = new SeamWebhook(secret)
-  for (const delivery of receiver.received) {
-    const event = verifier.verify(delivery.body, delivery.headers)
-    assert.equal(event.event_id, JSON.parse(delivery.body).event_id)
-  }
-}
 
 for (const sdk of seamSdks) {
   describe(`webhooks API through ${sdk.name}`, () => {

@@ -1,0 +1,160 @@
+// Delivery across real processes: `seam-events serve` killed with SIGKILL mid-delivery and
+// restarted, a `serve --no-worker` paired with a `seam-events worker`, and the start-up checks.
+
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+
+import { cli, cliJson, startCommand, startServe, type RunningServer } from './support/cli-process.ts'
+import { publish } from './support/http.ts'
+import { assertAllVerify, callOk, lockUnlocked, waitForDeliveries } from './support/webhook-api.ts'
+import { startWebhookReceiver } from './support/webhook-receiver.ts'
+
+/** Short timings, so that a claim lost with its process comes back within seconds. */
+const fastDelivery = {
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+  WEBHOOK_RETRY_SCHEDULE: '0.2,0.4,0.8,1,1,1,1,1',
+  WEBHOOK_TIMEOUT_SECONDS: '1',
+  WEBHOOK_LEASE_SECONDS: '6.5',
+  WEBHOOK_POLL_INTERVAL_MS: '100',
+  LOG_LEVEL: 'info',
+}
+
+describe('webhook delivery across processes', () => {
+  let directory: string
+  const running: RunningServer[] = []
+
+  before(() => {
+    directory = mkdtempSync(join(tmpdir(), 'seam-events-delivery-'))
+  })
+  after(async () => {
+    for (const server of running) server.process.kill('SIGKILL')
+    rmSync(directory, { recursive: true, force: true })
+  })
+
+  async function serve(database: string, args: string[] = []): Promise<RunningServer> {
+    const server = await startServe(['--database', database, ...args], fastDelivery)
+    running.push(server)
+    return server
+  }
+
+  it('delivers every acknowledged event after the server is killed with SIGKILL mid-delivery', async (t) => {
+    const database = join(directory, 'crash.db')
+    const workspace = await cliJson(['workspaces', 'create', '--name', 'Crash', '--database', database])
+    const receiver = await startWebhookReceiver()
+    // Each answer takes a while, so that many deliveries are in flight when the process dies.
+    receiver.reply = () => ({ status: 200, holdUntil: new Promise((resolve) => setTimeout(resolve, 150)) })
+    try {
+      let server = await serve(database)
+      const target = () => ({ endpoint: server.endpoint, apiKey: workspace.token })
+      const webhook = (await callOk(target(), '/webhooks/create', { url: receiver.url })).webhook
+
+      // Publish in batches until the process dies under us: every batch that was acknowledged
+      // must be delivered; one cut off mid-request may or may not have been stored.
+      const acknowledged: string[] = []
+      const publishing = (async () => {
+        for (let batch = 0; batch < 200; batch += 1) {
+          try {
+            const events = await publish(server.endpoint, workspace.token, Array.from({ length: 10 }, () => lockUnlocked()))
+            acknowledged.push(...events.map((event) => event.event_id))
+          } catch {
+            return
+          }
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      })()
+      await receiver.waitFor((received) => received.length >= 60)
+      server.process.kill('SIGKILL')
+      await server.exited
+      await publishing
+      assert.ok(acknowledged.length >= 60, 'events were acknowledged before the crash')
+      assert.ok(acknowledged.length < 2000, 'the crash cut the publishing short')
+
+      server = await serve(database)
+      await receiver.waitFor((received) => {
+        const arrived = new Set(received.map((delivery) => JSON.parse(delivery.body).event_id))
+        return acknowledged.every((eventId) => arrived.has(eventId))
+      }, 60_000)
+
+      assertAllVerify(receiver, webhook.secret)
+      const eventIds = receiver.eventIds()
+      const duplicates = eventIds.length - new Set(eventIds).size
+      t.diagnostic(
+        `${acknowledged.length} events acknowledged, ${new Set(eventIds).size} delivered, ` +
+          `${duplicates} delivered twice (claims in flight at the kill, resent after their lease)`,
+      )
+      // Every delivery ends succeeded, none stays stuck in a claim.
+      const deliveries = await waitForDeliveries(target(), webhook.webhook_id, (items) =>
+        items.length >= acknowledged.length && items.every((item) => item.status === 'succeeded'),
+      )
+      const deliveredEventIds = new Set(deliveries.map((delivery) => delivery.event_id))
+      assert.ok(acknowledged.every((eventId) => deliveredEventIds.has(eventId)))
+      server.process.kill('SIGTERM')
+      assert.equal(await server.exited, 0)
+    } finally {
+      await receiver.close()
+    }
+  })
+
+  it('serve --no-worker stores deliveries that a separate `seam-events worker` sends', async () => {
+    const database = join(directory, 'split.db')
+    const workspace = await cliJson(['workspaces', 'create', '--name', 'Split', '--database', database])
+    const receiver = await startWebhookReceiver()
+    try {
+      const server = await serve(database, ['--no-worker'])
+      const target = { endpoint: server.endpoint, apiKey: workspace.token }
+      const webhook = (await callOk(target, '/webhooks/create', { url: receiver.url })).webhook
+      const published = await publish(server.endpoint, workspace.token, [lockUnlocked(), lockUnlocked()])
+
+      // Without a worker, the deliveries wait in the outbox.
+      const waiting = await waitForDeliveries(target, webhook.webhook_id, (items) => items.length === 2)
+      assert.deepEqual(
+        waiting.map((delivery) => delivery.status),
+        ['pending', 'pending'],
+      )
+      assert.equal(receiver.received.length, 0)
+
+      const worker = startCommand(['worker', '--database', database], fastDelivery)
+      try {
+        await receiver.waitFor((received) => received.length === 2)
+        assert.deepEqual(new Set(receiver.eventIds()), new Set(published.map((event) => event.event_id)))
+        assertAllVerify(receiver, webhook.secret)
+      } finally {
+        worker.process.kill('SIGTERM')
+        assert.equal(await worker.exited, 0)
+      }
+      assert.match(worker.output(), /"msg":"stopped"/)
+      server.process.kill('SIGTERM')
+      assert.equal(await server.exited, 0)
+    } finally {
+      await receiver.close()
+    }
+  })
+
+  it('refuses a lease not longer than the timeout plus 5 s, naming the setting', async () => {
+    const database = join(directory, 'settings.db')
+    for (const command of [['serve', '--port', '0'], ['worker']]) {
+      await assert.rejects(
+        cli([...command, '--database', database], { WEBHOOK_TIMEOUT_SECONDS: '20', WEBHOOK_LEASE_SECONDS: '25' }),
+        (error: any) => {
+          assert.equal(error.code, 1)
+          assert.match(error.stderr, /WEBHOOK_LEASE_SECONDS/)
+          return true
+        },
+      )
+    }
+  })
+
+  it('refuses a bad retry schedule, naming the setting', async () => {
+    await assert.rejects(
+      cli(['worker', '--database', join(directory, 'settings.db')], { WEBHOOK_RETRY_SCHEDULE: '5,soon' }),
+      (error: any) => {
+        assert.equal(error.code, 1)
+        assert.match(error.stderr, /WEBHOOK_RETRY_SCHEDULE/)
+        return true
+      },
+    )
+  })
+})
