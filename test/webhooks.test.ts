@@ -402,3 +402,58 @@ describe('a slow endpoint', () => {
     }
   })
 })
+
+describe('a webhook that keeps failing', () => {
+  let server: TestServer
+
+  before(async () => {
+    server = await startTestServer({
+      env: { WEBHOOK_DISABLE_AFTER_SECONDS: '1', WEBHOOK_RETRY_SCHEDULE: '0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3' },
+    })
+  })
+  after(async () => {
+    await server.close()
+  })
+
+  it('is disabled after failing for the configured time; enabling and recover bring back what it missed', async () => {
+    const receiver = await startWebhookReceiver()
+    try {
+      receiver.reply = () => ({ status: 500, body: 'down for maintenance' })
+      const webhook = (await callOk(server, '/webhooks/create', { url: receiver.url })).webhook
+      const since = new Date().toISOString()
+      const [first] = await publish(server.endpoint, server.apiKey, [lockUnlocked()])
+
+      let disabled: any
+      const deadline = Date.now() + 30_000
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        disabled = (await callOk(server, '/webhooks/get', { webhook_id: webhook.webhook_id })).webhook
+      } while (!disabled.disabled && Date.now() < deadline)
+      assert.equal(disabled.disabled, true)
+      assert.equal(disabled.disabled_reason, 'failing')
+      assert.ok(disabled.failing_since <= disabled.disabled_at)
+      const attemptsWhenDisabled = receiver.received.length
+      assert.ok(attemptsWhenDisabled >= 2, `${attemptsWhenDisabled} attempts`)
+
+      // Disabled: the first delivery waits (visible, not failed), new events queue nothing.
+      const [second] = await publish(server.endpoint, server.apiKey, [lockUnlocked()])
+      const [parked] = await deliveriesOf(server, webhook.webhook_id)
+      assert.equal(parked.event_id, first!.event_id)
+      assert.equal(parked.status, 'pending')
+      assert.equal(parked.attempts.at(-1).response_body, 'down for maintenance')
+      assert.equal((await deliveriesOf(server, webhook.webhook_id)).length, 1)
+
+      receiver.reply = () => ({ status: 200 })
+      await callOk(server, '/webhooks/update', { webhook_id: webhook.webhook_id, disabled: false })
+      await callOk(server, '/webhooks/recover', { webhook_id: webhook.webhook_id, since })
+      await receiver.waitFor(() => receiver.eventIds().includes(second!.event_id))
+      await waitForDeliveries(server, webhook.webhook_id, (items) => items.every((item) => item.status === 'succeeded'))
+      const enabled = (await callOk(server, '/webhooks/get', { webhook_id: webhook.webhook_id })).webhook
+      assert.equal(enabled.disabled, false)
+      assert.equal(enabled.failing_since, null)
+      assertAllVerify(receiver, webhook.secret)
+    } finally {
+      await receiver.close()
+    }
+  })
+})
