@@ -1,17 +1,20 @@
 // A first, small benchmark of the events API: ingest through POST /events/publish and
 // events/list latency, against a real server on loopback with a temporary SQLite file.
-// Usage: npm run bench -- [--events 100000] [--clients 4]
+// Then webhook delivery: throughput to a local receiver, and how soon one event arrives.
+// Usage: npm run bench -- [--events 100000] [--clients 4] [--deliveries 20000]
 // The full suite (ceilings, Seam's fake side by side, delivery, PostgreSQL) is issue 5's.
 
 import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
 
 import { startTestServer } from '../test/support/test-server.ts'
+import { startWebhookReceiver } from '../test/support/webhook-receiver.ts'
 
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '100000' },
     clients: { type: 'string', default: '4' },
+    deliveries: { type: 'string', default: '20000' },
   },
 })
 const totalEvents = Number(values.events)
@@ -37,9 +40,13 @@ function sampleEvent(i: number): Record<string, unknown> {
 }
 
 async function post(path: string, body: string): Promise<void> {
-  const response = await fetch(`${server.endpoint}${path}`, {
+  await postTo(server, path, body)
+}
+
+async function postTo(target: { endpoint: string; apiKey: string }, path: string, body: string): Promise<void> {
+  const response = await fetch(`${target.endpoint}${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${target.apiKey}`, 'content-type': 'application/json' },
     body,
   })
   await response.arrayBuffer()
@@ -91,5 +98,56 @@ const lines = [
   await latency('  between', () => `/events/list?between=${since}&between=2100-01-01&limit=50`),
   await latency('  events/get by device_id', () => `/events/get?device_id=${devices[i++ % 1000]}`),
 ]
-process.stdout.write(`${lines.join('\n')}\n`)
 await server.close()
+lines.push(...(await deliveryBench(Number(values.deliveries))))
+process.stdout.write(`${lines.join('\n')}\n`)
+
+/**
+ * Deliveries to a receiver on loopback that answers 200 at once, with the default worker
+ * settings (256 in flight, 16 per webhook), on a fresh database.
+ */
+async function deliveryBench(count: number): Promise<string[]> {
+  const deliveryServer = await startTestServer()
+  const receiver = await startWebhookReceiver()
+  const target = { endpoint: deliveryServer.endpoint, apiKey: deliveryServer.apiKey }
+  try {
+    await postTo(target, '/webhooks/create', JSON.stringify({ url: receiver.url }))
+
+    // One event at a time, waiting for each to arrive: publish-to-receipt latency when idle.
+    const idle: number[] = []
+    for (let n = 0; n < 200; n++) {
+      const started = performance.now()
+      await postTo(target, '/events/publish', JSON.stringify({ events: [sampleEvent(n)] }))
+      await receiver.waitFor((received) => received.length === n + 1)
+      idle.push(performance.now() - started)
+    }
+
+    // A backlog: publish everything in batches of 100, measure until the last one arrives.
+    const before = receiver.received.length
+    const started = performance.now()
+    for (let first = 0; first < count; first += 100) {
+      const events = Array.from({ length: Math.min(100, count - first) }, (_, n) => sampleEvent(first + n))
+      await postTo(target, '/events/publish', JSON.stringify({ events }))
+    }
+    await receiver.waitFor((received) => received.length >= before + count, 600_000)
+    const perSecond = count / ((performance.now() - started) / 1000)
+    const lags = receiver.received
+      .slice(before)
+      .map((delivery) => delivery.receivedAt - Date.parse(JSON.parse(delivery.body).created_at))
+    return [
+      'webhook delivery to one receiver on loopback:',
+      `  publish to receipt, one event at a time  ${percentiles(idle)}`,
+      `  ${count} events published in batches of 100  ${Math.round(perSecond)} deliveries/s, ` +
+        `created_at to receipt ${percentiles(lags)}`,
+    ]
+  } finally {
+    await receiver.close()
+    await deliveryServer.close()
+  }
+}
+
+function percentiles(samples: number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const at = (q: number) => (sorted[Math.floor(q * (sorted.length - 1))] as number).toFixed(1)
+  return `p50 ${at(0.5)} ms  p99 ${at(0.99)} ms`
+}

@@ -85,7 +85,7 @@ export const sqliteMigrations: readonly string[] = [
     created_at TEXT NOT NULL,
     completed_at TEXT
   );
-  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, webhook_id)
     WHERE status = 'pending';
   CREATE INDEX webhook_deliveries_by_workspace ON webhook_deliveries (workspace_id, seq);
   CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, seq);

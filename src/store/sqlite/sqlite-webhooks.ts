@@ -303,17 +303,23 @@ export class SqliteWebhooks implements WebhookStore, DeliveryQueue {
 
   async claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
     const { db } = this.#connection
-    const select = this.#connection.statement(
+    // Candidates come from the due index alone (it covers webhook_id), so a wide window costs
+    // little; the event and webhook are read only for the deliveries actually claimed.
+    const candidates = this.#connection.statement(
+      `SELECT seq, webhook_id FROM webhook_deliveries
+       WHERE status = 'pending' AND next_attempt_at <= ?
+         AND webhook_id NOT IN (SELECT value FROM json_each(?))
+       ORDER BY next_attempt_at
+       LIMIT ?`,
+    )
+    const details = this.#connection.statement(
       `SELECT d.seq, d.delivery_id, d.workspace_id, d.webhook_id, d.event_id, d.round_attempts,
          d.manual_retry, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
          e.json AS event_json
        FROM webhook_deliveries d
        JOIN webhooks w ON w.webhook_id = d.webhook_id
        LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.event_id = d.event_id
-       WHERE d.status = 'pending' AND d.next_attempt_at <= ?
-         AND d.webhook_id NOT IN (SELECT value FROM json_each(?))
-       ORDER BY d.next_attempt_at
-       LIMIT ?`,
+       WHERE d.seq = ?`,
     )
     const lease = this.#connection.statement(
       'UPDATE webhook_deliveries SET next_attempt_at = ?, claim_token = ? WHERE seq = ?',
@@ -325,11 +331,10 @@ export class SqliteWebhooks implements WebhookStore, DeliveryQueue {
       .transaction(() => {
         // A wider window than the free slots, so that a webhook with a backlog at the head of
         // the queue cannot take every slot: past its limit, the next webhook's turn comes.
-        const rows = select.all(
-          claim.now,
-          JSON.stringify(saturated),
-          claim.limit * 4,
-        ) as ClaimRow[]
+        const rows = candidates.all(claim.now, JSON.stringify(saturated), claim.limit * 4) as {
+          seq: number
+          webhook_id: string
+        }[]
         const nowIso = new Date(claim.now).toISOString()
         const claimedByWebhook = new Map(claim.inFlightByWebhook)
         const chosen = rows
@@ -340,6 +345,7 @@ export class SqliteWebhooks implements WebhookStore, DeliveryQueue {
             return true
           })
           .slice(0, claim.limit)
+          .map((candidate) => details.get(candidate.seq) as ClaimRow)
         return chosen.map((row): ClaimedDelivery => {
           const claimToken = randomUUID()
           lease.run(claim.now + claim.leaseMs, claimToken, row.seq)
