@@ -133,6 +133,39 @@ describe('webhook delivery across processes', () => {
     }
   })
 
+  it('two workers on one database never send the same delivery twice', async (t) => {
+    const database = join(directory, 'two-workers.db')
+    const workspace = await cliJson(['workspaces', 'create', '--name', 'Two', '--database', database])
+    const receiver = await startWebhookReceiver()
+    receiver.reply = () => ({ status: 200, holdUntil: new Promise((resolve) => setTimeout(resolve, 20)) })
+    const server = await serve(database, ['--no-worker'])
+    const workers = [1, 2].map(() => startCommand(['worker', '--database', database], fastDelivery))
+    try {
+      await Promise.all(workers.map((worker) => worker.waitForLog((line) => line['msg'] === 'delivery worker started')))
+      const target = { endpoint: server.endpoint, apiKey: workspace.token }
+      const webhook = (await callOk(target, '/webhooks/create', { url: receiver.url })).webhook
+      const published: string[] = []
+      for (let batch = 0; batch < 6; batch += 1) {
+        const events = await publish(server.endpoint, workspace.token, Array.from({ length: 50 }, () => lockUnlocked()))
+        published.push(...events.map((event) => event.event_id))
+      }
+      await receiver.waitFor((received) => new Set(received.map((r) => JSON.parse(r.body).event_id)).size === published.length)
+      await waitForDeliveries(target, webhook.webhook_id, (items) =>
+        items.length === published.length && items.every((item) => item.status === 'succeeded' && item.attempts.length === 1),
+      )
+      const deliveryIds = receiver.received.map((delivery) => delivery.headers['svix-id'])
+      t.diagnostic(`${published.length} events, ${deliveryIds.length} requests received`)
+      assert.equal(new Set(deliveryIds).size, deliveryIds.length, 'no delivery was sent twice')
+      assert.deepEqual(new Set(receiver.eventIds()), new Set(published))
+    } finally {
+      for (const worker of workers) worker.process.kill('SIGTERM')
+      for (const worker of workers) assert.equal(await worker.exited, 0)
+      server.process.kill('SIGTERM')
+      await server.exited
+      await receiver.close()
+    }
+  })
+
   it('refuses a lease not longer than the timeout plus 5 s, naming the setting', async () => {
     const database = join(directory, 'settings.db')
     for (const command of [['serve', '--port', '0'], ['worker']]) {
