@@ -8,6 +8,7 @@ import { buildServer } from '../http/server.ts'
 import { createLogger } from '../logger.ts'
 import { openStore } from '../store/open-store.ts'
 import { createTargetGuard, startDeliveryWorker } from '../workers/start-delivery.ts'
+import { stopOnSignals } from './shutdown.ts'
 
 export function registerServeCommand(program: Command): void {
   program
@@ -48,29 +49,14 @@ async function serve(options: ServerOptions): Promise<void> {
   if (bootstrapped !== undefined) printFirstWorkspace(endpoint, bootstrapped)
   logger.info({ endpoint, database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') }, 'ready')
 
-  let closing = false
-  const shutdown = (signal: string): void => {
-    if (closing) return
-    closing = true
-    logger.info({ signal }, 'shutting down: finishing in-flight requests')
-    // app.close() stops accepting and waits for in-flight requests; the worker finishes its
-    // in-flight deliveries and records them; then the database closes.
-    app
-      .close()
-      .then(() => worker?.stop())
-      .then(() => targetGuard.close())
-      .then(() => store.close())
-      .then(() => {
-        logger.info('stopped')
-        process.exit(0)
-      })
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed')
-        process.exit(1)
-      })
-  }
-  process.once('SIGTERM', () => shutdown('SIGTERM'))
-  process.once('SIGINT', () => shutdown('SIGINT'))
+  // app.close() stops accepting and waits for in-flight requests; the worker finishes its
+  // in-flight deliveries and records them; then the database closes.
+  stopOnSignals(logger, 'finishing in-flight requests', async () => {
+    await app.close()
+    await worker?.stop()
+    await targetGuard.close()
+    await store.close()
+  })
 }
 
 function displayHost(host: string): string {

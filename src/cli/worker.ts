@@ -4,6 +4,7 @@ import { resolveWorkerConfig } from '../config.ts'
 import { createLogger } from '../logger.ts'
 import { openStore } from '../store/open-store.ts'
 import { createTargetGuard, startDeliveryWorker } from '../workers/start-delivery.ts'
+import { stopOnSignals } from './shutdown.ts'
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -17,25 +18,10 @@ export function registerWorkerCommand(program: Command): void {
       const guard = createTargetGuard(config.delivery, logger)
       const worker = startDeliveryWorker(store, guard, config.delivery, logger)
 
-      let stopping = false
-      const shutdown = (signal: string): void => {
-        if (stopping) return
-        stopping = true
-        logger.info({ signal }, 'shutting down: finishing in-flight deliveries')
-        worker
-          .stop()
-          .then(() => guard.close())
-          .then(() => store.close())
-          .then(() => {
-            logger.info('stopped')
-            process.exit(0)
-          })
-          .catch((error: unknown) => {
-            logger.error({ err: error }, 'shutdown failed')
-            process.exit(1)
-          })
-      }
-      process.once('SIGTERM', () => shutdown('SIGTERM'))
-      process.once('SIGINT', () => shutdown('SIGINT'))
+      stopOnSignals(logger, 'finishing in-flight deliveries', async () => {
+        await worker.stop()
+        await guard.close()
+        await store.close()
+      })
     })
 }

@@ -10,17 +10,21 @@ import {
   type EventLookup,
 } from '../store/store.ts'
 import { eventTypePattern, isKnownEventType } from './event-catalog.ts'
-import { invalidInput } from './validation-errors.ts'
 import { decodePageCursor } from './page-cursor.ts'
-import { listParam, numberParam, parseOrThrow, timestamp, uuid } from './param-schemas.ts'
+import {
+  type EventParamOptions,
+  invalidPageCursor,
+  listParam,
+  numberParam,
+  parseOrThrow,
+  schemasPerOption,
+  timestamp,
+  uuid,
+} from './param-schemas.ts'
 import type { ParsedTimestamp } from './timestamps.ts'
 
 export const defaultListLimit = 500
 export const maxListLimit = 10_000
-
-export interface EventParamOptions {
-  allowUnknownEventTypes: boolean
-}
 
 function eventTypeParam({ allowUnknownEventTypes }: EventParamOptions) {
   return z.string().refine(
@@ -107,21 +111,10 @@ function eventLookupSchema(options: EventParamOptions) {
     )
 }
 
-// Built once per setting rather than per request: zod schemas are not free to construct.
-const schemasByOption = new Map<boolean, ReturnType<typeof buildSchemas>>()
-
-function buildSchemas(options: EventParamOptions) {
-  return { listEvents: listEventsSchema(options), eventLookup: eventLookupSchema(options) }
-}
-
-function schemasFor(options: EventParamOptions): ReturnType<typeof buildSchemas> {
-  let schemas = schemasByOption.get(options.allowUnknownEventTypes)
-  if (schemas === undefined) {
-    schemas = buildSchemas(options)
-    schemasByOption.set(options.allowUnknownEventTypes, schemas)
-  }
-  return schemas
-}
+const schemasFor = schemasPerOption((options) => ({
+  listEvents: listEventsSchema(options),
+  eventLookup: eventLookupSchema(options),
+}))
 
 export interface ListEventsRequest {
   query: EventListQuery
@@ -166,9 +159,7 @@ export function parseListEventsParams(
   if (parsed.page_cursor !== undefined && parsed.page_cursor !== '') {
     const position = decodePageCursor(parsed.page_cursor)
     if (position === undefined) {
-      throw invalidInput('Invalid parameters', [
-        { path: ['page_cursor'], message: 'Invalid page cursor: pass next_page_cursor as it was returned' },
-      ])
+      throw invalidPageCursor()
     }
     query.before = position
   }

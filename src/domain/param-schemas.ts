@@ -6,6 +6,27 @@ import { z } from 'zod'
 import { parseTimestamp, type ParsedTimestamp } from './timestamps.ts'
 import { invalidInput, type ValidationIssue } from './validation-errors.ts'
 
+/** The server settings that change what a route accepts. */
+export interface EventParamOptions {
+  allowUnknownEventTypes: boolean
+}
+
+/**
+ * Builds a route's schemas once per setting rather than per request: zod schemas are not free
+ * to construct, and a server runs with one setting for its whole life.
+ */
+export function schemasPerOption<T>(build: (options: EventParamOptions) => T): (options: EventParamOptions) => T {
+  const built = new Map<boolean, T>()
+  return (options) => {
+    let schemas = built.get(options.allowUnknownEventTypes)
+    if (schemas === undefined) {
+      schemas = build(options)
+      built.set(options.allowUnknownEventTypes, schemas)
+    }
+    return schemas
+  }
+}
+
 /** Longest id list a filter takes; Seam caps some at 100, we allow more but not unbounded. */
 const maxFilterValues = 1000
 
@@ -63,4 +84,11 @@ function namedByParameter(issue: z.ZodIssue): ValidationIssue {
   const [parameter, ...rest] = issue.path
   if (parameter === undefined || rest.length === 0) return { path: issue.path, message: issue.message }
   return { path: [parameter], message: `Entry ${rest.join(".")}: ${issue.message}` }
+}
+
+/** A page cursor that is not one we issued (or was altered): the caller must pass it as returned. */
+export function invalidPageCursor(): Error {
+  return invalidInput('Invalid parameters', [
+    { path: ['page_cursor'], message: 'Invalid page cursor: pass next_page_cursor as it was returned' },
+  ])
 }

@@ -7,14 +7,15 @@ import type { DeliveryListQuery, DeliveryStatus, NewRecovery, WebhookPatch } fro
 import { eventTypePattern, isKnownEventType, knownEventTypes } from './event-catalog.ts'
 import {
   booleanParam,
+  type EventParamOptions,
+  invalidPageCursor,
   listParam,
   numberParam,
   parseOrThrow,
+  schemasPerOption,
   timestamp,
   uuid,
 } from './param-schemas.ts'
-import type { EventParamOptions } from './list-events-params.ts'
-import { invalidInput } from './validation-errors.ts'
 
 export const defaultDeliveryListLimit = 100
 export const maxDeliveryListLimit = 1000
@@ -51,8 +52,6 @@ const url = z.string().min(1).max(2048)
 
 const webhookIdSchema = z.object({ webhook_id: webhookId })
 
-const schemasByOption = new Map<boolean, ReturnType<typeof buildSchemas>>()
-
 function buildSchemas(options: EventParamOptions) {
   return {
     create: z.object({
@@ -74,14 +73,7 @@ function buildSchemas(options: EventParamOptions) {
   }
 }
 
-function schemasFor(options: EventParamOptions): ReturnType<typeof buildSchemas> {
-  let schemas = schemasByOption.get(options.allowUnknownEventTypes)
-  if (schemas === undefined) {
-    schemas = buildSchemas(options)
-    schemasByOption.set(options.allowUnknownEventTypes, schemas)
-  }
-  return schemas
-}
+const schemasFor = schemasPerOption(buildSchemas)
 
 export function parseCreateWebhookParams(
   params: Readonly<Record<string, unknown>>,
@@ -131,9 +123,7 @@ export function parseListDeliveriesParams(
   if (parsed.page_cursor !== undefined && parsed.page_cursor !== '') {
     const deliveryId = decodeDeliveryCursor(parsed.page_cursor)
     if (deliveryId === undefined) {
-      throw invalidInput('Invalid parameters', [
-        { path: ['page_cursor'], message: 'Invalid page cursor: pass next_page_cursor as it was returned' },
-      ])
+      throw invalidPageCursor()
     }
     query.before_delivery_id = deliveryId
   }
