@@ -1,10 +1,12 @@
+import { PgStore } from './postgres/pg-store.ts'
 import { SqliteStore } from './sqlite/sqlite-store.ts'
 import type { EventStore } from './store.ts'
 
 export class UnsupportedDatabaseUrlError extends Error {}
 
 /**
- * `sqlite:PATH`, `sqlite://PATH` or a plain path selects the embedded SQLite backend.
+ * `postgres://...` (or `postgresql://`) selects PostgreSQL; `sqlite:PATH`, `sqlite://PATH` or a
+ * plain path selects the embedded SQLite backend.
  * The schema is created or upgraded before the store is returned, so every command works on
  * a new, empty database.
  */
@@ -20,11 +22,7 @@ export async function openStore(databaseUrl: string): Promise<EventStore> {
 }
 
 function createStore(databaseUrl: string): EventStore {
-  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    throw new UnsupportedDatabaseUrlError(
-      'PostgreSQL is not supported yet: use a SQLite path (sqlite:PATH)',
-    )
-  }
+  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) return new PgStore(databaseUrl)
   const sqlitePath = databaseUrl.replace(/^sqlite:(\/\/)?/i, '')
   if (sqlitePath === '') throw new UnsupportedDatabaseUrlError('the SQLite path is empty')
   return new SqliteStore({ path: sqlitePath })

@@ -13,6 +13,11 @@ import { createLogger } from '../../src/logger.ts'
 import { openStore } from '../../src/store/open-store.ts'
 import type { ApiKeyScope, EventStore } from '../../src/store/store.ts'
 import { createTargetGuard, startDeliveryWorker } from '../../src/workers/start-delivery.ts'
+import { createTestDatabase } from './postgres.ts'
+
+/** The contract suites run once on each backend. */
+export const testBackends = ['sqlite', 'postgres'] as const
+export type TestBackend = (typeof testBackends)[number]
 
 export interface TestWorkspace {
   workspaceId: string
@@ -29,6 +34,8 @@ export interface TestServer extends TestWorkspace {
 }
 
 export interface TestServerOptions {
+  /** Default: TEST_BACKEND from the environment, else sqlite. */
+  backend?: TestBackend
   allowUnknownEventTypes?: boolean
   /** Receives the server's JSON log lines. */
   logLines?: string[]
@@ -43,7 +50,9 @@ export interface TestServerOptions {
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const directory = mkdtempSync(join(tmpdir(), 'seam-events-test-'))
-  const store = await openStore(`sqlite:${join(directory, 'events.db')}`)
+  const backend = options.backend ?? (process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite')
+  const database = backend === 'postgres' ? await createTestDatabase() : undefined
+  const store = await openStore(database?.url ?? `sqlite:${join(directory, 'events.db')}`)
   const config = resolveServerConfig(
     {},
     {
@@ -95,6 +104,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await worker?.stop()
       await targetGuard.close()
       await store.close()
+      await database?.drop()
       rmSync(directory, { recursive: true, force: true })
     },
   }

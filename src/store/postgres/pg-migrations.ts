@@ -1,0 +1,131 @@
+import { eventFilterColumns } from '../store.ts'
+
+// Append only: a migration that has run on a user's database is never edited.
+// The same tables as SQLite's, with the same text formats (ISO 8601 UTC with milliseconds for
+// times, the event's JSON as text), so that both backends answer byte for byte alike.
+// `json` is text, not jsonb: jsonb would reorder the keys of what events/list returns.
+export const pgMigrations: readonly string[] = [
+  `
+  CREATE TABLE workspaces (
+    workspace_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY
+  );
+
+  CREATE TABLE api_keys (
+    api_key_id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+    name TEXT NOT NULL,
+    scope TEXT NOT NULL CHECK (scope IN ('all', 'read', 'publish')),
+    short_token TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY
+  );
+  CREATE INDEX api_keys_by_workspace ON api_keys (workspace_id, created_at, seq);
+
+  -- seq is the insertion order: it breaks created_at ties and anchors page cursors.
+  CREATE TABLE events (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
+    occurred_at TEXT NOT NULL,
+    ${eventFilterColumns.map((column) => `${column} TEXT`).join(',\n    ')},
+    json TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX events_by_event_id ON events (workspace_id, event_id);
+  CREATE INDEX events_by_created_at ON events (workspace_id, created_at, seq);
+  CREATE INDEX events_by_event_type ON events (workspace_id, event_type, created_at, seq);
+  ${eventFilterColumns
+    .map(
+      (column) =>
+        `CREATE INDEX events_by_${column} ON events (workspace_id, ${column}, created_at, seq)
+         WHERE ${column} IS NOT NULL;`,
+    )
+    .join('\n  ')}
+
+  CREATE TABLE webhooks (
+    webhook_id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+    url TEXT NOT NULL,
+    event_types TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    previous_secret TEXT,
+    previous_secret_expires_at TEXT,
+    disabled BOOLEAN NOT NULL DEFAULT false,
+    disabled_reason TEXT,
+    disabled_at TEXT,
+    failing_since TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY
+  );
+  CREATE INDEX webhooks_by_workspace ON webhooks (workspace_id, created_at, seq);
+
+  -- The outbox: one row per (event, webhook), written in the transaction that stores the
+  -- event. next_attempt_at (ms since epoch) is both the schedule and the lease: a claim moves
+  -- it to the lease's end, so a crashed worker's claims fall due again by themselves.
+  -- It is NULL once the delivery is done, or while its webhook is disabled (parked).
+  CREATE TABLE webhook_deliveries (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    delivery_id TEXT NOT NULL UNIQUE,
+    workspace_id TEXT NOT NULL,
+    webhook_id TEXT NOT NULL REFERENCES webhooks (webhook_id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    attempt_count INTEGER NOT NULL DEFAULT 0,
+    round_attempts INTEGER NOT NULL DEFAULT 0,
+    manual_retry BOOLEAN NOT NULL DEFAULT false,
+    next_attempt_at BIGINT,
+    claim_token TEXT,
+    last_error TEXT,
+    recovery_id TEXT,
+    created_at TEXT NOT NULL,
+    completed_at TEXT
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, webhook_id)
+    WHERE status = 'pending';
+  CREATE INDEX webhook_deliveries_by_workspace ON webhook_deliveries (workspace_id, seq);
+  CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, seq);
+  CREATE INDEX webhook_deliveries_by_status ON webhook_deliveries (workspace_id, status, seq);
+  CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (workspace_id, event_id, seq);
+  CREATE INDEX webhook_deliveries_by_recovery ON webhook_deliveries (recovery_id, status)
+    WHERE recovery_id IS NOT NULL;
+
+  CREATE TABLE webhook_delivery_attempts (
+    attempt_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    delivery_seq BIGINT NOT NULL REFERENCES webhook_deliveries (seq) ON DELETE CASCADE,
+    attempted_at TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    response_body TEXT
+  );
+  CREATE INDEX webhook_delivery_attempts_by_delivery
+    ON webhook_delivery_attempts (delivery_seq, attempt_id);
+
+  CREATE TABLE webhook_recoveries (
+    recovery_id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    webhook_id TEXT NOT NULL REFERENCES webhooks (webhook_id) ON DELETE CASCADE,
+    since TEXT NOT NULL,
+    until TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'completed')),
+    events_total INTEGER NOT NULL,
+    events_scanned INTEGER NOT NULL DEFAULT 0,
+    deliveries_queued INTEGER NOT NULL DEFAULT 0,
+    cursor_created_at TEXT,
+    cursor_seq BIGINT NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    completed_at TEXT
+  );
+  CREATE INDEX webhook_recoveries_running ON webhook_recoveries (created_at)
+    WHERE status = 'running';
+  CREATE INDEX webhook_recoveries_by_webhook ON webhook_recoveries (webhook_id);
+  `,
+]
