@@ -4,6 +4,7 @@ import { ConfigError } from '../config.ts'
 import { UnsupportedDatabaseUrlError } from '../store/open-store.ts'
 import { registerApiKeyCommands } from './api-keys.ts'
 import { CliError } from './database-command.ts'
+import { registerMigrateCommand } from './migrate.ts'
 import { registerServeCommand } from './serve.ts'
 import { registerWorkerCommand } from './worker.ts'
 import { registerWorkspaceCommands } from './workspaces.ts'
@@ -17,6 +18,7 @@ registerServeCommand(program)
 registerWorkerCommand(program)
 registerWorkspaceCommands(program)
 registerApiKeyCommands(program)
+registerMigrateCommand(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -24,11 +24,16 @@ import type {
 import type { PgConnection, Queryable } from './pg-connection.ts'
 
 // Several API and worker processes share the database, each with a pool of connections, at
-// READ COMMITTED. Where SQLite relies on its one writer at a time, these tables rely on row locks
-// taken in one order: webhook rows first (several at once in seq order), then delivery rows.
-// A transaction that reads a webhook's `disabled` or `event_types` to write deliveries holds a
-// lock on the webhook, so that disabling, enabling or editing it waits for those writes (and
-// sees them) instead of missing them.
+// READ COMMITTED. Where SQLite relies on its one writer at a time, these tables rely on row
+// locks, always taken in one order so that no two transactions wait for each other: workspace
+// rows, then webhook rows (several at once in seq order), then delivery rows.
+// - A transaction that reads a webhook's `disabled` or `event_types` to write deliveries holds a
+//   lock on the webhook, so that disabling, enabling or editing it waits for those writes (and
+//   sees them) instead of missing them.
+// - A transaction that may update a webhook row twice first takes the workspace row FOR KEY
+//   SHARE: PostgreSQL rechecks the foreign key of a row updated again by the transaction that
+//   wrote it, which takes that lock, and the events insert holds the workspace row while it
+//   waits for the webhook rows.
 
 interface WebhookRow extends Omit<Webhook, 'event_types'> {
   event_types: string
@@ -177,6 +182,7 @@ export class PgWebhooks implements WebhookStore, DeliveryQueue {
     patch: WebhookPatch,
   ): Promise<Webhook | undefined> {
     return this.#connection.transaction(async (client) => {
+      await lockWorkspaces(client, [workspaceId])
       // Locked: two updates starting from the same row would each write back the other's fields.
       const current = await this.#findWebhook(client, workspaceId, webhookId, 'FOR NO KEY UPDATE')
       if (current === undefined) return undefined
@@ -418,6 +424,7 @@ export class PgWebhooks implements WebhookStore, DeliveryQueue {
     const webhooks = new Map(outcomes.map((outcome) => [outcome.webhook_id, outcome.workspace_id]))
 
     await this.#connection.transaction(async (client) => {
+      await lockWorkspaces(client, [...new Set(webhooks.values())])
       // Every webhook of the batch is locked up front, in seq order, before any delivery row:
       // two workers marking the same webhooks failing in different orders would deadlock.
       await client.query(
@@ -705,6 +712,15 @@ interface ClaimRow {
   previous_secret: string | null
   previous_secret_expires_at: string | null
   event_json: string | null
+}
+
+/** See the top of the file: the lock a webhook row's foreign key check takes, taken first. */
+async function lockWorkspaces(client: Queryable, workspaceIds: readonly string[]): Promise<void> {
+  await client.query(
+    `SELECT 1 FROM workspaces WHERE workspace_id = ANY($1::text[]) ORDER BY workspace_id
+     FOR KEY SHARE`,
+    [workspaceIds],
+  )
 }
 
 async function rows<T extends pg.QueryResultRow>(
