@@ -4,15 +4,36 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 
-import { cli, cliJson, startServe, type RunningServer } from './support/cli-process.ts'
+import {
+  cli,
+  cliJson,
+  startCommand,
+  startServe,
+  type RunningCommand,
+  type RunningServer,
+} from './support/cli-process.ts'
 import { publish } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
 import { seamClient, seamSdks } from './support/seam-sdks.ts'
-import { lockUnlocked } from './support/webhook-api.ts'
+import { assertAllVerify, callOk, lockUnlocked, waitForDeliveries } from './support/webhook-api.ts'
+import { startWebhookReceiver } from './support/webhook-receiver.ts'
+
+/**
+ * Workers that would not look for work on their own for a minute: every delivery below is
+ * started by PostgreSQL's notification, or by a lease running out.
+ */
+const workerEnv = {
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+  WEBHOOK_RETRY_SCHEDULE: '0.2,0.4,0.8,1,1,1,1,1',
+  WEBHOOK_TIMEOUT_SECONDS: '1',
+  WEBHOOK_LEASE_SECONDS: '6.5',
+  WEBHOOK_POLL_INTERVAL_MS: '60000',
+  LOG_LEVEL: 'info',
+}
 
 describe('seam-events processes on one PostgreSQL database', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>
-  const running: RunningServer[] = []
+  const running: RunningCommand[] = []
 
   before(async () => {
     database = await createTestDatabase()
@@ -53,6 +74,63 @@ describe('seam-events processes on one PostgreSQL database', () => {
         new Set(published),
         `node ${(index + 1) % nodes.length} sees every event published so far`,
       )
+    }
+  })
+
+  it('2 API nodes and 2 workers deliver every event, with a worker killed by SIGKILL midway', async (t) => {
+    const workspace = await cliJson(['workspaces', 'create', '--name', 'Scale', '--database', database.url])
+    const receiver = await startWebhookReceiver()
+    // Every answer waits for the kill: with more requests held than one worker may send to a
+    // webhook at once (16), both workers have deliveries in flight when one of them dies.
+    let release: () => void = () => {}
+    const released = new Promise<void>((resolve) => (release = resolve))
+    receiver.reply = () => ({ status: 200, holdUntil: released })
+    try {
+      const nodes = await Promise.all(
+        [1, 2].map(() => startServe(['--database', database.url, '--no-worker'], workerEnv)),
+      )
+      running.push(...nodes)
+      const workers = [1, 2].map(() => startCommand(['worker', '--database', database.url], workerEnv))
+      running.push(...workers)
+      await Promise.all(workers.map((worker) => worker.waitForLog((line) => line['msg'] === 'delivery worker started')))
+      const target = { endpoint: nodes[0]!.endpoint, apiKey: workspace.token }
+      const webhook = (await callOk(target, '/webhooks/create', { url: receiver.url })).webhook
+
+      const published: string[] = []
+      const publishing = (async () => {
+        for (let batch = 0; batch < 30; batch += 1) {
+          const node = nodes[batch % nodes.length]!
+          const events = await publish(node.endpoint, workspace.token, Array.from({ length: 10 }, () => lockUnlocked()))
+          published.push(...events.map((event) => event.event_id))
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      })()
+      await receiver.waitFor((received) => received.length >= 20)
+      workers[0]!.process.kill('SIGKILL')
+      await workers[0]!.exited
+      release()
+      await publishing
+
+      await receiver.waitFor((received) => {
+        const arrived = new Set(received.map((delivery) => JSON.parse(delivery.body).event_id))
+        return published.every((eventId) => arrived.has(eventId))
+      }, 60_000)
+      // Every delivery ends succeeded: the killed worker's claims came back after their lease
+      // and the other worker sent them again. Only then are the duplicates all in.
+      await waitForDeliveries(target, webhook.webhook_id, (items) =>
+        items.length === published.length && items.every((item) => item.status === 'succeeded'),
+      )
+      assertAllVerify(receiver, webhook.secret)
+      const eventIds = receiver.eventIds()
+      const duplicates = eventIds.length - new Set(eventIds).size
+      t.diagnostic(
+        `${published.length} events published through 2 nodes, ${new Set(eventIds).size} delivered, ` +
+          `${duplicates} delivered twice (the killed worker's claims, sent again after their lease)`,
+      )
+      assert.ok(duplicates > 0, "the killed worker's deliveries in flight were sent again")
+    } finally {
+      release()
+      await receiver.close()
     }
   })
 })

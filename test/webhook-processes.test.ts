@@ -78,16 +78,17 @@ describe('webhook delivery across processes', () => {
         return acknowledged.every((eventId) => arrived.has(eventId))
       }, 60_000)
 
+      // Every delivery ends succeeded, none stays stuck in a claim; only then are all the
+      // resends of the claims that died with the process in.
+      const deliveries = await waitForDeliveries(target(), webhook.webhook_id, (items) =>
+        items.length >= acknowledged.length && items.every((item) => item.status === 'succeeded'),
+      )
       assertAllVerify(receiver, webhook.secret)
       const eventIds = receiver.eventIds()
       const duplicates = eventIds.length - new Set(eventIds).size
       t.diagnostic(
         `${acknowledged.length} events acknowledged, ${new Set(eventIds).size} delivered, ` +
           `${duplicates} delivered twice (claims in flight at the kill, resent after their lease)`,
-      )
-      // Every delivery ends succeeded, none stays stuck in a claim.
-      const deliveries = await waitForDeliveries(target(), webhook.webhook_id, (items) =>
-        items.length >= acknowledged.length && items.every((item) => item.status === 'succeeded'),
       )
       const deliveredEventIds = new Set(deliveries.map((delivery) => delivery.event_id))
       assert.ok(acknowledged.every((eventId) => deliveredEventIds.has(eventId)))

@@ -330,6 +330,12 @@ export interface DeliveryQueue {
    * concurrency limit: their due backlog is not work it can start.
    */
   nextDeliveryDueAt(excludedWebhookIds: readonly string[]): Promise<number | null>
+  /**
+   * Calls `listener` whenever another process may have made deliveries due (PostgreSQL's
+   * LISTEN/NOTIFY), so that idle workers start at once instead of at their next poll; resolves
+   * to a function that stops listening. A store without such signals never calls it.
+   */
+  watchDeliveries(listener: () => void): Promise<() => Promise<void>>
   /** Queues the deliveries of up to `batchSize` events of a running recovery; false when none runs. */
   advanceRecovery(now: number, batchSize: number): Promise<boolean>
 }

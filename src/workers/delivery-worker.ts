@@ -48,6 +48,7 @@ export class DeliveryWorker {
   #stopping = false
   #loop: Promise<void> | null = null
   #idle: (() => void) | null = null
+  #unwatch: Promise<() => Promise<void>> | null = null
 
   constructor({ queue, guard, config, logger }: DeliveryWorkerOptions) {
     this.#queue = queue
@@ -59,6 +60,12 @@ export class DeliveryWorker {
   start(): void {
     if (this.#loop !== null) return
     this.#loop = this.#run()
+    // Deliveries queued by other processes wake this worker at once where the store can say
+    // so (PostgreSQL); without it, the poll interval still finds them.
+    this.#unwatch = this.#queue.watchDeliveries(() => this.wake()).catch((error: unknown) => {
+      this.#logger.warn({ err: error }, 'delivery worker: cannot listen for new deliveries; polling only')
+      return async () => {}
+    })
   }
 
   /** New work may be due: stop waiting and look now. */
@@ -71,6 +78,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.#stopping = true
     this.wake()
+    await (await this.#unwatch)?.()
     await this.#loop
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
     await this.#flushOutcomes()

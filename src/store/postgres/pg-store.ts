@@ -41,6 +41,7 @@ import {
 } from '../store.ts'
 import { createPgConnection, type PgConnection } from './pg-connection.ts'
 import { pgMigrations } from './pg-migrations.ts'
+import { listenForDeliveries } from './pg-notifications.ts'
 import { PgWebhooks, queueDeliveries, type OutboxEvent } from './pg-webhooks.ts'
 
 const apiKeyColumns =
@@ -60,6 +61,7 @@ const insertEventSql = `INSERT INTO events (workspace_id, event_id, event_type, 
  * Same tables and text formats as SQLite, so both answer alike.
  */
 export class PgStore implements EventStore {
+  readonly #connectionString: string
   readonly #connection: PgConnection
   readonly #webhooks: PgWebhooks
   readonly #queryBuilder = new Kysely<EventsDatabase>({
@@ -72,6 +74,7 @@ export class PgStore implements EventStore {
   })
 
   constructor(connectionString: string) {
+    this.#connectionString = connectionString
     this.#connection = createPgConnection(connectionString)
     this.#webhooks = new PgWebhooks(this.#connection)
   }
@@ -179,7 +182,7 @@ export class PgStore implements EventStore {
       // One writer per workspace at a time, across every API process: created_at then never
       // goes backwards within a workspace and seq order is commit order, which keeps `since`
       // polling and page cursors exact. Other workspaces write in parallel.
-      await client.query('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR UPDATE', [workspaceId])
+      await client.query('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [workspaceId])
       const { rows } = await client.query<{ created_at: string | null }>(
         'SELECT MAX(created_at) AS created_at FROM events WHERE workspace_id = $1',
         [workspaceId],
@@ -305,6 +308,12 @@ export class PgStore implements EventStore {
 
   advanceRecovery(now: number, batchSize: number): Promise<boolean> {
     return this.#webhooks.advanceRecovery(now, batchSize)
+  }
+
+  async watchDeliveries(listener: () => void): Promise<() => Promise<void>> {
+    return await listenForDeliveries(this.#connectionString, listener, () => {
+      // A lost listening connection is reopened; meanwhile the worker's poll covers the gap.
+    })
   }
 
   async #query<T extends object>(sql: string, parameters: unknown[] = []): Promise<T[]> {

@@ -22,10 +22,11 @@ import type {
   WebhookStore,
 } from '../store.ts'
 import type { PgConnection, Queryable } from './pg-connection.ts'
+import { notifyDeliveriesSql } from './pg-notifications.ts'
 
 // Several API and worker processes share the database, each with a pool of connections, at
 // READ COMMITTED. Where SQLite relies on its one writer at a time, these tables rely on row
-// locks, always taken in one order so that no two transactions wait for each other: workspace
+// locks, always taken in one order so that no two transactions can wait for each other: workspace
 // rows, then webhook rows (several at once in seq order), then delivery rows.
 // - A transaction that reads a webhook's `disabled` or `event_types` to write deliveries holds a
 //   lock on the webhook, so that disabling, enabling or editing it waits for those writes (and
@@ -120,9 +121,13 @@ export async function queueDeliveries(
   })
 }
 
-/** One statement for the whole batch: a round trip per delivery would hold the locks longer. */
+/**
+ * One statement for the whole batch: a round trip per delivery would hold the locks longer.
+ * The notification wakes idle workers of every process when the transaction commits.
+ */
 async function insertDeliveries(client: Queryable, batch: DeliveryBatch): Promise<void> {
   if (batch.deliveries.length === 0) return
+  await client.query(notifyDeliveriesSql)
   await client.query(
     `INSERT INTO webhook_deliveries (delivery_id, workspace_id, webhook_id, event_id, event_type,
        status, next_attempt_at, recovery_id, created_at)
@@ -143,7 +148,7 @@ async function insertDeliveries(client: Queryable, batch: DeliveryBatch): Promis
   )
 }
 
-export class PgWebhooks implements WebhookStore, DeliveryQueue {
+export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliveries'> {
   readonly #connection: PgConnection
 
   constructor(connection: PgConnection) {
@@ -296,6 +301,7 @@ export class PgWebhooks implements WebhookStore, DeliveryQueue {
         [now, workspaceId, deliveryId],
       )
       if (result.rowCount === 0) return undefined
+      await client.query(notifyDeliveriesSql)
       return (await this.#withAttempts(client, result.rows))[0]
     })
   }
@@ -331,6 +337,8 @@ export class PgWebhooks implements WebhookStore, DeliveryQueue {
           new Date().toISOString(),
         ],
       )
+      // A recovery is a worker's work too.
+      await client.query(notifyDeliveriesSql)
       return this.#findRecovery(client, workspaceId, recoveryId)
     })
   }
@@ -629,6 +637,7 @@ export class PgWebhooks implements WebhookStore, DeliveryQueue {
        WHERE webhook_id = $2 AND status = 'pending' AND next_attempt_at IS NULL`,
       [now.getTime(), webhookId],
     )
+    await client.query(notifyDeliveriesSql)
   }
 
   async #findWebhook(

@@ -331,6 +331,14 @@ export class SqliteStore implements EventStore {
     return this.#webhooks.advanceRecovery(now, batchSize)
   }
 
+  /**
+   * SQLite has no cross-process signal: the API wakes its own worker directly, and a separate
+   * `seam-events worker` polls every WEBHOOK_POLL_INTERVAL_MS.
+   */
+  async watchDeliveries(): Promise<() => Promise<void>> {
+    return async () => {}
+  }
+
   #all(query: CompiledQuery<EventRow>): EventRow[] {
     return this.#cachedStatement(query.sql).all(...(query.parameters as unknown[])) as EventRow[]
   }

@@ -100,7 +100,7 @@ function insertDeliveryStatement(connection: SqliteConnection): Database.Stateme
   )
 }
 
-export class SqliteWebhooks implements WebhookStore, DeliveryQueue {
+export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliveries'> {
   readonly #connection: SqliteConnection
 
   constructor(connection: SqliteConnection) {

@@ -7,7 +7,9 @@ export async function checkWebhookUrl(guard: TargetGuard, url: string): Promise<
     return (await guard.assertAllowed(url)).href
   } catch (error) {
     if (error instanceof WebhookTargetError) {
-      throw invalidInput('Invalid parameters', [{ path: ['url'], message: error.message }])
+      // The guard's messages start with the parameter's name, which the error names already.
+      const message = error.message.replace(/^url: /, '')
+      throw invalidInput('Invalid parameters', [{ path: ['url'], message }])
     }
     throw error
   }
