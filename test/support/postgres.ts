@@ -44,15 +44,19 @@ async function startPostgres(): Promise<RunningPostgres> {
   return { server, port, directory }
 }
 
-// Registered when this module loads, so that it belongs to the test file itself and runs
-// after all of its tests, whichever suite happened to start the server.
-after(async () => {
-  if (running === undefined) return
+/** Stops this process's PostgreSQL, if it started one, and removes its data. */
+export async function stopTestPostgres(): Promise<void> {
+  if (running === undefined || stopped) return
   const { server, directory } = await running
   stopped = true
   await server.stop()
   rmSync(directory, { recursive: true, force: true })
-})
+}
+
+// Under the test runner, registered when this module loads, so that it belongs to the test
+// file itself and runs after all of its tests, whichever suite started the server. Other
+// users (the benchmark) call stopTestPostgres themselves.
+if (process.env['NODE_TEST_CONTEXT'] !== undefined) after(stopTestPostgres)
 
 /** A `postgres://` URL of a new, empty database on this process's PostgreSQL server. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {

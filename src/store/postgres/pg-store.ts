@@ -50,11 +50,17 @@ const apiKeyColumns =
 /** Any constant of our own: the lock that lets one process at a time run migrations. */
 const migrationLockId = 0x5ea4e7
 
-const insertEventSql = `INSERT INTO events (workspace_id, event_id, event_type, created_at, occurred_at,
+// The whole batch in one statement: one array per column, unnested in the batch's order so that
+// seq follows it. A duplicate event_id (stored before, or earlier in the batch) is skipped.
+const insertEventsSql = `INSERT INTO events (workspace_id, event_id, event_type, created_at, occurred_at,
     ${eventFilterColumns.join(', ')}, json)
-  VALUES (${Array.from({ length: eventFilterColumns.length + 6 }, (_, index) => `$${index + 1}`).join(', ')})
+  SELECT $1::text, batch.event_id, batch.event_type, $2::text, batch.occurred_at,
+    ${eventFilterColumns.map((column) => `batch.${column}`).join(', ')}, batch.json
+  FROM unnest(${Array.from({ length: eventFilterColumns.length + 4 }, (_, index) => `$${index + 3}::text[]`).join(', ')})
+    WITH ORDINALITY AS batch (event_id, event_type, occurred_at, ${eventFilterColumns.join(', ')}, json, position)
+  ORDER BY batch.position
   ON CONFLICT (workspace_id, event_id) DO NOTHING
-  RETURNING seq`
+  RETURNING event_id`
 
 /**
  * The scale-out backend: any number of API and worker processes on one PostgreSQL database.
@@ -191,9 +197,7 @@ export class PgStore implements EventStore {
       const clock = new Date()
       const now = clock.toISOString()
       const created_at = newest !== null && newest > now ? newest : now
-      const newEvents: OutboxEvent[] = []
-      const stored: StoredEvent[] = []
-      for (const draft of drafts) {
+      const rowsToInsert = drafts.map((draft) => {
         const occurred_at = draft.occurred_at ?? created_at
         const json = JSON.stringify({
           event_id: draft.event_id,
@@ -207,26 +211,35 @@ export class PgStore implements EventStore {
           const value = draft.fields[column]
           return typeof value === 'string' ? value : null
         })
-        const inserted = await client.query(insertEventSql, [
-          workspaceId,
-          draft.event_id,
-          draft.event_type,
-          created_at,
-          occurred_at,
-          ...filterValues,
-          json,
-        ])
-        if (inserted.rowCount === 1) {
-          newEvents.push({ event_id: draft.event_id, event_type: draft.event_type })
-          stored.push({ event_id: draft.event_id, created_at, json })
-          continue
-        }
-        const existing = await client.query<StoredEvent>(
-          'SELECT event_id, created_at, json FROM events WHERE workspace_id = $1 AND event_id = $2',
-          [workspaceId, draft.event_id],
+        return [draft.event_id, draft.event_type, occurred_at, ...filterValues, json]
+      })
+      const columns = rowsToInsert[0]?.map((_, column) => rowsToInsert.map((row) => row[column])) ?? []
+      const inserted = await client.query<{ event_id: string }>(insertEventsSql, [
+        workspaceId,
+        created_at,
+        ...columns,
+      ])
+      const insertedIds = new Set(inserted.rows.map((row) => row.event_id))
+      const existingIds = drafts.map((draft) => draft.event_id).filter((id) => !insertedIds.has(id))
+      const existing = new Map<string, StoredEvent>()
+      if (existingIds.length > 0) {
+        const found = await client.query<StoredEvent>(
+          'SELECT event_id, created_at, json FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])',
+          [workspaceId, existingIds],
         )
-        stored.push(existing.rows[0] as StoredEvent)
+        for (const row of found.rows) existing.set(row.event_id, row)
       }
+      const newEvents: OutboxEvent[] = []
+      const stored = drafts.map((draft, index): StoredEvent => {
+        const event = existing.get(draft.event_id)
+        if (event !== undefined) return event
+        // Newly stored; a repeat later in the same batch returns this first one.
+        const json = rowsToInsert[index]?.at(-1) as string
+        const storedEvent = { event_id: draft.event_id, created_at, json }
+        existing.set(draft.event_id, storedEvent)
+        newEvents.push({ event_id: draft.event_id, event_type: draft.event_type })
+        return storedEvent
+      })
       await queueDeliveries(client, workspaceId, newEvents, clock)
       return stored
     })
