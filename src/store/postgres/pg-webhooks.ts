@@ -21,6 +21,12 @@ import type {
   WebhookPatch,
   WebhookStore,
 } from '../store.ts'
+import {
+  deliveryColumns,
+  describeAttemptError,
+  signingSecrets,
+  webhookColumns,
+} from '../webhook-rows.ts'
 import type { PgConnection, Queryable } from './pg-connection.ts'
 import { notifyDeliveriesSql } from './pg-notifications.ts'
 
@@ -74,13 +80,6 @@ interface DeliveryBatch {
 }
 
 type WebhookLock = '' | 'FOR KEY SHARE' | 'FOR NO KEY UPDATE'
-
-const webhookColumns = `webhook_id, workspace_id, url, event_types, secret, previous_secret,
-  previous_secret_expires_at, disabled, disabled_reason, disabled_at, failing_since, created_at,
-  updated_at`
-
-const deliveryColumns = `seq, delivery_id, webhook_id, event_id, event_type, status, attempt_count,
-  next_attempt_at, last_error, created_at, completed_at, recovery_id`
 
 /**
  * Queues a delivery of each new event to every enabled webhook of the workspace that wants it.
@@ -397,14 +396,7 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
       )
       const nowIso = new Date(claim.now).toISOString()
       return claimed.map((row): ClaimedDelivery => {
-        const secrets = [row.secret]
-        if (
-          row.previous_secret !== null &&
-          row.previous_secret_expires_at !== null &&
-          row.previous_secret_expires_at > nowIso
-        ) {
-          secrets.push(row.previous_secret)
-        }
+        const secrets = signingSecrets(row, nowIso)
         return {
           delivery_id: row.delivery_id,
           workspace_id: row.workspace_id,
@@ -744,7 +736,3 @@ function toWebhook(row: WebhookRow): Webhook {
   return { ...row, event_types: JSON.parse(row.event_types) as string[] }
 }
 
-function describeAttemptError(attempt: DeliveryAttempt): string {
-  if (attempt.error !== null) return attempt.error
-  return attempt.status_code === null ? 'no response' : `HTTP ${attempt.status_code}`
-}

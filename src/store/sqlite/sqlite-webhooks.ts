@@ -21,6 +21,12 @@ import type {
   WebhookPatch,
   WebhookStore,
 } from '../store.ts'
+import {
+  deliveryColumns,
+  describeAttemptError,
+  signingSecrets,
+  webhookColumns,
+} from '../webhook-rows.ts'
 
 /** What the webhook tables need of the SQLite store: its connection and statement cache. */
 export interface SqliteConnection {
@@ -49,13 +55,6 @@ export interface OutboxEvent {
   event_id: string
   event_type: string
 }
-
-const webhookColumns = `webhook_id, workspace_id, url, event_types, secret, previous_secret,
-  previous_secret_expires_at, disabled, disabled_reason, disabled_at, failing_since, created_at,
-  updated_at`
-
-const deliveryColumns = `seq, delivery_id, webhook_id, event_id, event_type, status, attempt_count,
-  next_attempt_at, last_error, created_at, completed_at, recovery_id`
 
 /**
  * Queues a delivery of each new event to every enabled webhook of the workspace that wants it.
@@ -349,14 +348,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
         return chosen.map((row): ClaimedDelivery => {
           const claimToken = randomUUID()
           lease.run(claim.now + claim.leaseMs, claimToken, row.seq)
-          const secrets = [row.secret]
-          if (
-            row.previous_secret !== null &&
-            row.previous_secret_expires_at !== null &&
-            row.previous_secret_expires_at > nowIso
-          ) {
-            secrets.push(row.previous_secret)
-          }
+          const secrets = signingSecrets(row, nowIso)
           return {
             delivery_id: row.delivery_id,
             workspace_id: row.workspace_id,
@@ -661,7 +653,3 @@ function toWebhook(row: WebhookRow): Webhook {
   }
 }
 
-function describeAttemptError(attempt: DeliveryAttempt): string {
-  if (attempt.error !== null) return attempt.error
-  return attempt.status_code === null ? 'no response' : `HTTP ${attempt.status_code}`
-}
