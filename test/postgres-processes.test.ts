@@ -15,21 +15,20 @@ import {
 import { publish } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
 import { seamClient, seamSdks } from './support/seam-sdks.ts'
-import { assertAllVerify, callOk, lockUnlocked, waitForDeliveries } from './support/webhook-api.ts'
+import {
+  assertAllVerify,
+  callOk,
+  fastDeliveryEnv,
+  lockUnlocked,
+  waitForDeliveries,
+} from './support/webhook-api.ts'
 import { startWebhookReceiver } from './support/webhook-receiver.ts'
 
 /**
  * Workers that would not look for work on their own for a minute: every delivery below is
  * started by PostgreSQL's notification, or by a lease running out.
  */
-const workerEnv = {
-  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
-  WEBHOOK_RETRY_SCHEDULE: '0.2,0.4,0.8,1,1,1,1,1',
-  WEBHOOK_TIMEOUT_SECONDS: '1',
-  WEBHOOK_LEASE_SECONDS: '6.5',
-  WEBHOOK_POLL_INTERVAL_MS: '60000',
-  LOG_LEVEL: 'info',
-}
+const workerEnv = { ...fastDeliveryEnv, WEBHOOK_POLL_INTERVAL_MS: '60000' }
 
 describe('seam-events processes on one PostgreSQL database', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>

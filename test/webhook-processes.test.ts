@@ -9,18 +9,15 @@ import { after, before, describe, it } from 'node:test'
 
 import { cli, cliJson, startCommand, startServe, type RunningServer } from './support/cli-process.ts'
 import { publish } from './support/http.ts'
-import { assertAllVerify, callOk, lockUnlocked, waitForDeliveries } from './support/webhook-api.ts'
+import {
+  assertAllVerify,
+  callOk,
+  fastDeliveryEnv,
+  lockUnlocked,
+  waitForDeliveries,
+} from './support/webhook-api.ts'
 import { startWebhookReceiver } from './support/webhook-receiver.ts'
 
-/** Short timings, so that a claim lost with its process comes back within seconds. */
-const fastDelivery = {
-  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
-  WEBHOOK_RETRY_SCHEDULE: '0.2,0.4,0.8,1,1,1,1,1',
-  WEBHOOK_TIMEOUT_SECONDS: '1',
-  WEBHOOK_LEASE_SECONDS: '6.5',
-  WEBHOOK_POLL_INTERVAL_MS: '100',
-  LOG_LEVEL: 'info',
-}
 
 describe('webhook delivery across processes', () => {
   let directory: string
@@ -35,7 +32,7 @@ describe('webhook delivery across processes', () => {
   })
 
   async function serve(database: string, args: string[] = []): Promise<RunningServer> {
-    const server = await startServe(['--database', database, ...args], fastDelivery)
+    const server = await startServe(['--database', database, ...args], fastDeliveryEnv)
     running.push(server)
     return server
   }
@@ -117,7 +114,7 @@ describe('webhook delivery across processes', () => {
       )
       assert.equal(receiver.received.length, 0)
 
-      const worker = startCommand(['worker', '--database', database], fastDelivery)
+      const worker = startCommand(['worker', '--database', database], fastDeliveryEnv)
       try {
         await receiver.waitFor((received) => received.length === 2)
         assert.deepEqual(new Set(receiver.eventIds()), new Set(published.map((event) => event.event_id)))
@@ -140,7 +137,7 @@ describe('webhook delivery across processes', () => {
     const receiver = await startWebhookReceiver()
     receiver.reply = () => ({ status: 200, holdUntil: new Promise((resolve) => setTimeout(resolve, 20)) })
     const server = await serve(database, ['--no-worker'])
-    const workers = [1, 2].map(() => startCommand(['worker', '--database', database], fastDelivery))
+    const workers = [1, 2].map(() => startCommand(['worker', '--database', database], fastDeliveryEnv))
     try {
       await Promise.all(workers.map((worker) => worker.waitForLog((line) => line['msg'] === 'delivery worker started')))
       const target = { endpoint: server.endpoint, apiKey: workspace.token }

@@ -25,10 +25,20 @@ export interface TargetGuardOptions {
 
 /** A refused webhook URL; `message` is safe to show to API clients (never includes stack or internals). */
 export class WebhookTargetError extends Error {
-  constructor(message: string) {
-    super(message)
+  /** What is wrong, without the parameter's name: what an API error lists under that parameter. */
+  readonly reason: string
+
+  /** `parameter`: the request parameter the URL came in (create and update time), if any. */
+  constructor(reason: string, parameter?: string) {
+    super(parameter === undefined ? reason : `${parameter}: ${reason}`)
     this.name = 'WebhookTargetError'
+    this.reason = reason
   }
+}
+
+/** A webhook URL as given in the `url` parameter is refused. */
+function refusedUrl(reason: string): WebhookTargetError {
+  return new WebhookTargetError(reason, 'url')
 }
 
 const maxUrlLength = 2048
@@ -36,25 +46,25 @@ const maxUrlLength = 2048
 /** Syntax only: parses, requires http: or https:, a host, no username/password in the URL, length <= 2048. Throws WebhookTargetError. Returns the parsed URL. */
 export function parseWebhookUrl(url: string): URL {
   if (url.length > maxUrlLength) {
-    throw new WebhookTargetError(`url: must be at most ${maxUrlLength} characters`)
+    throw refusedUrl(`must be at most ${maxUrlLength} characters`)
   }
   let parsed: URL
   try {
     parsed = new URL(url)
   } catch {
-    throw new WebhookTargetError('url: not a valid URL')
+    throw refusedUrl('not a valid URL')
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new WebhookTargetError(`url: must use http: or https:, not ${parsed.protocol}`)
+    throw refusedUrl(`must use http: or https:, not ${parsed.protocol}`)
   }
   // Neither the message nor anything else may echo the URL here: it carries a password.
   if (parsed.username !== '' || parsed.password !== '') {
-    throw new WebhookTargetError('url: must not contain a username or password')
+    throw refusedUrl('must not contain a username or password')
   }
-  if (parsed.hostname === '') throw new WebhookTargetError('url: must name a host')
+  if (parsed.hostname === '') throw refusedUrl('must name a host')
   // Normalising can lengthen the URL (percent-encoding); the stored, delivered form is the limit.
   if (parsed.href.length > maxUrlLength) {
-    throw new WebhookTargetError(`url: must be at most ${maxUrlLength} characters`)
+    throw refusedUrl(`must be at most ${maxUrlLength} characters`)
   }
   return parsed
 }
@@ -185,7 +195,7 @@ export class TargetGuard {
     if (isIP(host) !== 0) {
       const range = this.#refusedRange(host)
       if (range !== undefined) {
-        throw new WebhookTargetError(`url: ${parsed.href} points to ${host}, ${describeRange(host, range)}; ${mustBePublic}`)
+        throw refusedUrl(`${parsed.href} points to ${host}, ${describeRange(host, range)}; ${mustBePublic}`)
       }
       return parsed
     }
@@ -193,13 +203,13 @@ export class TargetGuard {
     try {
       addresses = await this.#resolve(host)
     } catch (error) {
-      throw new WebhookTargetError(`url: ${parsed.href} could not be resolved (${errorCode(error)})`)
+      throw refusedUrl(`${parsed.href} could not be resolved (${errorCode(error)})`)
     }
     for (const address of addresses) {
       const range = this.#refusedRange(address)
       if (range !== undefined) {
-        throw new WebhookTargetError(
-          `url: ${parsed.href} resolves to ${address}, ${describeRange(address, range)}; ${mustBePublic}`,
+        throw refusedUrl(
+          `${parsed.href} resolves to ${address}, ${describeRange(address, range)}; ${mustBePublic}`,
         )
       }
     }

@@ -19,6 +19,7 @@ import type {
   DeliveryResult,
 } from '../store/store.ts'
 import { findTargetError, type TargetGuard } from '../domain/webhook-target-guard.ts'
+import { saturatedWebhookIds } from '../store/webhook-rows.ts'
 
 /** Attempt logs keep this much of each response body. */
 const responseExcerptBytes = 4096
@@ -112,7 +113,9 @@ export class DeliveryWorker {
     if (this.#woken || this.#stopping) return
     let waitMs = this.#config.pollIntervalMs
     if (this.#inFlight < this.#config.concurrency) {
-      const nextDueAt = await this.#queue.nextDeliveryDueAt(this.#saturatedWebhookIds())
+      const nextDueAt = await this.#queue.nextDeliveryDueAt(
+        saturatedWebhookIds(this.#inFlightByWebhook, this.#config.concurrencyPerWebhook),
+      )
       if (nextDueAt !== null) waitMs = Math.max(0, Math.min(waitMs, nextDueAt - Date.now()))
     }
     if (this.#woken || waitMs === 0) {
@@ -128,13 +131,6 @@ export class DeliveryWorker {
     ])
     controller.abort()
     this.#wakeUp = null
-  }
-
-  /** Webhooks with as many requests in flight as they may have: their backlog has to wait. */
-  #saturatedWebhookIds(): string[] {
-    return [...this.#inFlightByWebhook]
-      .filter(([, count]) => count >= this.#config.concurrencyPerWebhook)
-      .map(([webhookId]) => webhookId)
   }
 
   async #claimAndSend(): Promise<number> {

@@ -15,6 +15,19 @@ export interface ApiTarget {
   apiKey: string
 }
 
+/**
+ * Settings for `serve` and `worker` processes in tests: loopback receivers allowed, and short
+ * timings, so that a claim lost with its process comes back within seconds.
+ */
+export const fastDeliveryEnv: Readonly<Record<string, string>> = {
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+  WEBHOOK_RETRY_SCHEDULE: '0.2,0.4,0.8,1,1,1,1,1',
+  WEBHOOK_TIMEOUT_SECONDS: '1',
+  WEBHOOK_LEASE_SECONDS: '6.5',
+  WEBHOOK_POLL_INTERVAL_MS: '100',
+  LOG_LEVEL: 'info',
+}
+
 export function lockUnlocked(deviceId = randomUUID()) {
   return { event_type: 'lock.unlocked', device_id: deviceId, connected_account_id: randomUUID(), method: 'manual' }
 }

@@ -22,8 +22,12 @@ import type {
   WebhookStore,
 } from '../store.ts'
 import {
+  type ClaimedDeliveryRow,
+  chooseClaims,
+  claimWindow,
   deliveryColumns,
   describeAttemptError,
+  saturatedWebhookIds,
   signingSecrets,
   webhookColumns,
 } from '../webhook-rows.ts'
@@ -347,14 +351,10 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
   }
 
   async claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
-    const saturated = [...claim.inFlightByWebhook]
-      .filter(([, count]) => count >= claim.perWebhookLimit)
-      .map(([webhookId]) => webhookId)
+    const saturated = saturatedWebhookIds(claim.inFlightByWebhook, claim.perWebhookLimit)
     return this.#connection.transaction(async (client) => {
       // Candidates come from the due index alone (it covers webhook_id), so a wide window costs
       // little; the event and webhook are read only for the deliveries actually claimed.
-      // A wider window than the free slots, so that a webhook with a backlog at the head of the
-      // queue cannot take every slot: past its limit, the next webhook's turn comes.
       // SKIP LOCKED: rows another worker is claiming are left to it, without waiting.
       const candidates = await rows<{ seq: number; webhook_id: string }>(
         client,
@@ -363,17 +363,9 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
          ORDER BY next_attempt_at
          LIMIT $3
          FOR UPDATE SKIP LOCKED`,
-        [claim.now, saturated, claim.limit * 4],
+        [claim.now, saturated, claimWindow(claim)],
       )
-      const claimedByWebhook = new Map(claim.inFlightByWebhook)
-      const chosen = candidates
-        .filter((row) => {
-          const count = claimedByWebhook.get(row.webhook_id) ?? 0
-          if (count >= claim.perWebhookLimit) return false
-          claimedByWebhook.set(row.webhook_id, count + 1)
-          return true
-        })
-        .slice(0, claim.limit)
+      const chosen = chooseClaims(candidates, claim)
       if (chosen.length === 0) return []
       const seqs = chosen.map((row) => row.seq)
       await client.query(
@@ -382,7 +374,7 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
          WHERE d.seq = lease.seq`,
         [claim.now + claim.leaseMs, seqs, chosen.map(() => randomUUID())],
       )
-      const claimed = await rows<ClaimRow>(
+      const claimed = await rows<ClaimedDeliveryRow>(
         client,
         `SELECT d.delivery_id, d.workspace_id, d.webhook_id, d.event_id, d.claim_token,
            d.round_attempts, d.manual_retry, w.url, w.secret, w.previous_secret,
@@ -395,21 +387,12 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
         [seqs],
       )
       const nowIso = new Date(claim.now).toISOString()
-      return claimed.map((row): ClaimedDelivery => {
-        const secrets = signingSecrets(row, nowIso)
-        return {
-          delivery_id: row.delivery_id,
-          workspace_id: row.workspace_id,
-          webhook_id: row.webhook_id,
-          event_id: row.event_id,
-          claim_token: row.claim_token,
-          round_attempts: row.round_attempts,
-          manual_retry: row.manual_retry,
-          url: row.url,
-          secrets,
-          event_json: row.event_json,
-        }
-      })
+      return claimed.map(
+        ({ secret, previous_secret, previous_secret_expires_at, ...delivery }): ClaimedDelivery => ({
+          ...delivery,
+          secrets: signingSecrets({ secret, previous_secret, previous_secret_expires_at }, nowIso),
+        }),
+      )
     })
   }
 
@@ -698,21 +681,6 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
       attempts: bySeq.get(seq) ?? [],
     }))
   }
-}
-
-interface ClaimRow {
-  delivery_id: string
-  workspace_id: string
-  webhook_id: string
-  event_id: string
-  claim_token: string
-  round_attempts: number
-  manual_retry: boolean
-  url: string
-  secret: string
-  previous_secret: string | null
-  previous_secret_expires_at: string | null
-  event_json: string | null
 }
 
 /** See the top of the file: the lock a webhook row's foreign key check takes, taken first. */

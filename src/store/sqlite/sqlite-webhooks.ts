@@ -22,8 +22,12 @@ import type {
   WebhookStore,
 } from '../store.ts'
 import {
+  type ClaimedDeliveryRow,
+  chooseClaims,
+  claimWindow,
   deliveryColumns,
   describeAttemptError,
+  saturatedWebhookIds,
   signingSecrets,
   webhookColumns,
 } from '../webhook-rows.ts'
@@ -323,28 +327,15 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
     const lease = this.#connection.statement(
       'UPDATE webhook_deliveries SET next_attempt_at = ?, claim_token = ? WHERE seq = ?',
     )
-    const saturated = [...claim.inFlightByWebhook]
-      .filter(([, count]) => count >= claim.perWebhookLimit)
-      .map(([webhookId]) => webhookId)
+    const saturated = saturatedWebhookIds(claim.inFlightByWebhook, claim.perWebhookLimit)
     return db
       .transaction(() => {
-        // A wider window than the free slots, so that a webhook with a backlog at the head of
-        // the queue cannot take every slot: past its limit, the next webhook's turn comes.
-        const rows = candidates.all(claim.now, JSON.stringify(saturated), claim.limit * 4) as {
+        const rows = candidates.all(claim.now, JSON.stringify(saturated), claimWindow(claim)) as {
           seq: number
           webhook_id: string
         }[]
         const nowIso = new Date(claim.now).toISOString()
-        const claimedByWebhook = new Map(claim.inFlightByWebhook)
-        const chosen = rows
-          .filter((row) => {
-            const count = claimedByWebhook.get(row.webhook_id) ?? 0
-            if (count >= claim.perWebhookLimit) return false
-            claimedByWebhook.set(row.webhook_id, count + 1)
-            return true
-          })
-          .slice(0, claim.limit)
-          .map((candidate) => details.get(candidate.seq) as ClaimRow)
+        const chosen = chooseClaims(rows, claim).map((candidate) => details.get(candidate.seq) as ClaimRow)
         return chosen.map((row): ClaimedDelivery => {
           const claimToken = randomUUID()
           lease.run(claim.now + claim.leaseMs, claimToken, row.seq)
@@ -630,20 +621,8 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
   }
 }
 
-interface ClaimRow {
-  seq: number
-  delivery_id: string
-  workspace_id: string
-  webhook_id: string
-  event_id: string
-  round_attempts: number
-  manual_retry: number
-  url: string
-  secret: string
-  previous_secret: string | null
-  previous_secret_expires_at: string | null
-  event_json: string | null
-}
+/** SQLite has no booleans, and the claim token is made after the row is read. */
+type ClaimRow = Omit<ClaimedDeliveryRow, 'manual_retry' | 'claim_token'> & { seq: number; manual_retry: number }
 
 function toWebhook(row: WebhookRow): Webhook {
   return {

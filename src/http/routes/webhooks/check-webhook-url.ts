@@ -7,9 +7,7 @@ export async function checkWebhookUrl(guard: TargetGuard, url: string): Promise<
     return (await guard.assertAllowed(url)).href
   } catch (error) {
     if (error instanceof WebhookTargetError) {
-      // The guard's messages start with the parameter's name, which the error names already.
-      const message = error.message.replace(/^url: /, '')
-      throw invalidInput('Invalid parameters', [{ path: ['url'], message }])
+      throw invalidInput('Invalid parameters', [{ path: ['url'], message: error.reason }])
     }
     throw error
   }
