@@ -31,6 +31,14 @@ export interface DeliveryConfig {
   dnsServers: readonly string[]
 }
 
+/** The retention pass that `serve` and `worker` run in the background. */
+export interface RetentionConfig {
+  /** Where events are exported before they are removed; unset removes them without export. */
+  exportDir?: string | undefined
+  /** How often the pass runs; 0 never runs it in this process. */
+  intervalSeconds: number
+}
+
 export interface ServerConfig extends DatabaseConfig {
   port: number
   host: string
@@ -39,11 +47,13 @@ export interface ServerConfig extends DatabaseConfig {
   /** Whether `serve` runs a delivery worker in its own process. */
   worker: boolean
   delivery: DeliveryConfig
+  retention: RetentionConfig
 }
 
 export interface WorkerConfig extends DatabaseConfig {
   logLevel: string
   delivery: DeliveryConfig
+  retention: RetentionConfig
 }
 
 export class ConfigError extends Error {
@@ -96,6 +106,14 @@ const deliveryConfigSchema = z
     path: ['leaseSeconds'],
   })
 
+const retentionConfigSchema = z.object({
+  // Empty means unset, so that `RETENTION_EXPORT_DIR=` in an env file turns exports off.
+  exportDir: z
+    .union([z.string(), z.undefined()])
+    .transform((value): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)),
+  intervalSeconds: z.coerce.number().int().min(0).max(7 * 24 * 3600),
+})
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
 const serverConfigSchema = z.object({
@@ -106,12 +124,14 @@ const serverConfigSchema = z.object({
   logLevel,
   worker: z.boolean(),
   delivery: deliveryConfigSchema,
+  retention: retentionConfigSchema,
 })
 
 const workerConfigSchema = z.object({
   databaseUrl: z.string().min(1),
   logLevel,
   delivery: deliveryConfigSchema,
+  retention: retentionConfigSchema,
 })
 
 const settingNames: Record<string, string> = {
@@ -130,6 +150,18 @@ const settingNames: Record<string, string> = {
   disableAfterSeconds: 'WEBHOOK_DISABLE_AFTER_SECONDS',
   pollIntervalMs: 'WEBHOOK_POLL_INTERVAL_MS',
   dnsServers: 'WEBHOOK_DNS_SERVERS',
+  exportDir: '--export-dir / RETENTION_EXPORT_DIR',
+  intervalSeconds: 'RETENTION_INTERVAL_SECONDS',
+}
+
+function retentionSettings(
+  env: NodeJS.ProcessEnv,
+  exportDir?: string | undefined,
+): Record<keyof RetentionConfig, unknown> {
+  return {
+    exportDir: exportDir ?? env['RETENTION_EXPORT_DIR'],
+    intervalSeconds: env['RETENTION_INTERVAL_SECONDS'] ?? 3600,
+  }
 }
 
 function deliverySettings(env: NodeJS.ProcessEnv): Record<keyof DeliveryConfig, unknown> {
@@ -190,6 +222,7 @@ export function resolveServerConfig(
     logLevel: options.logLevel ?? env['LOG_LEVEL'] ?? 'info',
     worker: options.worker ?? true,
     delivery: deliverySettings(env),
+    retention: retentionSettings(env),
   })
 }
 
@@ -201,7 +234,22 @@ export function resolveWorkerConfig(
     databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
     logLevel: env['LOG_LEVEL'] ?? 'info',
     delivery: deliverySettings(env),
+    retention: retentionSettings(env),
   })
+}
+
+/** For the one-off `seam-events retention` command. */
+export function resolveRetentionConfig(
+  options: { database?: string | undefined; exportDir?: string | undefined } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<DatabaseConfig & { retention: RetentionConfig }> {
+  return parseConfig(
+    z.object({ databaseUrl: z.string().min(1), retention: retentionConfigSchema }),
+    {
+      databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
+      retention: retentionSettings(env, options.exportDir),
+    },
+  )
 }
 
 export function resolveDatabaseConfig(

@@ -5,6 +5,7 @@ import { UnsupportedDatabaseUrlError } from '../store/open-store.ts'
 import { registerApiKeyCommands } from './api-keys.ts'
 import { CliError } from './database-command.ts'
 import { registerMigrateCommand } from './migrate.ts'
+import { registerRetentionCommand } from './retention.ts'
 import { registerServeCommand } from './serve.ts'
 import { registerWorkerCommand } from './worker.ts'
 import { registerWorkspaceCommands } from './workspaces.ts'
@@ -19,6 +20,7 @@ registerWorkerCommand(program)
 registerWorkspaceCommands(program)
 registerApiKeyCommands(program)
 registerMigrateCommand(program)
+registerRetentionCommand(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -7,6 +7,7 @@ import { bootstrapFirstWorkspace, type BootstrappedWorkspace } from '../domain/w
 import { buildServer } from '../http/server.ts'
 import { createLogger } from '../logger.ts'
 import { openStore } from '../store/open-store.ts'
+import { startRetentionJob } from '../workers/retention-job.ts'
 import { createTargetGuard, startDeliveryWorker } from '../workers/start-delivery.ts'
 import { stopOnSignals } from './shutdown.ts'
 
@@ -44,6 +45,7 @@ async function serve(options: ServerOptions): Promise<void> {
     deliveriesQueued: () => worker?.wake(),
   })
   await app.listen({ port: config.port, host: config.host })
+  const retention = startRetentionJob(store, config.retention, logger)
   const { port } = app.server.address() as AddressInfo
   const endpoint = `http://${displayHost(config.host)}:${port}`
   if (bootstrapped !== undefined) printFirstWorkspace(endpoint, bootstrapped)
@@ -53,6 +55,7 @@ async function serve(options: ServerOptions): Promise<void> {
   // in-flight deliveries and records them; then the database closes.
   stopOnSignals(logger, 'finishing in-flight requests', async () => {
     await app.close()
+    await retention.stop()
     await worker?.stop()
     await targetGuard.close()
     await store.close()

@@ -1,7 +1,25 @@
 import type { Command } from 'commander'
 
 import { createApiKey } from '../domain/workspace-admin.ts'
-import { printResult, withStore, type DatabaseOption } from './database-command.ts'
+import { maxEventRetentionDays } from '../store/store.ts'
+import { CliError, printResult, withStore, type DatabaseOption } from './database-command.ts'
+
+const retentionHelp = `days events are kept, 1 to ${maxEventRetentionDays} (default 30)`
+
+interface CreateOptions extends DatabaseOption {
+  name: string
+  retentionDays?: string
+  apiKey: boolean
+  json?: boolean
+}
+
+function parseRetentionDays(value: string): number {
+  const days = Number(value)
+  if (!Number.isInteger(days) || days < 1 || days > maxEventRetentionDays) {
+    throw new CliError(`--retention-days must be a whole number of days from 1 to ${maxEventRetentionDays}`)
+  }
+  return days
+}
 
 export function registerWorkspaceCommands(program: Command): void {
   const workspaces = program.command('workspaces').description('Create and list workspaces')
@@ -10,12 +28,17 @@ export function registerWorkspaceCommands(program: Command): void {
     .command('create')
     .description('Create a workspace, with a first API key (scope "all") unless --no-api-key')
     .requiredOption('--name <name>', 'the workspace name')
+    .option('--retention-days <days>', retentionHelp)
     .option('--no-api-key', 'do not create a first API key')
     .option('--json', 'print one JSON object')
     .option('--database <url>', 'sqlite:PATH or a path (default: DATABASE_URL or ./data/events.db)')
-    .action(async (options: DatabaseOption & { name: string; apiKey: boolean; json?: boolean }) => {
+    .action(async (options: CreateOptions) => {
+      const settings =
+        options.retentionDays === undefined
+          ? {}
+          : { event_retention_days: parseRetentionDays(options.retentionDays) }
       await withStore(options, async (store) => {
-        const workspace = await store.createWorkspace(options.name)
+        const workspace = await store.createWorkspace(options.name, settings)
         if (!options.apiKey) {
           printResult(options.json ?? false, workspace, [
             `Created workspace "${workspace.name}": ${workspace.workspace_id}`,
@@ -40,6 +63,27 @@ export function registerWorkspaceCommands(program: Command): void {
     })
 
   workspaces
+    .command('update')
+    .description("Change a workspace's settings")
+    .requiredOption('--workspace <workspace_id>', 'the workspace to change')
+    .option('--retention-days <days>', `${retentionHelp}; a shorter one hides older events at once`)
+    .option('--json', 'print one JSON object')
+    .option('--database <url>', 'sqlite:PATH or a path (default: DATABASE_URL or ./data/events.db)')
+    .action(async (options: DatabaseOption & { workspace: string; retentionDays?: string; json?: boolean }) => {
+      if (options.retentionDays === undefined) throw new CliError('nothing to change: give --retention-days')
+      const event_retention_days = parseRetentionDays(options.retentionDays)
+      await withStore(options, async (store) => {
+        const workspace = await store.updateWorkspace(options.workspace, { event_retention_days })
+        if (workspace === undefined) {
+          throw new CliError(`No workspace ${options.workspace}; see "seam-events workspaces list"`)
+        }
+        printResult(options.json ?? false, workspace, [
+          `Workspace "${workspace.name}" (${workspace.workspace_id}) keeps events for ${workspace.event_retention_days} days.`,
+        ])
+      })
+    })
+
+  workspaces
     .command('list')
     .description('List every workspace')
     .option('--json', 'print one JSON object')
@@ -52,7 +96,7 @@ export function registerWorkspaceCommands(program: Command): void {
           { workspaces: list },
           list.length === 0
             ? ['No workspaces yet.']
-            : list.map((w) => `${w.workspace_id}  ${w.created_at}  ${w.name}`),
+            : list.map((w) => `${w.workspace_id}  ${w.created_at}  ${w.event_retention_days} days  ${w.name}`),
         )
       })
     })

@@ -2,7 +2,13 @@
 // query builder only (compiled against a dummy driver): each backend executes the compiled SQL
 // through its own driver, so the hot paths keep prepared statements and no async wrapper.
 
-import { sql, type CompiledQuery, type Kysely, type SelectQueryBuilder } from 'kysely'
+import {
+  sql,
+  type CompiledQuery,
+  type Kysely,
+  type RawBuilder,
+  type SelectQueryBuilder,
+} from 'kysely'
 
 import type { EventListQuery, EventLookup, EventFilterColumn } from './store.ts'
 
@@ -44,11 +50,23 @@ export interface EventRow {
 
 type EventsSelect = SelectQueryBuilder<EventsDatabase, 'events', EventRow>
 
-function selectEvents(db: Kysely<EventsDatabase>, workspaceId: string): EventsSelect {
+/**
+ * The oldest created_at the workspace still shows, "now minus its retention", in the
+ * backend's SQL: computed by the database in the same statement, so that a change of the
+ * setting hides events on every API process at once.
+ */
+export type RetainedSince = (workspaceId: string) => RawBuilder<string>
+
+function selectEvents(
+  db: Kysely<EventsDatabase>,
+  workspaceId: string,
+  retainedSince: RetainedSince,
+): EventsSelect {
   return db
     .selectFrom('events')
     .select(['seq', 'event_id', 'created_at', 'json'])
     .where('workspace_id', '=', workspaceId)
+    .where('created_at', '>=', retainedSince(workspaceId))
 }
 
 function newestFirst(query: EventsSelect): EventsSelect {
@@ -74,8 +92,9 @@ export function compileListEvents(
   db: Kysely<EventsDatabase>,
   workspaceId: string,
   query: EventListQuery,
+  retainedSince: RetainedSince,
 ): CompiledQuery<EventRow> {
-  let select = selectEvents(db, workspaceId)
+  let select = selectEvents(db, workspaceId, retainedSince)
   if (query.created_at_min !== undefined) {
     select = select.where('created_at', '>=', query.created_at_min)
   }
@@ -95,8 +114,9 @@ export function compileListEvents(
   const before = query.before
   if (before !== undefined) {
     // The cursor's event gives the tie-breaking seq. Should it have been deleted since
-    // (retention), -1 degrades the position to "older than its created_at".
-    const beforeSeq = sql<number>`coalesce((select seq from events where workspace_id = ${workspaceId} and event_id = ${before.event_id}), -1)`
+    // (retention), -1 degrades the position to "older than its created_at". Its created_at
+    // confines the lookup to one partition on PostgreSQL.
+    const beforeSeq = sql<number>`coalesce((select seq from events where workspace_id = ${workspaceId} and created_at = ${before.created_at} and event_id = ${before.event_id}), -1)`
     select = select.where(({ eb, refTuple, tuple }) =>
       eb(refTuple('created_at', 'seq'), '<', tuple(before.created_at, beforeSeq)),
     )
@@ -110,8 +130,9 @@ export function compileFindEvent(
   db: Kysely<EventsDatabase>,
   workspaceId: string,
   lookup: EventLookup,
+  retainedSince: RetainedSince,
 ): CompiledQuery<EventRow> {
-  let select = selectEvents(db, workspaceId)
+  let select = selectEvents(db, workspaceId, retainedSince)
   if (lookup.event_id !== undefined) select = select.where('event_id', '=', lookup.event_id)
   if (lookup.device_id !== undefined) select = select.where('device_id', '=', lookup.device_id)
   if (lookup.event_type !== undefined) {

@@ -25,10 +25,23 @@ export type EventFilterColumn = (typeof eventFilterColumns)[number]
 
 export type ApiKeyScope = 'all' | 'read' | 'publish'
 
+/** Stripe keeps events for 30 days; so do we unless a workspace says otherwise. */
+export const defaultEventRetentionDays = 30
+export const maxEventRetentionDays = 3650
+
 export interface Workspace {
   workspace_id: string
   name: string
   created_at: string
+  /**
+   * Events older than this many days are hidden from reads at once, and removed (after an
+   * export, when one is configured) by the retention pass within a day after that.
+   */
+  event_retention_days: number
+}
+
+export interface WorkspacePatch {
+  event_retention_days?: number
 }
 
 export interface ApiKey {
@@ -102,14 +115,15 @@ export interface EventLookup {
   event_type?: string
 }
 
-export interface EventStore extends WebhookStore, DeliveryQueue {
+export interface EventStore extends WebhookStore, DeliveryQueue, EventRetentionStore {
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>
   /** Throws when the database cannot answer. */
   ping(): Promise<void>
   close(): Promise<void>
 
-  createWorkspace(name: string): Promise<Workspace>
+  createWorkspace(name: string, patch?: WorkspacePatch): Promise<Workspace>
+  updateWorkspace(workspaceId: string, patch: WorkspacePatch): Promise<Workspace | undefined>
   listWorkspaces(): Promise<Workspace[]>
   getWorkspace(workspaceId: string): Promise<Workspace | undefined>
 
@@ -128,7 +142,10 @@ export interface EventStore extends WebhookStore, DeliveryQueue {
    * outbox), so an acknowledged event can never miss a delivery.
    */
   insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]>
-  /** Newest first: created_at descending, ties broken by insertion order. */
+  /**
+   * Newest first: created_at descending, ties broken by insertion order. Like findEvent, it
+   * never returns an event older than the workspace's retention, removed yet or not.
+   */
   listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage>
   /** The newest event matching every given field. */
   findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined>
@@ -338,4 +355,45 @@ export interface DeliveryQueue {
   watchDeliveries(listener: () => void): Promise<() => Promise<void>>
   /** Queues the deliveries of up to `batchSize` events of a running recovery; false when none runs. */
   advanceRecovery(now: number, batchSize: number): Promise<boolean>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention: removing what workspaces no longer keep, one UTC day at a time.
+
+/** A stored event as the retention pass exports it. */
+export interface RetainedEvent {
+  created_at: string
+  seq: number
+  json: string
+}
+
+/**
+ * The retention pass's side of the store. Days are UTC dates (`YYYY-MM-DD`); an event belongs
+ * to the day of its created_at. A past day never gains events (created_at is the time of
+ * storing), which is what makes "export the day, then remove it" safe to repeat after a crash.
+ */
+export interface EventRetentionStore {
+  /** The day of the oldest event still stored (on PostgreSQL, the oldest partition), or null. */
+  oldestEventDay(): Promise<string | null>
+  /** A page of one workspace's events of one day, oldest first, after `after` (exclusive). */
+  readEventsOfDay(
+    workspaceId: string,
+    day: string,
+    after: RetainedEvent | null,
+    limit: number,
+  ): Promise<RetainedEvent[]>
+  /** Removes one workspace's events of one day, with their finished deliveries; the count. */
+  removeEventsOfDay(workspaceId: string, day: string): Promise<number>
+  /**
+   * Removes every workspace's events of one day at once: on PostgreSQL, the day's partition is
+   * detached and dropped instead of deleting rows. The count removed.
+   */
+  removeDay(day: string): Promise<number>
+  /** Makes room for the events of these days ahead of time (PostgreSQL creates partitions). */
+  prepareEventDays(days: readonly string[]): Promise<void>
+  /**
+   * Runs `pass` unless another process is running one (then resolves to undefined), so that
+   * exports are written once and removals do not race.
+   */
+  withRetentionLock<T>(pass: () => Promise<T>): Promise<T | undefined>
 }

@@ -128,4 +128,66 @@ export const pgMigrations: readonly string[] = [
     WHERE status = 'running';
   CREATE INDEX webhook_recoveries_by_webhook ON webhook_recoveries (webhook_id);
   `,
+  // Events become a table partitioned by UTC day of created_at, so that retention drops a day's
+  // partition instead of deleting its rows. The primary key of a partitioned table must hold
+  // the partition key, so it is (workspace_id, created_at, seq), which is also the index every
+  // `since` or `between` page walks; event_id can no longer be unique across partitions, and
+  // is kept unique by the insert, which holds the workspace's lock. Existing rows move over.
+  `
+  ALTER TABLE workspaces ADD COLUMN event_retention_days INTEGER NOT NULL DEFAULT 30
+    CHECK (event_retention_days BETWEEN 1 AND 3650);
+
+  ALTER TABLE events RENAME TO events_unpartitioned;
+  ALTER TABLE events_unpartitioned RENAME CONSTRAINT events_pkey TO events_unpartitioned_pkey;
+  DROP INDEX events_by_event_id, events_by_created_at, events_by_event_type,
+    ${eventFilterColumns.map((column) => `events_by_${column}`).join(', ')};
+
+  CREATE SEQUENCE events_seq AS BIGINT;
+  SELECT setval('events_seq', COALESCE((SELECT MAX(seq) FROM events_unpartitioned), 0) + 1, false);
+
+  CREATE TABLE events (
+    seq BIGINT NOT NULL DEFAULT nextval('events_seq'),
+    workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
+    occurred_at TEXT NOT NULL,
+    ${eventFilterColumns.map((column) => `${column} TEXT`).join(',\n    ')},
+    json TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, created_at, seq)
+  ) PARTITION BY RANGE (created_at);
+  ALTER SEQUENCE events_seq OWNED BY events.seq;
+
+  CREATE INDEX events_by_event_id ON events (workspace_id, event_id);
+  CREATE INDEX events_by_event_type ON events (workspace_id, event_type, created_at, seq);
+  ${eventFilterColumns
+    .map(
+      (column) =>
+        `CREATE INDEX events_by_${column} ON events (workspace_id, ${column}, created_at, seq)
+         WHERE ${column} IS NOT NULL;`,
+    )
+    .join('\n  ')}
+
+  DO $$
+  DECLARE
+    day DATE;
+  BEGIN
+    FOR day IN SELECT DISTINCT left(created_at, 10)::date FROM events_unpartitioned LOOP
+      EXECUTE format(
+        'CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%L) TO (%L)',
+        'events_' || to_char(day, 'YYYYMMDD'),
+        to_char(day, 'YYYY-MM-DD'),
+        to_char(day + 1, 'YYYY-MM-DD')
+      );
+    END LOOP;
+  END
+  $$;
+
+  INSERT INTO events (seq, workspace_id, event_id, event_type, created_at, occurred_at,
+      ${eventFilterColumns.join(', ')}, json)
+    SELECT seq, workspace_id, event_id, event_type, created_at, occurred_at,
+      ${eventFilterColumns.join(', ')}, json
+    FROM events_unpartitioned;
+  DROP TABLE events_unpartitioned;
+  `,
 ]

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 
 import {
+  sql,
   DummyDriver,
   Kysely,
   PostgresAdapter,
@@ -14,8 +15,10 @@ import {
   compileListEvents,
   type EventRow,
   type EventsDatabase,
+  type RetainedSince,
 } from '../event-list-sql.ts'
 import {
+  defaultEventRetentionDays,
   eventFilterColumns,
   type ApiKey,
   type ClaimedDelivery,
@@ -37,9 +40,12 @@ import {
   type StoredEvent,
   type Webhook,
   type WebhookPatch,
+  type RetainedEvent,
   type Workspace,
+  type WorkspacePatch,
 } from '../store.ts'
-import { createPgConnection, type PgConnection } from './pg-connection.ts'
+import { addDays, nextDay, utcDay } from '../utc-days.ts'
+import { createPgConnection, type PgConnection, type Queryable } from './pg-connection.ts'
 import { pgMigrations } from './pg-migrations.ts'
 import { listenForDeliveries } from './pg-notifications.ts'
 import { PgWebhooks, queueDeliveries, type OutboxEvent } from './pg-webhooks.ts'
@@ -47,20 +53,43 @@ import { PgWebhooks, queueDeliveries, type OutboxEvent } from './pg-webhooks.ts'
 const apiKeyColumns =
   'api_key_id, workspace_id, name, scope, short_token, created_at, revoked_at'
 
-/** Any constant of our own: the lock that lets one process at a time run migrations. */
+const workspaceColumns = 'workspace_id, name, created_at, event_retention_days'
+
+// Constants of our own for advisory locks: one process at a time runs migrations, creates
+// partitions, or runs the retention pass.
 const migrationLockId = 0x5ea4e7
+const partitionLockId = 0x5ea4e8
+const retentionLockId = 0x5ea4e9
+
+/** Partitions are made this many days ahead, so that no publish waits for DDL at midnight. */
+const partitionDaysAhead = 2
 
 // The whole batch in one statement: one array per column, unnested in the batch's order so that
-// seq follows it. A duplicate event_id (stored before, or earlier in the batch) is skipped.
+// seq follows it. Duplicates were taken out before (see insertEvents).
 const insertEventsSql = `INSERT INTO events (workspace_id, event_id, event_type, created_at, occurred_at,
     ${eventFilterColumns.join(', ')}, json)
   SELECT $1::text, batch.event_id, batch.event_type, $2::text, batch.occurred_at,
     ${eventFilterColumns.map((column) => `batch.${column}`).join(', ')}, batch.json
   FROM unnest(${Array.from({ length: eventFilterColumns.length + 4 }, (_, index) => `$${index + 3}::text[]`).join(', ')})
     WITH ORDINALITY AS batch (event_id, event_type, occurred_at, ${eventFilterColumns.join(', ')}, json, position)
-  ORDER BY batch.position
-  ON CONFLICT (workspace_id, event_id) DO NOTHING
-  RETURNING event_id`
+  ORDER BY batch.position`
+
+const retainedSince: RetainedSince = (workspaceId) =>
+  sql<string>`to_char((now() at time zone 'UTC') - make_interval(days => (select event_retention_days from workspaces where workspace_id = ${workspaceId})), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+
+/** The partition of one UTC day: `events_20261123` holds created_at in [2026-11-23, 2026-11-24). */
+function partitionName(day: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`not a day: ${day}`)
+  return `events_${day.replaceAll('-', '')}`
+}
+
+function isMissingPartition(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error as { code?: string }).code === '23514' &&
+    error.message.startsWith('no partition of relation')
+  )
+}
 
 /**
  * The scale-out backend: any number of API and worker processes on one PostgreSQL database.
@@ -70,6 +99,8 @@ export class PgStore implements EventStore {
   readonly #connectionString: string
   readonly #connection: PgConnection
   readonly #webhooks: PgWebhooks
+  /** Days whose partition this process knows to exist. */
+  readonly #preparedDays = new Set<string>()
   readonly #queryBuilder = new Kysely<EventsDatabase>({
     dialect: {
       createAdapter: () => new PostgresAdapter(),
@@ -100,6 +131,12 @@ export class PgStore implements EventStore {
         await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [applied + index + 1])
       }
     })
+    await this.prepareEventDays(this.#upcomingDays())
+  }
+
+  #upcomingDays(): string[] {
+    const today = utcDay(Date.now())
+    return Array.from({ length: partitionDaysAhead + 1 }, (_, ahead) => addDays(today, ahead))
   }
 
   async ping(): Promise<void> {
@@ -110,23 +147,39 @@ export class PgStore implements EventStore {
     await this.#connection.pool.end().catch(() => {})
   }
 
-  async createWorkspace(name: string): Promise<Workspace> {
-    const workspace: Workspace = { workspace_id: randomUUID(), name, created_at: new Date().toISOString() }
-    await this.#query('INSERT INTO workspaces (workspace_id, name, created_at) VALUES ($1, $2, $3)', [
+  async createWorkspace(name: string, patch: WorkspacePatch = {}): Promise<Workspace> {
+    const workspace: Workspace = {
+      workspace_id: randomUUID(),
+      name,
+      created_at: new Date().toISOString(),
+      event_retention_days: patch.event_retention_days ?? defaultEventRetentionDays,
+    }
+    await this.#query(`INSERT INTO workspaces (${workspaceColumns}) VALUES ($1, $2, $3, $4)`, [
       workspace.workspace_id,
       workspace.name,
       workspace.created_at,
+      workspace.event_retention_days,
     ])
     return workspace
   }
 
+  async updateWorkspace(workspaceId: string, patch: WorkspacePatch): Promise<Workspace | undefined> {
+    if (patch.event_retention_days !== undefined) {
+      await this.#query('UPDATE workspaces SET event_retention_days = $1 WHERE workspace_id = $2', [
+        patch.event_retention_days,
+        workspaceId,
+      ])
+    }
+    return await this.getWorkspace(workspaceId)
+  }
+
   async listWorkspaces(): Promise<Workspace[]> {
-    return await this.#query<Workspace>('SELECT workspace_id, name, created_at FROM workspaces ORDER BY created_at, seq')
+    return await this.#query<Workspace>(`SELECT ${workspaceColumns} FROM workspaces ORDER BY created_at, seq`)
   }
 
   async getWorkspace(workspaceId: string): Promise<Workspace | undefined> {
     const [workspace] = await this.#query<Workspace>(
-      'SELECT workspace_id, name, created_at FROM workspaces WHERE workspace_id = $1',
+      `SELECT ${workspaceColumns} FROM workspaces WHERE workspace_id = $1`,
       [workspaceId],
     )
     return workspace
@@ -184,20 +237,47 @@ export class PgStore implements EventStore {
   }
 
   async insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+    const today = utcDay(Date.now())
+    if (!this.#preparedDays.has(today)) await this.prepareEventDays([today, nextDay(today)])
+    try {
+      return await this.#insertEvents(workspaceId, drafts)
+    } catch (error) {
+      // Only when no process has made today's partition yet, and this process's clock (or a
+      // previous event's created_at) is past the partitions made ahead.
+      if (!isMissingPartition(error)) throw error
+      this.#preparedDays.clear()
+      const newest = await this.#newestCreatedAt(this.#connection.pool, workspaceId)
+      const day = newest !== null && newest.slice(0, 10) > today ? newest.slice(0, 10) : today
+      await this.prepareEventDays([day, nextDay(day)])
+      return await this.#insertEvents(workspaceId, drafts)
+    }
+  }
+
+  async #insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
     return await this.#connection.transaction(async (client) => {
       // One writer per workspace at a time, across every API process: created_at then never
       // goes backwards within a workspace and seq order is commit order, which keeps `since`
-      // polling and page cursors exact. Other workspaces write in parallel.
+      // polling and page cursors exact. It also makes the event_id check below race-free, which
+      // a partitioned table cannot enforce with a unique index. Other workspaces write in
+      // parallel.
       await client.query('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [workspaceId])
-      const { rows } = await client.query<{ created_at: string | null }>(
-        'SELECT MAX(created_at) AS created_at FROM events WHERE workspace_id = $1',
-        [workspaceId],
-      )
-      const newest = rows[0]?.created_at ?? null
+      const newest = await this.#newestCreatedAt(client, workspaceId)
       const clock = new Date()
       const now = clock.toISOString()
       const created_at = newest !== null && newest > now ? newest : now
-      const rowsToInsert = drafts.map((draft) => {
+
+      const stored = new Map<string, StoredEvent>()
+      const found = await client.query<StoredEvent>(
+        'SELECT event_id, created_at, json FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])',
+        [workspaceId, drafts.map((draft) => draft.event_id)],
+      )
+      for (const row of found.rows) stored.set(row.event_id, row)
+
+      const rowsToInsert: (string | null)[][] = []
+      const newEvents: OutboxEvent[] = []
+      for (const draft of drafts) {
+        // Stored before, or earlier in this batch: the first one stands.
+        if (stored.has(draft.event_id)) continue
         const occurred_at = draft.occurred_at ?? created_at
         const json = JSON.stringify({
           event_id: draft.event_id,
@@ -211,42 +291,29 @@ export class PgStore implements EventStore {
           const value = draft.fields[column]
           return typeof value === 'string' ? value : null
         })
-        return [draft.event_id, draft.event_type, occurred_at, ...filterValues, json]
-      })
-      const columns = rowsToInsert[0]?.map((_, column) => rowsToInsert.map((row) => row[column])) ?? []
-      const inserted = await client.query<{ event_id: string }>(insertEventsSql, [
-        workspaceId,
-        created_at,
-        ...columns,
-      ])
-      const insertedIds = new Set(inserted.rows.map((row) => row.event_id))
-      const existingIds = drafts.map((draft) => draft.event_id).filter((id) => !insertedIds.has(id))
-      const existing = new Map<string, StoredEvent>()
-      if (existingIds.length > 0) {
-        const found = await client.query<StoredEvent>(
-          'SELECT event_id, created_at, json FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])',
-          [workspaceId, existingIds],
-        )
-        for (const row of found.rows) existing.set(row.event_id, row)
-      }
-      const newEvents: OutboxEvent[] = []
-      const stored = drafts.map((draft, index): StoredEvent => {
-        const event = existing.get(draft.event_id)
-        if (event !== undefined) return event
-        // Newly stored; a repeat later in the same batch returns this first one.
-        const json = rowsToInsert[index]?.at(-1) as string
-        const storedEvent = { event_id: draft.event_id, created_at, json }
-        existing.set(draft.event_id, storedEvent)
+        rowsToInsert.push([draft.event_id, draft.event_type, occurred_at, ...filterValues, json])
+        stored.set(draft.event_id, { event_id: draft.event_id, created_at, json })
         newEvents.push({ event_id: draft.event_id, event_type: draft.event_type })
-        return storedEvent
-      })
+      }
+      if (rowsToInsert.length > 0) {
+        const columns = (rowsToInsert[0] ?? []).map((_, column) => rowsToInsert.map((row) => row[column]))
+        await client.query(insertEventsSql, [workspaceId, created_at, ...columns])
+      }
       await queueDeliveries(client, workspaceId, newEvents, clock)
-      return stored
+      return drafts.map((draft) => stored.get(draft.event_id) as StoredEvent)
     })
   }
 
+  async #newestCreatedAt(client: Queryable, workspaceId: string): Promise<string | null> {
+    const { rows } = await client.query<{ created_at: string | null }>(
+      'SELECT MAX(created_at) AS created_at FROM events WHERE workspace_id = $1',
+      [workspaceId],
+    )
+    return rows[0]?.created_at ?? null
+  }
+
   async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {
-    const rows = await this.#compiled(compileListEvents(this.#queryBuilder, workspaceId, query))
+    const rows = await this.#compiled(compileListEvents(this.#queryBuilder, workspaceId, query, retainedSince))
     const hasNextPage = rows.length > query.limit
     const page = hasNextPage ? rows.slice(0, query.limit) : rows
     const last = page.at(-1)
@@ -258,7 +325,7 @@ export class PgStore implements EventStore {
   }
 
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
-    const [row] = await this.#compiled(compileFindEvent(this.#queryBuilder, workspaceId, lookup))
+    const [row] = await this.#compiled(compileFindEvent(this.#queryBuilder, workspaceId, lookup, retainedSince))
     return row === undefined ? undefined : toStoredEvent(row)
   }
 
@@ -327,6 +394,116 @@ export class PgStore implements EventStore {
     return await listenForDeliveries(this.#connectionString, listener, () => {
       // A lost listening connection is reopened; meanwhile the worker's poll covers the gap.
     })
+  }
+
+  async oldestEventDay(): Promise<string | null> {
+    const [oldest] = await this.#query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'events'::regclass ORDER BY c.relname LIMIT 1`,
+    )
+    if (oldest === undefined) return null
+    const digits = oldest.name.slice('events_'.length)
+    return `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}`
+  }
+
+  async readEventsOfDay(
+    workspaceId: string,
+    day: string,
+    after: RetainedEvent | null,
+    limit: number,
+  ): Promise<RetainedEvent[]> {
+    return await this.#query<RetainedEvent>(
+      `SELECT created_at, seq, json FROM events
+       WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3
+         AND (created_at, seq) > ($4::text COLLATE "C", $5::bigint)
+       ORDER BY created_at, seq LIMIT $6`,
+      [workspaceId, day, nextDay(day), after?.created_at ?? day, after?.seq ?? -1, limit],
+    )
+  }
+
+  async removeEventsOfDay(workspaceId: string, day: string): Promise<number> {
+    return await this.#connection.transaction(async (client) => {
+      const window = [workspaceId, day, nextDay(day)]
+      await client.query(
+        `DELETE FROM webhook_deliveries d USING events e
+         WHERE e.workspace_id = $1 AND e.created_at >= $2 AND e.created_at < $3
+           AND d.workspace_id = $1 AND d.event_id = e.event_id AND d.status <> 'pending'`,
+        window,
+      )
+      const removed = await client.query(
+        'DELETE FROM events WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3',
+        window,
+      )
+      return removed.rowCount ?? 0
+    })
+  }
+
+  async removeDay(day: string): Promise<number> {
+    const partition = partitionName(day)
+    const [state] = await this.#query<{ exists: boolean; attached: boolean; detach_pending: boolean }>(
+      `SELECT to_regclass($1) IS NOT NULL AS exists,
+         i.inhrelid IS NOT NULL AS attached, COALESCE(i.inhdetachpending, false) AS detach_pending
+       FROM (SELECT 1) one LEFT JOIN pg_inherits i ON i.inhrelid = to_regclass($1)`,
+      [partition],
+    )
+    if (state === undefined || !state.exists) return 0
+    const [counted] = await this.#query<{ count: number }>(`SELECT COUNT(*)::int AS count FROM ${partition}`)
+    await this.#query(
+      `DELETE FROM webhook_deliveries d USING ${partition} e
+       WHERE d.workspace_id = e.workspace_id AND d.event_id = e.event_id AND d.status <> 'pending'`,
+    )
+    // Dropping an attached partition would lock the whole events table (ACCESS EXCLUSIVE) and
+    // queue every read behind it; detaching CONCURRENTLY does not. An interrupted detach is
+    // left pending, and FINALIZE completes it.
+    if (state.detach_pending) {
+      await this.#query(`ALTER TABLE events DETACH PARTITION ${partition} FINALIZE`)
+    } else if (state.attached) {
+      await this.#query(`ALTER TABLE events DETACH PARTITION ${partition} CONCURRENTLY`)
+    }
+    await this.#query(`DROP TABLE ${partition}`)
+    this.#preparedDays.delete(day)
+    return counted?.count ?? 0
+  }
+
+  async prepareEventDays(days: readonly string[]): Promise<void> {
+    for (const day of days) {
+      if (this.#preparedDays.has(day)) continue
+      const partition = partitionName(day)
+      await this.#connection.transaction(async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [partitionLockId])
+        const { rows } = await client.query<{ exists: boolean }>(
+          'SELECT to_regclass($1) IS NOT NULL AS exists',
+          [partition],
+        )
+        if (rows[0]?.exists === true) return
+        // Made apart and then attached: ATTACH takes a lock that lets reads and writes of
+        // events go on, where CREATE TABLE ... PARTITION OF would block them.
+        await client.query(`CREATE TABLE ${partition} (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`)
+        await client.query(
+          `ALTER TABLE events ATTACH PARTITION ${partition} FOR VALUES FROM ('${day}') TO ('${nextDay(day)}')`,
+        )
+      })
+      this.#preparedDays.add(day)
+    }
+  }
+
+  async withRetentionLock<T>(pass: () => Promise<T>): Promise<T | undefined> {
+    // A session lock on a client held for the whole pass: it goes with the session if the
+    // process dies, so a crashed pass never blocks the next one.
+    const client = await this.#connection.pool.connect()
+    try {
+      const { rows } = await client.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1) AS taken', [
+        retentionLockId,
+      ])
+      if (rows[0]?.taken !== true) return undefined
+      try {
+        return await pass()
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [retentionLockId]).catch(() => {})
+      }
+    } finally {
+      client.release()
+    }
   }
 
   async #query<T extends object>(sql: string, parameters: unknown[] = []): Promise<T[]> {

@@ -127,4 +127,17 @@ export const sqliteMigrations: readonly string[] = [
     WHERE status = 'running';
   CREATE INDEX webhook_recoveries_by_webhook ON webhook_recoveries (webhook_id);
   `,
+  `
+  -- The literals are the defaults of store.ts at the time: a migration never changes.
+  ALTER TABLE workspaces ADD COLUMN event_retention_days INTEGER NOT NULL DEFAULT 30
+    CHECK (event_retention_days BETWEEN 1 AND 3650);
+
+  -- At most one retention pass at a time, across every process on the database file. A crashed
+  -- holder's lease runs out by itself.
+  CREATE TABLE maintenance_leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ]

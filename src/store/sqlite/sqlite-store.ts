@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 
 import Database from 'better-sqlite3'
 import {
@@ -9,6 +10,7 @@ import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  sql,
   type CompiledQuery,
 } from 'kysely'
 
@@ -17,8 +19,10 @@ import {
   compileListEvents,
   type EventRow,
   type EventsDatabase,
+  type RetainedSince,
 } from '../event-list-sql.ts'
 import {
+  defaultEventRetentionDays,
   eventFilterColumns,
   type ApiKey,
   type ClaimedDelivery,
@@ -40,8 +44,11 @@ import {
   type StoredEvent,
   type Webhook,
   type WebhookPatch,
+  type RetainedEvent,
   type Workspace,
+  type WorkspacePatch,
 } from '../store.ts'
+import { nextDay } from '../utc-days.ts'
 import { sqliteMigrations } from './sqlite-migrations.ts'
 import {
   queueDeliveries,
@@ -57,6 +64,14 @@ export interface SqliteStoreOptions {
 
 const apiKeyColumns =
   'api_key_id, workspace_id, name, scope, short_token, created_at, revoked_at'
+const workspaceColumns = 'workspace_id, name, created_at, event_retention_days'
+
+/** Rows removed per transaction by retention: short write locks, so publishes keep flowing. */
+const removalBatchSize = 1000
+const retentionLease = { name: 'retention', ms: 6 * 60 * 60 * 1000 }
+
+const retainedSince: RetainedSince = (workspaceId) =>
+  sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (select event_retention_days from workspaces where workspace_id = ${workspaceId}) || ' days')`
 
 /**
  * The embedded backend: one database file in WAL mode, so that readers never wait for the
@@ -121,29 +136,40 @@ export class SqliteStore implements EventStore {
     this.#db.close()
   }
 
-  async createWorkspace(name: string): Promise<Workspace> {
+  async createWorkspace(name: string, patch: WorkspacePatch = {}): Promise<Workspace> {
     const workspace: Workspace = {
       workspace_id: randomUUID(),
       name,
       created_at: new Date().toISOString(),
+      event_retention_days: patch.event_retention_days ?? defaultEventRetentionDays,
     }
     this.#db
       .prepare(
-        'INSERT INTO workspaces (workspace_id, name, created_at) VALUES (@workspace_id, @name, @created_at)',
+        `INSERT INTO workspaces (${workspaceColumns})
+         VALUES (@workspace_id, @name, @created_at, @event_retention_days)`,
       )
       .run(workspace)
     return workspace
   }
 
+  async updateWorkspace(workspaceId: string, patch: WorkspacePatch): Promise<Workspace | undefined> {
+    if (patch.event_retention_days !== undefined) {
+      this.#db
+        .prepare('UPDATE workspaces SET event_retention_days = ? WHERE workspace_id = ?')
+        .run(patch.event_retention_days, workspaceId)
+    }
+    return await this.getWorkspace(workspaceId)
+  }
+
   async listWorkspaces(): Promise<Workspace[]> {
     return this.#db
-      .prepare('SELECT workspace_id, name, created_at FROM workspaces ORDER BY created_at, rowid')
+      .prepare(`SELECT ${workspaceColumns} FROM workspaces ORDER BY created_at, rowid`)
       .all() as Workspace[]
   }
 
   async getWorkspace(workspaceId: string): Promise<Workspace | undefined> {
     return this.#db
-      .prepare('SELECT workspace_id, name, created_at FROM workspaces WHERE workspace_id = ?')
+      .prepare(`SELECT ${workspaceColumns} FROM workspaces WHERE workspace_id = ?`)
       .get(workspaceId) as Workspace | undefined
   }
 
@@ -248,7 +274,7 @@ export class SqliteStore implements EventStore {
   }
 
   async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {
-    const rows = this.#all(compileListEvents(this.#queryBuilder, workspaceId, query))
+    const rows = this.#all(compileListEvents(this.#queryBuilder, workspaceId, query, retainedSince))
     const hasNextPage = rows.length > query.limit
     const page = hasNextPage ? rows.slice(0, query.limit) : rows
     const last = page.at(-1)
@@ -262,7 +288,7 @@ export class SqliteStore implements EventStore {
   }
 
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
-    const [row] = this.#all(compileFindEvent(this.#queryBuilder, workspaceId, lookup))
+    const [row] = this.#all(compileFindEvent(this.#queryBuilder, workspaceId, lookup, retainedSince))
     return row === undefined ? undefined : toStoredEvent(row)
   }
 
@@ -337,6 +363,99 @@ export class SqliteStore implements EventStore {
    */
   async watchDeliveries(): Promise<() => Promise<void>> {
     return async () => {}
+  }
+
+  async oldestEventDay(): Promise<string | null> {
+    // Per workspace, so that each MIN is one probe of the (workspace_id, created_at) index.
+    const row = this.#db
+      .prepare(
+        `SELECT MIN((SELECT MIN(created_at) FROM events WHERE events.workspace_id = w.workspace_id))
+           AS created_at FROM workspaces w`,
+      )
+      .get() as { created_at: string | null }
+    return row.created_at?.slice(0, 10) ?? null
+  }
+
+  async readEventsOfDay(
+    workspaceId: string,
+    day: string,
+    after: RetainedEvent | null,
+    limit: number,
+  ): Promise<RetainedEvent[]> {
+    return this.#cachedStatement(
+      `SELECT created_at, seq, json FROM events
+       WHERE workspace_id = ? AND created_at >= ? AND created_at < ? AND (created_at, seq) > (?, ?)
+       ORDER BY created_at, seq LIMIT ?`,
+    ).all(
+      workspaceId,
+      day,
+      nextDay(day),
+      after?.created_at ?? day,
+      after?.seq ?? -1,
+      limit,
+    ) as RetainedEvent[]
+  }
+
+  async removeEventsOfDay(workspaceId: string, day: string): Promise<number> {
+    const batchSeqs = this.#cachedStatement(
+      `SELECT seq, event_id FROM events
+       WHERE workspace_id = ? AND created_at >= ? AND created_at < ?
+       ORDER BY created_at LIMIT ${removalBatchSize}`,
+    )
+    const removeDeliveries = this.#cachedStatement(
+      `DELETE FROM webhook_deliveries
+       WHERE workspace_id = ? AND event_id = ? AND status <> 'pending'`,
+    )
+    const removeEvent = this.#cachedStatement('DELETE FROM events WHERE seq = ?')
+    const removeBatch = this.#db.transaction(() => {
+      const rows = batchSeqs.all(workspaceId, day, nextDay(day)) as { seq: number; event_id: string }[]
+      for (const { seq, event_id } of rows) {
+        removeDeliveries.run(workspaceId, event_id)
+        removeEvent.run(seq)
+      }
+      return rows.length
+    })
+    let removed = 0
+    for (;;) {
+      const count = removeBatch.immediate()
+      removed += count
+      if (count < removalBatchSize) return removed
+      // better-sqlite3 is synchronous: let requests in between batches.
+      await yieldToEventLoop()
+    }
+  }
+
+  async removeDay(day: string): Promise<number> {
+    let removed = 0
+    for (const { workspace_id } of await this.listWorkspaces()) {
+      removed += await this.removeEventsOfDay(workspace_id, day)
+    }
+    return removed
+  }
+
+  /** One table holds every day. */
+  async prepareEventDays(): Promise<void> {}
+
+  async withRetentionLock<T>(pass: () => Promise<T>): Promise<T | undefined> {
+    const holder = randomUUID()
+    const now = Date.now()
+    const taken = this.#db
+      .prepare(
+        `INSERT INTO maintenance_leases (name, holder, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE maintenance_leases.expires_at < ?`,
+      )
+      .run(retentionLease.name, holder, now + retentionLease.ms, now).changes
+    if (taken === 0) return undefined
+    try {
+      return await pass()
+    } finally {
+      if (this.#db.open) {
+        this.#db
+          .prepare('DELETE FROM maintenance_leases WHERE name = ? AND holder = ?')
+          .run(retentionLease.name, holder)
+      }
+    }
   }
 
   #all(query: CompiledQuery<EventRow>): EventRow[] {
