@@ -27,6 +27,9 @@ export interface TestWorkspace {
 
 export interface TestServer extends TestWorkspace {
   endpoint: string
+  backend: TestBackend
+  /** For CLI commands run against the same database. */
+  databaseUrl: string
   store: EventStore
   createWorkspace(name?: string): Promise<TestWorkspace>
   createKey(workspaceId: string, scope: ApiKeyScope): Promise<{ apiKeyId: string; apiKey: string }>
@@ -52,7 +55,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const directory = mkdtempSync(join(tmpdir(), 'seam-events-test-'))
   const backend = options.backend ?? (process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite')
   const database = backend === 'postgres' ? await createTestDatabase() : undefined
-  const store = await openStore(database?.url ?? `sqlite:${join(directory, 'events.db')}`)
+  const databaseUrl = database?.url ?? `sqlite:${join(directory, 'events.db')}`
+  const store = await openStore(databaseUrl)
   const config = resolveServerConfig(
     {},
     {
@@ -96,6 +100,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return {
     ...first,
     endpoint: `http://127.0.0.1:${port}`,
+    backend,
+    databaseUrl,
     store,
     createWorkspace,
     createKey,

@@ -1,0 +1,202 @@
+// Retention on the backend TEST_BACKEND names: a workspace's setting hides older events from
+// every read at once, and `seam-events retention` exports a day to NDJSON before removing it,
+// on PostgreSQL by dropping the day's partition once every workspace is past it.
+
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+
+import pg from 'pg'
+
+import { openStore } from '../src/store/open-store.ts'
+import { pgMigrations } from '../src/store/postgres/pg-migrations.ts'
+import { ageEvents, partitionExists } from './support/age-events.ts'
+import { cli, cliJson } from './support/cli-process.ts'
+import { publish } from './support/http.ts'
+import { createTestDatabase } from './support/postgres.ts'
+import { seamClient, seamSdks } from './support/seam-sdks.ts'
+import { startTestServer, type TestServer } from './support/test-server.ts'
+import { deviceConnected } from './support/webhook-api.ts'
+
+const dayMs = 24 * 60 * 60 * 1000
+const backend = process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite'
+const sdk = seamSdks.at(-1)!
+
+function dayOf(json: string): string {
+  return (JSON.parse(json) as { created_at: string }).created_at.slice(0, 10)
+}
+
+describe(`retention (${backend})`, () => {
+  let server: TestServer
+  let exportDir: string
+  const since = () => new Date(Date.now() - 400 * dayMs).toISOString()
+  const setRetention = (workspaceId: string, days: number) =>
+    cliJson(['workspaces', 'update', '--workspace', workspaceId, '--retention-days', String(days), '--database', server.databaseUrl])
+
+  before(async () => {
+    server = await startTestServer({ backend })
+    exportDir = mkdtempSync(join(tmpdir(), 'seam-events-export-'))
+  })
+  after(async () => {
+    await server.close()
+    rmSync(exportDir, { recursive: true, force: true })
+  })
+
+  it('hides events past the workspace retention from list and get at once, until it grows', async () => {
+    const own = await server.createWorkspace('Hiding')
+    const seam = seamClient(sdk, server.endpoint, own.apiKey)
+    const [old1, old2] = await publish(server.endpoint, own.apiKey, [deviceConnected(), deviceConnected()])
+    const [recent] = await publish(server.endpoint, own.apiKey, [deviceConnected()])
+    const aged = await ageEvents(server, own.workspaceId, [old1!.event_id, old2!.event_id], 40)
+
+    const listed = await seam.events.list({ since: since() })
+    assert.deepEqual(listed.map((event: any) => event.event_id), [recent!.event_id])
+    await assert.rejects(seam.events.get({ event_id: old1!.event_id }), (error: any) => error.code === 'event_not_found')
+
+    const updated = await setRetention(own.workspaceId, 60)
+    assert.equal(updated.event_retention_days, 60)
+    const relisted = await seam.events.list({ since: since() })
+    assert.deepEqual(relisted, [recent, JSON.parse(aged.get(old2!.event_id)!), JSON.parse(aged.get(old1!.event_id)!)])
+    assert.equal((await seam.events.get({ event_id: old1!.event_id })).created_at, JSON.parse(aged.get(old1!.event_id)!).created_at)
+  })
+
+  it('exports each day past retention, then removes it; a day past every workspace goes whole', async () => {
+    const short = await server.createWorkspace('Short retention')
+    const long = await server.createWorkspace('Long retention')
+    await setRetention(long.workspaceId, 90)
+    const [a1, a2] = await publish(server.endpoint, short.apiKey, [deviceConnected(), deviceConnected()])
+    const [a3] = await publish(server.endpoint, short.apiKey, [deviceConnected()])
+    const [a4] = await publish(server.endpoint, short.apiKey, [deviceConnected()])
+    const [b1] = await publish(server.endpoint, long.apiKey, [deviceConnected()])
+    const [b2] = await publish(server.endpoint, long.apiKey, [deviceConnected()])
+    // 100 days: past both workspaces' retention. 40 days: past the short one's only.
+    const veryOld = await ageEvents(server, short.workspaceId, [a1!.event_id, a2!.event_id], 100)
+    const old = await ageEvents(server, short.workspaceId, [a3!.event_id], 40)
+    const keptOld = await ageEvents(server, long.workspaceId, [b1!.event_id], 40)
+    const veryOldDay = dayOf(veryOld.get(a1!.event_id)!)
+    const oldDay = dayOf(old.get(a3!.event_id)!)
+    const keptDay = dayOf(keptOld.get(b1!.event_id)!)
+
+    const report = await cliJson(['retention', '--database', server.databaseUrl, '--export-dir', exportDir])
+    assert.equal(report.ran, true)
+    const removedVeryOld = report.removed_days.find((day: any) => day.day === veryOldDay)
+    assert.equal(removedVeryOld.whole_day, true)
+    assert.equal(removedVeryOld.events_removed, 2)
+    assert.equal(removedVeryOld.events_exported, 2)
+    const removedOld = report.removed_days.find((day: any) => day.day === oldDay)
+    assert.equal(removedOld.whole_day, false)
+    assert.ok(removedOld.workspace_ids.includes(short.workspaceId))
+    assert.ok(!removedOld.workspace_ids.includes(long.workspaceId))
+    assert.equal(removedOld.events_removed, 1)
+
+    // The export holds each removed event exactly as events/list showed it, oldest first.
+    const exportedLines = (day: string, workspaceId: string) =>
+      readFileSync(join(exportDir, day, `${workspaceId}.ndjson`), 'utf8').split('\n').filter(Boolean)
+    assert.deepEqual(exportedLines(veryOldDay, short.workspaceId), [veryOld.get(a1!.event_id), veryOld.get(a2!.event_id)])
+    assert.deepEqual(exportedLines(oldDay, short.workspaceId), [old.get(a3!.event_id)])
+    assert.ok(!readdirSync(join(exportDir, oldDay)).includes(`${long.workspaceId}.ndjson`))
+
+    // Removed for good: a longer retention now brings nothing back. The long one keeps its own.
+    await setRetention(short.workspaceId, 365)
+    const shortList = await seamClient(sdk, server.endpoint, short.apiKey).events.list({ since: since() })
+    assert.deepEqual(shortList.map((event: any) => event.event_id), [a4!.event_id])
+    const longList = await seamClient(sdk, server.endpoint, long.apiKey).events.list({ since: since() })
+    assert.deepEqual(longList.map((event: any) => event.event_id), [b2!.event_id, b1!.event_id])
+
+    if (server.backend === 'postgres') {
+      assert.equal(await partitionExists(server, veryOldDay), false, 'the whole day is dropped as a partition')
+      assert.equal(await partitionExists(server, keptDay), true, 'a day some workspace keeps stays')
+    }
+
+    const again = await cli(['retention', '--database', server.databaseUrl, '--export-dir', exportDir])
+    assert.match(again.stdout, /Nothing is past retention\./)
+  })
+
+  it('refuses a retention outside 1 to 3650 days, naming the option', async () => {
+    for (const days of ['0', '3651', '2.5', 'week']) {
+      await assert.rejects(
+        cli(['workspaces', 'update', '--workspace', server.workspaceId, '--retention-days', days, '--database', server.databaseUrl]),
+        (error: any) => error.code === 1 && /--retention-days must be a whole number of days from 1 to 3650/.test(error.stderr),
+      )
+    }
+    const created = await cliJson(['workspaces', 'create', '--name', 'Weekly', '--retention-days', '7', '--database', server.databaseUrl])
+    assert.equal(created.event_retention_days, 7)
+    const listed = await cliJson(['workspaces', 'list', '--database', server.databaseUrl])
+    const byId = new Map(listed.workspaces.map((workspace: any) => [workspace.workspace_id, workspace.event_retention_days]))
+    assert.equal(byId.get(created.workspace_id), 7)
+    assert.equal(byId.get(server.workspaceId), 30, 'the default is 30 days')
+  })
+})
+
+describe('partitioning an existing PostgreSQL events table', { skip: backend !== 'postgres' }, () => {
+  it('moves the events of a database made before partitioning into day partitions', async () => {
+    const database = await createTestDatabase()
+    const client = new pg.Client({ connectionString: database.url })
+    await client.connect()
+    const workspaceId = randomUUID()
+    const today = new Date()
+    const yesterday = new Date(today.getTime() - dayMs)
+    const rows = [yesterday, today].map((createdAt, index) => {
+      const event = {
+        event_id: randomUUID(),
+        event_type: 'device.connected',
+        workspace_id: workspaceId,
+        created_at: createdAt.toISOString(),
+        occurred_at: createdAt.toISOString(),
+        device_id: randomUUID(),
+        connected_account_id: randomUUID(),
+        seq: index + 1,
+      }
+      const { seq: _seq, ...json } = event
+      return { ...event, json: JSON.stringify(json) }
+    })
+    try {
+      // The schema as the first release made it, with two events in it.
+      await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)')
+      await client.query(pgMigrations[0]!)
+      await client.query('INSERT INTO schema_migrations (version) VALUES (1)')
+      await client.query(`INSERT INTO workspaces (workspace_id, name, created_at) VALUES ($1, 'Before', $2)`, [
+        workspaceId,
+        yesterday.toISOString(),
+      ])
+      for (const row of rows) {
+        await client.query(
+          `INSERT INTO events (workspace_id, event_id, event_type, created_at, occurred_at, device_id, connected_account_id, json)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [workspaceId, row.event_id, row.event_type, row.created_at, row.occurred_at, row.device_id, row.connected_account_id, row.json],
+        )
+      }
+
+      const store = await openStore(database.url)
+      try {
+        const page = await store.listEvents(workspaceId, { created_at_min: yesterday.toISOString(), offset: 0, limit: 10 })
+        assert.deepEqual(page.events.map((event) => event.json), rows.map((row) => row.json).reverse())
+        const { rows: partitions } = await client.query<{ name: string }>(
+          `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent = 'events'::regclass ORDER BY 1`,
+        )
+        const names = partitions.map((partition) => partition.name)
+        for (const row of rows) assert.ok(names.includes(`events_${row.created_at.slice(0, 10).replaceAll('-', '')}`))
+
+        // event_id stays unique across the move: publishing a moved id again returns the stored one.
+        const [again] = await store.insertEvents(workspaceId, [
+          { event_id: rows[0]!.event_id, event_type: 'device.connected', occurred_at: undefined, fields: {} },
+        ])
+        assert.equal(again!.json, rows[0]!.json)
+        const [fresh] = await store.insertEvents(workspaceId, [
+          { event_id: randomUUID(), event_type: 'device.connected', occurred_at: undefined, fields: {} },
+        ])
+        const newest = await store.listEvents(workspaceId, { created_at_min: yesterday.toISOString(), offset: 0, limit: 1 })
+        assert.equal(newest.events[0]!.event_id, fresh!.event_id)
+      } finally {
+        await store.close()
+      }
+    } finally {
+      await client.end()
+      await database.drop()
+    }
+  })
+})
