@@ -19,7 +19,8 @@ import { publish } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
 import { seamClient, seamSdks } from './support/seam-sdks.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
-import { deviceConnected } from './support/webhook-api.ts'
+import { callOk, deviceConnected, waitForDeliveries } from './support/webhook-api.ts'
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts'
 
 const dayMs = 24 * 60 * 60 * 1000
 const backend = process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite'
@@ -32,16 +33,19 @@ function dayOf(json: string): string {
 describe(`retention (${backend})`, () => {
   let server: TestServer
   let exportDir: string
+  let receiver: WebhookReceiver
   const since = () => new Date(Date.now() - 400 * dayMs).toISOString()
   const setRetention = (workspaceId: string, days: number) =>
     cliJson(['workspaces', 'update', '--workspace', workspaceId, '--retention-days', String(days), '--database', server.databaseUrl])
 
   before(async () => {
     server = await startTestServer({ backend })
+    receiver = await startWebhookReceiver()
     exportDir = mkdtempSync(join(tmpdir(), 'seam-events-export-'))
   })
   after(async () => {
     await server.close()
+    await receiver.close()
     rmSync(exportDir, { recursive: true, force: true })
   })
 
@@ -67,12 +71,17 @@ describe(`retention (${backend})`, () => {
     const short = await server.createWorkspace('Short retention')
     const long = await server.createWorkspace('Long retention')
     await setRetention(long.workspaceId, 90)
+    const shortTarget = { endpoint: server.endpoint, apiKey: short.apiKey }
+    const webhook = (await callOk(shortTarget, '/webhooks/create', { url: receiver.url })).webhook
     const [a1, a2] = await publish(server.endpoint, short.apiKey, [deviceConnected(), deviceConnected()])
     const [a3] = await publish(server.endpoint, short.apiKey, [deviceConnected()])
     const [a4] = await publish(server.endpoint, short.apiKey, [deviceConnected()])
     const [b1] = await publish(server.endpoint, long.apiKey, [deviceConnected()])
     const [b2] = await publish(server.endpoint, long.apiKey, [deviceConnected()])
     // 100 days: past both workspaces' retention. 40 days: past the short one's only.
+    await waitForDeliveries(shortTarget, webhook.webhook_id, (deliveries) =>
+      deliveries.length === 4 && deliveries.every((delivery) => delivery.status === 'succeeded'),
+    )
     const veryOld = await ageEvents(server, short.workspaceId, [a1!.event_id, a2!.event_id], 100)
     const old = await ageEvents(server, short.workspaceId, [a3!.event_id], 40)
     const keptOld = await ageEvents(server, long.workspaceId, [b1!.event_id], 40)
@@ -105,6 +114,13 @@ describe(`retention (${backend})`, () => {
     assert.deepEqual(shortList.map((event: any) => event.event_id), [a4!.event_id])
     const longList = await seamClient(sdk, server.endpoint, long.apiKey).events.list({ since: since() })
     assert.deepEqual(longList.map((event: any) => event.event_id), [b2!.event_id, b1!.event_id])
+
+    // The removed events' delivery history goes with them; the kept event's stays.
+    const deliveriesOfEvent = async (eventId: string) =>
+      (await callOk(shortTarget, '/webhooks/deliveries/list', { event_id: eventId })).deliveries
+    assert.deepEqual(await deliveriesOfEvent(a1!.event_id), [])
+    assert.deepEqual(await deliveriesOfEvent(a3!.event_id), [])
+    assert.equal((await deliveriesOfEvent(a4!.event_id)).length, 1)
 
     if (server.backend === 'postgres') {
       assert.equal(await partitionExists(server, veryOldDay), false, 'the whole day is dropped as a partition')

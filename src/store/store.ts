@@ -1,6 +1,8 @@
-// The storage contract every backend implements (SQLite now, PostgreSQL next). Every method that
+// The storage contract every backend implements (SQLite and PostgreSQL). Every method that
 // touches a tenant's data takes the workspace id as its first argument, so no caller can forget
 // the tenant filter. The store knows nothing of HTTP or of Seam's validation rules.
+
+import { randomUUID } from 'node:crypto'
 
 /** Columns extracted from an event's payload so that each events/list filter has an index. */
 export const eventFilterColumns = [
@@ -42,6 +44,16 @@ export interface Workspace {
 
 export interface WorkspacePatch {
   event_retention_days?: number
+}
+
+/** A workspace as createWorkspace stores it, on every backend. */
+export function newWorkspace(name: string, patch: WorkspacePatch): Workspace {
+  return {
+    workspace_id: randomUUID(),
+    name,
+    created_at: new Date().toISOString(),
+    event_retention_days: patch.event_retention_days ?? defaultEventRetentionDays,
+  }
 }
 
 export interface ApiKey {

@@ -22,8 +22,8 @@ import {
   type RetainedSince,
 } from '../event-list-sql.ts'
 import {
-  defaultEventRetentionDays,
   eventFilterColumns,
+  newWorkspace,
   type ApiKey,
   type ClaimedDelivery,
   type Delivery,
@@ -137,12 +137,7 @@ export class SqliteStore implements EventStore {
   }
 
   async createWorkspace(name: string, patch: WorkspacePatch = {}): Promise<Workspace> {
-    const workspace: Workspace = {
-      workspace_id: randomUUID(),
-      name,
-      created_at: new Date().toISOString(),
-      event_retention_days: patch.event_retention_days ?? defaultEventRetentionDays,
-    }
+    const workspace = newWorkspace(name, patch)
     this.#db
       .prepare(
         `INSERT INTO workspaces (${workspaceColumns})
