@@ -14,7 +14,7 @@ import pg from 'pg'
 import { openStore } from '../src/store/open-store.ts'
 import { pgMigrations } from '../src/store/postgres/pg-migrations.ts'
 import { ageEvents, partitionExists } from './support/age-events.ts'
-import { cli, cliJson } from './support/cli-process.ts'
+import { cli, cliJson, startServe } from './support/cli-process.ts'
 import { publish } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
 import { seamClient, seamSdks } from './support/seam-sdks.ts'
@@ -144,6 +144,35 @@ describe(`retention (${backend})`, () => {
     const byId = new Map(listed.workspaces.map((workspace: any) => [workspace.workspace_id, workspace.event_retention_days]))
     assert.equal(byId.get(created.workspace_id), 7)
     assert.equal(byId.get(server.workspaceId), 30, 'the default is 30 days')
+  })
+})
+
+describe('the retention pass in the background of `serve`', { skip: backend !== 'sqlite' }, () => {
+  it('exports and removes what is past retention without an operator', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'seam-events-retention-job-'))
+    const databaseUrl = `sqlite:${join(directory, 'events.db')}`
+    const exportDir = join(directory, 'export')
+    const workspace = await cliJson(['workspaces', 'create', '--name', 'Background', '--database', databaseUrl])
+    let exitCode: number | null = null
+    const server = await startServe(['--database', databaseUrl], {
+      RETENTION_EXPORT_DIR: exportDir,
+      RETENTION_INTERVAL_SECONDS: '3600',
+      LOG_LEVEL: 'info',
+    })
+    try {
+      const [event] = await publish(server.endpoint, workspace.token, [deviceConnected()])
+      // The first pass runs 5 s after start: age the event before it.
+      const aged = await ageEvents({ backend: 'sqlite', databaseUrl } as TestServer, workspace.workspace_id, [event!.event_id], 45)
+      const removed = await server.waitForLog((line) => line['msg'] === 'retention exported and removed events')
+      assert.equal(removed['events_removed'], 1)
+      const file = join(exportDir, dayOf(aged.get(event!.event_id)!), `${workspace.workspace_id}.ndjson`)
+      assert.equal(readFileSync(file, 'utf8'), `${aged.get(event!.event_id)}\n`)
+    } finally {
+      server.process.kill('SIGTERM')
+      exitCode = await server.exited
+      rmSync(directory, { recursive: true, force: true })
+    }
+    assert.equal(exitCode, 0)
   })
 })
 
