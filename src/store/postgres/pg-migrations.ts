@@ -158,7 +158,10 @@ export const pgMigrations: readonly string[] = [
   ) PARTITION BY RANGE (created_at);
   ALTER SEQUENCE events_seq OWNED BY events.seq;
 
-  CREATE INDEX events_by_event_id ON events (workspace_id, event_id);
+  -- created_at in the event_id index: a delivery's claim knows both, and matching all three
+  -- columns keeps the planner on this index rather than on the primary key, whose
+  -- (workspace_id, created_at) prefix matches a whole publish batch.
+  CREATE INDEX events_by_event_id ON events (workspace_id, event_id, created_at);
   CREATE INDEX events_by_event_type ON events (workspace_id, event_type, created_at, seq);
   ${eventFilterColumns
     .map(
@@ -189,5 +192,13 @@ export const pgMigrations: readonly string[] = [
       ${eventFilterColumns.join(', ')}, json
     FROM events_unpartitioned;
   DROP TABLE events_unpartitioned;
+  `,
+  // A delivery carries its event's created_at, so that a claim loads the event from that day's
+  // partition instead of probing every partition's event_id index. Deliveries queued before
+  // learn it from their event; one whose event is gone keeps NULL and finds no event, as before.
+  `
+  ALTER TABLE webhook_deliveries ADD COLUMN event_created_at TEXT COLLATE "C";
+  UPDATE webhook_deliveries d SET event_created_at = e.created_at
+    FROM events e WHERE e.workspace_id = d.workspace_id AND e.event_id = d.event_id;
   `,
 ]

@@ -307,7 +307,7 @@ export class PgStore implements EventStore {
         })
         rowsToInsert.push([draft.event_id, draft.event_type, occurred_at, ...filterValues, json])
         stored.set(draft.event_id, { event_id: draft.event_id, created_at, json })
-        newEvents.push({ event_id: draft.event_id, event_type: draft.event_type })
+        newEvents.push({ event_id: draft.event_id, event_type: draft.event_type, created_at })
       }
       if (rowsToInsert.length > 0) {
         const columns = (rowsToInsert[0] ?? []).map((_, column) => rowsToInsert.map((row) => row[column]))

@@ -71,6 +71,7 @@ interface RecoveryRow {
 export interface OutboxEvent {
   event_id: string
   event_type: string
+  created_at: string
 }
 
 /** Deliveries queued by one statement, in the order given (their seq order). */
@@ -80,7 +81,8 @@ interface DeliveryBatch {
   /** Null parks them (their webhook is disabled). */
   nextAttemptAt: number | null
   createdAt: string
-  deliveries: { webhook_id: string; event_id: string; event_type: string }[]
+  /** event_created_at lets a claim load the event from its day's partition alone. */
+  deliveries: { webhook_id: string; event_id: string; event_type: string; event_created_at: string }[]
 }
 
 type WebhookLock = '' | 'FOR KEY SHARE' | 'FOR NO KEY UPDATE'
@@ -112,6 +114,7 @@ export async function queueDeliveries(
         webhook_id: webhook.webhook_id,
         event_id: event.event_id,
         event_type: event.event_type,
+        event_created_at: event.created_at,
       })
     }
   }
@@ -133,11 +136,11 @@ async function insertDeliveries(client: Queryable, batch: DeliveryBatch): Promis
   await client.query(notifyDeliveriesSql)
   await client.query(
     `INSERT INTO webhook_deliveries (delivery_id, workspace_id, webhook_id, event_id, event_type,
-       status, next_attempt_at, recovery_id, created_at)
-     SELECT d.delivery_id, $1::text, d.webhook_id, d.event_id, d.event_type, 'pending',
-       $2::bigint, $3::text, $4::text
-     FROM unnest($5::text[], $6::text[], $7::text[], $8::text[])
-       AS d (delivery_id, webhook_id, event_id, event_type)`,
+       event_created_at, status, next_attempt_at, recovery_id, created_at)
+     SELECT d.delivery_id, $1::text, d.webhook_id, d.event_id, d.event_type, d.event_created_at,
+       'pending', $2::bigint, $3::text, $4::text
+     FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+       AS d (delivery_id, webhook_id, event_id, event_type, event_created_at)`,
     [
       batch.workspaceId,
       batch.nextAttemptAt,
@@ -147,6 +150,7 @@ async function insertDeliveries(client: Queryable, batch: DeliveryBatch): Promis
       batch.deliveries.map((delivery) => delivery.webhook_id),
       batch.deliveries.map((delivery) => delivery.event_id),
       batch.deliveries.map((delivery) => delivery.event_type),
+      batch.deliveries.map((delivery) => delivery.event_created_at),
     ],
   )
 }
@@ -382,7 +386,8 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
          FROM unnest($1::bigint[]) WITH ORDINALITY AS chosen (seq, position)
          JOIN webhook_deliveries d ON d.seq = chosen.seq
          JOIN webhooks w ON w.webhook_id = d.webhook_id
-         LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.event_id = d.event_id
+         LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.created_at = d.event_created_at
+           AND e.event_id = d.event_id
          ORDER BY chosen.position`,
         [seqs],
       )
@@ -550,6 +555,7 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
           webhook_id: recovery.webhook_id,
           event_id: event.event_id,
           event_type: event.event_type,
+          event_created_at: event.created_at,
         }))
       await insertDeliveries(client, {
         workspaceId: recovery.workspace_id,
