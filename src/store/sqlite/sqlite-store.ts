@@ -10,7 +10,6 @@ import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
-  sql,
   type CompiledQuery,
 } from 'kysely'
 
@@ -70,8 +69,9 @@ const workspaceColumns = 'workspace_id, name, created_at, event_retention_days'
 const removalBatchSize = 1000
 const retentionLease = { name: 'retention', ms: 6 * 60 * 60 * 1000 }
 
-const retainedSince: RetainedSince = (workspaceId) =>
-  sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (select event_retention_days from workspaces where workspace_id = ${workspaceId}) || ' days')`
+const dayMs = 24 * 60 * 60 * 1000
+/** Sorts after every stored created_at: an unknown workspace shows nothing. */
+const afterEveryEvent = '9999-12-31T23:59:59.999Z'
 
 /**
  * The embedded backend: one database file in WAL mode, so that readers never wait for the
@@ -269,7 +269,7 @@ export class SqliteStore implements EventStore {
   }
 
   async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {
-    const rows = this.#all(compileListEvents(this.#queryBuilder, workspaceId, query, retainedSince))
+    const rows = this.#all(compileListEvents(this.#queryBuilder, workspaceId, query, this.#retainedSince))
     const hasNextPage = rows.length > query.limit
     const page = hasNextPage ? rows.slice(0, query.limit) : rows
     const last = page.at(-1)
@@ -283,7 +283,7 @@ export class SqliteStore implements EventStore {
   }
 
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
-    const [row] = this.#all(compileFindEvent(this.#queryBuilder, workspaceId, lookup, retainedSince))
+    const [row] = this.#all(compileFindEvent(this.#queryBuilder, workspaceId, lookup, this.#retainedSince))
     return row === undefined ? undefined : toStoredEvent(row)
   }
 
@@ -451,6 +451,15 @@ export class SqliteStore implements EventStore {
           .run(retentionLease.name, holder)
       }
     }
+  }
+
+  /** Read on every query (a primary-key lookup), so a change by the CLI applies at once. */
+  readonly #retainedSince: RetainedSince = (workspaceId) => {
+    const row = this.#cachedStatement(
+      'SELECT event_retention_days FROM workspaces WHERE workspace_id = ?',
+    ).get(workspaceId) as { event_retention_days: number } | undefined
+    if (row === undefined) return afterEveryEvent
+    return new Date(Date.now() - row.event_retention_days * dayMs).toISOString()
   }
 
   #all(query: CompiledQuery<EventRow>): EventRow[] {
