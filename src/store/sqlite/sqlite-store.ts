@@ -56,6 +56,13 @@ import {
   type SqliteConnection,
 } from './sqlite-webhooks.ts'
 
+interface QueuedWrite {
+  workspaceId: string
+  drafts: readonly EventDraft[]
+  resolve(stored: StoredEvent[]): void
+  reject(error: unknown): void
+}
+
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
   path: string
@@ -92,6 +99,9 @@ export class SqliteStore implements EventStore {
   readonly #statementCache = new Map<string, Database.Statement>()
   readonly #connection: SqliteConnection
   readonly #webhooks: SqliteWebhooks
+  /** Publishes waiting for the next group commit, in arrival order. */
+  readonly #queuedWrites: QueuedWrite[] = []
+  readonly #writeEvents: Database.Transaction<(workspaceId: string, drafts: readonly EventDraft[]) => StoredEvent[]>
 
   constructor({ path }: SqliteStoreOptions) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -104,6 +114,9 @@ export class SqliteStore implements EventStore {
     this.#db.pragma('foreign_keys = ON')
     this.#connection = { db: this.#db, statement: (sql: string) => this.#cachedStatement(sql) }
     this.#webhooks = new SqliteWebhooks(this.#connection)
+    this.#writeEvents = this.#db.transaction((workspaceId: string, drafts: readonly EventDraft[]) =>
+      this.#writeEventsNow(workspaceId, drafts),
+    )
   }
 
   async migrate(): Promise<void> {
@@ -210,7 +223,48 @@ export class SqliteStore implements EventStore {
     ).get(tokenHash) as ApiKey | undefined
   }
 
-  async insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+  /**
+   * Publishes are committed in groups: every publish that arrives while the event loop is busy
+   * joins the next commit, each in a savepoint of its own, and is answered once that commit is
+   * on disk. One fsync and one write of each touched index page then serve many requests,
+   * where a commit per request spent most of its time writing the same pages again.
+   */
+  insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+    return new Promise((resolve, reject) => {
+      this.#queuedWrites.push({ workspaceId, drafts, resolve, reject })
+      if (this.#queuedWrites.length === 1) setImmediate(() => this.#commitQueuedWrites())
+    })
+  }
+
+  #commitQueuedWrites(): void {
+    const writes = this.#queuedWrites.splice(0)
+    const outcomes: ({ stored: StoredEvent[] } | { error: unknown })[] = []
+    try {
+      this.#db
+        .transaction(() => {
+          for (const write of writes) {
+            // A nested transaction is a savepoint: one bad publish is undone alone.
+            try {
+              outcomes.push({ stored: this.#writeEvents.default(write.workspaceId, write.drafts) })
+            } catch (error) {
+              outcomes.push({ error })
+            }
+          }
+        })
+        .immediate()
+    } catch (error) {
+      // The commit itself failed: nothing of the group is stored.
+      for (const write of writes) write.reject(error)
+      return
+    }
+    writes.forEach((write, index) => {
+      const outcome = outcomes[index] as { stored: StoredEvent[] } | { error: unknown }
+      if ('stored' in outcome) write.resolve(outcome.stored)
+      else write.reject(outcome.error)
+    })
+  }
+
+  #writeEventsNow(workspaceId: string, drafts: readonly EventDraft[]): StoredEvent[] {
     const insert = this.#cachedStatement(
       `INSERT INTO events (workspace_id, event_id, event_type, created_at, occurred_at,
          ${eventFilterColumns.join(', ')}, json)
@@ -224,48 +278,44 @@ export class SqliteStore implements EventStore {
     const newestCreatedAt = this.#cachedStatement(
       'SELECT MAX(created_at) AS created_at FROM events WHERE workspace_id = ?',
     )
-    return this.#db
-      .transaction(() => {
-        // created_at never goes backwards within a workspace, even if the clock does, so
-        // that a poller passing the last created_at it saw as `since` never misses an event.
-        const newest = (newestCreatedAt.get(workspaceId) as { created_at: string | null })
-          .created_at
-        const clock = new Date()
-        const now = clock.toISOString()
-        const created_at = newest !== null && newest > now ? newest : now
-        const newEvents: OutboxEvent[] = []
-        const stored = drafts.map((draft) => {
-          const occurred_at = draft.occurred_at ?? created_at
-          const json = JSON.stringify({
-            event_id: draft.event_id,
-            event_type: draft.event_type,
-            workspace_id: workspaceId,
-            created_at,
-            occurred_at,
-            ...draft.fields,
-          })
-          const row: Record<string, unknown> = {
-            workspace_id: workspaceId,
-            event_id: draft.event_id,
-            event_type: draft.event_type,
-            created_at,
-            occurred_at,
-            json,
-          }
-          for (const column of eventFilterColumns) {
-            const value = draft.fields[column]
-            row[column] = typeof value === 'string' ? value : null
-          }
-          if (insert.run(row).changes === 1) {
-            newEvents.push({ event_id: draft.event_id, event_type: draft.event_type })
-            return { event_id: draft.event_id, created_at, json }
-          }
-          return findStored.get(workspaceId, draft.event_id) as StoredEvent
-        })
-        queueDeliveries(this.#connection, workspaceId, newEvents, clock)
-        return stored
+    // created_at never goes backwards within a workspace, even if the clock does, so
+    // that a poller passing the last created_at it saw as `since` never misses an event.
+    const newest = (newestCreatedAt.get(workspaceId) as { created_at: string | null })
+      .created_at
+    const clock = new Date()
+    const now = clock.toISOString()
+    const created_at = newest !== null && newest > now ? newest : now
+    const newEvents: OutboxEvent[] = []
+    const stored = drafts.map((draft) => {
+      const occurred_at = draft.occurred_at ?? created_at
+      const json = JSON.stringify({
+        event_id: draft.event_id,
+        event_type: draft.event_type,
+        workspace_id: workspaceId,
+        created_at,
+        occurred_at,
+        ...draft.fields,
       })
-      .immediate()
+      const row: Record<string, unknown> = {
+        workspace_id: workspaceId,
+        event_id: draft.event_id,
+        event_type: draft.event_type,
+        created_at,
+        occurred_at,
+        json,
+      }
+      for (const column of eventFilterColumns) {
+        const value = draft.fields[column]
+        row[column] = typeof value === 'string' ? value : null
+      }
+      if (insert.run(row).changes === 1) {
+        newEvents.push({ event_id: draft.event_id, event_type: draft.event_type })
+        return { event_id: draft.event_id, created_at, json }
+      }
+      return findStored.get(workspaceId, draft.event_id) as StoredEvent
+    })
+    queueDeliveries(this.#connection, workspaceId, newEvents, clock)
+    return stored
   }
 
   async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {

@@ -1,0 +1,57 @@
+// HTTP load from this process with autocannon: a fixed set of request bodies or paths, cycled,
+// from several keep-alive connections, for a fixed time. The server under test is another
+// process, so the two share the machine's cores but not an event loop.
+
+import autocannon from 'autocannon'
+
+export interface LoadRequest {
+  method: 'GET' | 'POST'
+  path: string
+  body?: string
+}
+
+export interface LoadOptions {
+  endpoint: string
+  apiKey: string
+  /** Cycled in order, one per request. */
+  requests: readonly LoadRequest[]
+  connections: number
+  durationSeconds: number
+  /** Requests per second over all connections; unset sends as fast as answers come. */
+  rate?: number
+}
+
+export interface LoadResult {
+  requestsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  requests: number
+  /** Non-2xx answers plus connection errors and timeouts: any is a failed benchmark. */
+  failures: number
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  let next = 0
+  const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' }
+  const result = await autocannon({
+    url: options.endpoint,
+    connections: options.connections,
+    duration: options.durationSeconds,
+    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
+    requests: [
+      {
+        setupRequest: (request) => {
+          const chosen = options.requests[next++ % options.requests.length] as LoadRequest
+          return { ...request, method: chosen.method, path: chosen.path, headers, ...(chosen.body === undefined ? {} : { body: chosen.body }) }
+        },
+      },
+    ],
+  })
+  return {
+    requestsPerSecond: result.requests.total / (result.duration || options.durationSeconds),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    failures: result.non2xx + result.errors + result.timeouts,
+  }
+}
