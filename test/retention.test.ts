@@ -176,6 +176,65 @@ describe('the retention pass in the background of `serve`', { skip: backend !== 
   })
 })
 
+describe('retention of PostgreSQL day partitions', { skip: backend !== 'postgres' }, () => {
+  let server: TestServer
+  let client: pg.Client
+  before(async () => {
+    server = await startTestServer({ backend })
+    client = new pg.Client({ connectionString: server.databaseUrl })
+    await client.connect()
+  })
+  after(async () => {
+    await client.end()
+    await server.close()
+  })
+
+  it('drops a day while a publish holds its workspace, and leaves workspaces unlocked', async () => {
+    const [event] = await publish(server.endpoint, server.apiKey, [deviceConnected()])
+    const day = dayOf((await ageEvents(server, server.workspaceId, [event!.event_id], 100)).get(event!.event_id)!)
+    // A publish in flight holds its workspace's row, as insertEvents does until it commits.
+    const publishing = new pg.Client({ connectionString: server.databaseUrl })
+    await publishing.connect()
+    try {
+      await publishing.query('BEGIN')
+      await publishing.query('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [server.workspaceId])
+      let settled = false
+      const pass = cliJson(['retention', '--database', server.databaseUrl]).finally(() => {
+        settled = true
+      })
+      // Until the pass is done, or something waits for a table: the tables waited for.
+      const waitedFor = async (): Promise<string[]> => {
+        while (!settled) {
+          const { rows } = await client.query<{ name: string }>(
+            `SELECT relation::regclass::text AS name FROM pg_locks
+             WHERE locktype = 'relation' AND NOT granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          )
+          if (rows.length > 0) return rows.map((row) => row.name)
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+        return []
+      }
+      const waited = await waitedFor()
+      await publishing.query('COMMIT')
+      const report = await pass
+      assert.deepEqual(waited, [], 'the pass waited behind the publish')
+      assert.equal(report.removed_days.find((removed: any) => removed.day === day).events_removed, 1)
+      assert.equal(await partitionExists(server, day), false)
+    } finally {
+      await publishing.end()
+    }
+    // No day's table refers to workspaces, not even one made now: such a key, which ATTACH
+    // copies from events, made ATTACH lock workspaces and DROP lock it exclusively.
+    await server.store.prepareEventDays([new Date(Date.now() - 200 * dayMs).toISOString().slice(0, 10)])
+    const { rows: keys } = await client.query<{ name: string }>(
+      `SELECT conrelid::regclass::text AS name FROM pg_constraint
+       WHERE contype = 'f' AND confrelid = 'workspaces'::regclass AND conrelid::regclass::text LIKE 'events%'`,
+    )
+    assert.deepEqual(keys, [])
+  })
+})
+
 describe('partitioning an existing PostgreSQL events table', { skip: backend !== 'postgres' }, () => {
   it('moves the events of a database made before partitioning into day partitions', async () => {
     const database = await createTestDatabase()

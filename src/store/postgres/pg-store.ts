@@ -266,7 +266,11 @@ export class PgStore implements EventStore {
       // polling and page cursors exact. It also makes the event_id check below race-free, which
       // a partitioned table cannot enforce with a unique index. Other workspaces write in
       // parallel.
-      await client.query(prepared('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [workspaceId]))
+      const locked = await client.query(
+        prepared('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [workspaceId]),
+      )
+      // The check that the foreign key made before migration 4 dropped it (see there).
+      if (locked.rowCount === 0) throw new Error(`no workspace ${workspaceId}`)
       // One round trip for both: the newest created_at, and the events of this batch's ids
       // already stored.
       const { rows: known } = await client.query<{ event_id: string | null; created_at: string | null; json: string | null }>(
