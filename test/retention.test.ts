@@ -189,6 +189,8 @@ describe('retention of PostgreSQL day partitions', { skip: backend !== 'postgres
     await server.close()
   })
 
+  const partitionOf = (day: string) => `events_${day.replaceAll('-', '')}`
+
   it('drops a day while a publish holds its workspace, and leaves workspaces unlocked', async () => {
     const [event] = await publish(server.endpoint, server.apiKey, [deviceConnected()])
     const day = dayOf((await ageEvents(server, server.workspaceId, [event!.event_id], 100)).get(event!.event_id)!)
@@ -232,6 +234,27 @@ describe('retention of PostgreSQL day partitions', { skip: backend !== 'postgres
        WHERE contype = 'f' AND confrelid = 'workspaces'::regclass AND conrelid::regclass::text LIKE 'events%'`,
     )
     assert.deepEqual(keys, [])
+  })
+
+  it('finds and drops a day left detached by a pass interrupted before its DROP', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'seam-events-export-'))
+    try {
+      const [event] = await publish(server.endpoint, server.apiKey, [deviceConnected()])
+      const aged = await ageEvents(server, server.workspaceId, [event!.event_id], 120)
+      const day = dayOf(aged.get(event!.event_id)!)
+      await client.query(`ALTER TABLE events DETACH PARTITION ${partitionOf(day)} CONCURRENTLY`)
+      assert.equal(await partitionExists(server, day), true, 'detached, the table is still there')
+
+      const report = await cliJson(['retention', '--database', server.databaseUrl, '--export-dir', directory])
+      const removed = report.removed_days.find((removedDay: any) => removedDay.day === day)
+      assert.equal(removed.whole_day, true)
+      assert.equal(removed.events_removed, 1)
+      assert.equal(await partitionExists(server, day), false)
+      // Read from the detached table itself, which events no longer shows, before the drop.
+      assert.equal(readFileSync(join(directory, day, `${server.workspaceId}.ndjson`), 'utf8'), `${aged.get(event!.event_id)}\n`)
+    } finally {
+      rmSync(directory, { recursive: true, force: true })
+    }
   })
 })
 

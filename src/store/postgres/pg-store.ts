@@ -415,9 +415,16 @@ export class PgStore implements EventStore {
   }
 
   async oldestEventDay(): Promise<string | null> {
+    // The day tables by name rather than the partitions of events alone: a pass interrupted
+    // between DETACH and DROP leaves a standalone table that is no partition any more, and the
+    // next pass must still find its day to drop it.
     const [oldest] = await this.#query<{ name: string }>(
-      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       WHERE i.inhparent = 'events'::regclass ORDER BY c.relname LIMIT 1`,
+      `SELECT c.relname AS name FROM pg_class c
+       WHERE c.relnamespace = to_regnamespace(current_schema()) AND c.relkind = 'r'
+         AND c.relname ~ '^events_[0-9]{8}$'
+         AND (NOT c.relispartition
+           OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid AND i.inhparent = 'events'::regclass))
+       ORDER BY c.relname LIMIT 1`,
     )
     if (oldest === undefined) return null
     const digits = oldest.name.slice('events_'.length)
@@ -430,8 +437,14 @@ export class PgStore implements EventStore {
     after: RetainedEvent | null,
     limit: number,
   ): Promise<RetainedEvent[]> {
+    // From the day's own table, not through events: the same rows while it is attached, and
+    // still there to export when an interrupted pass left it detached, or detach pending
+    // (which queries on events no longer see).
+    const table = partitionName(day)
+    const [state] = await this.#query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [table])
+    if (state?.exists !== true) return []
     return await this.#query<RetainedEvent>(
-      `SELECT created_at, seq, json FROM events
+      `SELECT created_at, seq, json FROM ${table}
        WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3
          AND (created_at, seq) > ($4::text COLLATE "C", $5::bigint)
        ORDER BY created_at, seq LIMIT $6`,
@@ -472,7 +485,7 @@ export class PgStore implements EventStore {
     )
     // Dropping an attached partition would lock the whole events table (ACCESS EXCLUSIVE) and
     // queue every read behind it; detaching CONCURRENTLY does not. An interrupted detach is
-    // left pending, and FINALIZE completes it.
+    // left pending, and FINALIZE completes it; a table already detached is only dropped.
     if (state.detach_pending) {
       await this.#query(`ALTER TABLE events DETACH PARTITION ${partition} FINALIZE`)
     } else if (state.attached) {
