@@ -131,6 +131,31 @@ describe(`retention (${backend})`, () => {
     assert.match(again.stdout, /Nothing is past retention\./)
   })
 
+  it('recover re-sends only the events the workspace still keeps', async () => {
+    const own = await server.createWorkspace('Recovering')
+    const target = { endpoint: server.endpoint, apiKey: own.apiKey }
+    const ownReceiver = await startWebhookReceiver()
+    try {
+      const webhook = (await callOk(target, '/webhooks/create', { url: ownReceiver.url })).webhook
+      const [past, kept] = await publish(server.endpoint, own.apiKey, [deviceConnected(), deviceConnected()])
+      await ownReceiver.waitFor((received) => received.length === 2)
+      ownReceiver.received.length = 0
+      // Past the default 30 days: hidden from every read, not yet removed by a pass.
+      await ageEvents(server, own.workspaceId, [past!.event_id], 40)
+
+      const { recovery } = await callOk(target, '/webhooks/recover', { webhook_id: webhook.webhook_id, since: since() })
+      assert.equal(recovery.events_total, 1)
+      let progress
+      do {
+        progress = (await callOk(target, '/webhooks/recoveries/get', { recovery_id: recovery.recovery_id })).recovery
+      } while (progress.status !== 'completed' || progress.deliveries.pending > 0)
+      assert.equal(progress.deliveries_queued, 1)
+      assert.deepEqual(ownReceiver.eventIds(), [kept!.event_id])
+    } finally {
+      await ownReceiver.close()
+    }
+  })
+
   it('refuses a retention outside 1 to 3650 days, naming the option', async () => {
     for (const days of ['0', '3651', '2.5', 'week']) {
       await assert.rejects(

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 
 import {
-  sql,
   DummyDriver,
   Kysely,
   PostgresAdapter,
@@ -16,7 +15,6 @@ import {
   compileListEvents,
   type EventRow,
   type EventsDatabase,
-  type RetainedSince,
 } from '../event-list-sql.ts'
 import {
   eventFilterColumns,
@@ -49,6 +47,7 @@ import { addDays, nextDay, utcDay } from '../utc-days.ts'
 import { createPgConnection, type PgConnection, type Queryable } from './pg-connection.ts'
 import { pgMigrations } from './pg-migrations.ts'
 import { listenForDeliveries } from './pg-notifications.ts'
+import { retainedSince } from './pg-retained-since.ts'
 import { PgWebhooks, queueDeliveries, type OutboxEvent } from './pg-webhooks.ts'
 
 const apiKeyColumns =
@@ -74,9 +73,6 @@ const insertEventsSql = `INSERT INTO events (workspace_id, event_id, event_type,
   FROM unnest(${Array.from({ length: eventFilterColumns.length + 4 }, (_, index) => `$${index + 3}::text[]`).join(', ')})
     WITH ORDINALITY AS batch (event_id, event_type, occurred_at, ${eventFilterColumns.join(', ')}, json, position)
   ORDER BY batch.position`
-
-const retainedSince: RetainedSince = (workspaceId) =>
-  sql<string>`to_char((now() at time zone 'UTC') - make_interval(days => (select event_retention_days from workspaces where workspace_id = ${workspaceId})), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 
 /** The partition of one UTC day: `events_20261123` holds created_at in [2026-11-23, 2026-11-24). */
 function partitionName(day: string): string {
