@@ -385,7 +385,10 @@ export interface RetainedEvent {
  * storing), which is what makes "export the day, then remove it" safe to repeat after a crash.
  */
 export interface EventRetentionStore {
-  /** The day of the oldest event still stored (on PostgreSQL, the oldest partition), or null. */
+  /**
+   * The day of the oldest event still stored (on PostgreSQL, the oldest day table, attached or
+   * left detached by an interrupted pass), or null.
+   */
   oldestEventDay(): Promise<string | null>
   /** A page of one workspace's events of one day, oldest first, after `after` (exclusive). */
   readEventsOfDay(

@@ -17,6 +17,11 @@ export function nextDay(day: string): string {
   return addDays(day, 1)
 }
 
+/** The oldest created_at a workspace keeping `retentionDays` still shows at `now`. */
+export function retainedSinceAt(now: number, retentionDays: number): string {
+  return new Date(now - retentionDays * dayMs).toISOString()
+}
+
 /**
  * The first day a workspace keeping `retentionDays` still holds whole at `now`: the days
  * before it ended more than `retentionDays` ago, so every event in them is past retention.

@@ -80,7 +80,9 @@ export async function runRetentionPass(
           eventsRemoved += await store.removeEventsOfDay(workspace_id, day)
         }
       }
-      if (eventsRemoved === 0 && exportFiles.length === 0) continue
+      // A day visited again finds its export files from an earlier pass (a workspace that
+      // keeps the day holds it back): with nothing exported or removed now, it is no news.
+      if (eventsRemoved === 0 && eventsExported === 0) continue
       const removedDay: RemovedDay = {
         day,
         whole_day: wholeDay,

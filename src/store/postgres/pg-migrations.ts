@@ -201,4 +201,31 @@ export const pgMigrations: readonly string[] = [
   UPDATE webhook_deliveries d SET event_created_at = e.created_at
     FROM events e WHERE e.workspace_id = d.workspace_id AND e.event_id = d.event_id;
   `,
+  // No foreign key from events to workspaces. Every partition inherited it, so attaching a day
+  // took SHARE ROW EXCLUSIVE on workspaces and dropping a detached day took ACCESS EXCLUSIVE on
+  // it: the retention pass then waited behind any open publish (which holds its workspace's
+  // row) and every read and publish queued behind the pass. What the key guarded still holds
+  // without it: a publish locks its workspace's row first and fails when there is none, and
+  // workspaces are never deleted (no route, command or store method deletes one). Found by the
+  // catalog, not by name (migration 2 made it while the old table's key held the plain name).
+  // A day left detached by an interrupted retention pass has its own copy; it goes too.
+  `
+  DO $$
+  DECLARE
+    key RECORD;
+  BEGIN
+    FOR key IN
+      SELECT n.nspname AS schema_name, c.relname AS table_name, k.conname AS constraint_name
+      FROM pg_constraint k
+        JOIN pg_class c ON c.oid = k.conrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE k.contype = 'f' AND k.confrelid = 'workspaces'::regclass AND k.conparentid = 0
+        AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = 'events'::regclass)
+        AND (c.oid = 'events'::regclass OR (c.relname ~ '^events_[0-9]{8}$' AND NOT c.relispartition))
+    LOOP
+      EXECUTE format('ALTER TABLE %I.%I DROP CONSTRAINT %I', key.schema_name, key.table_name, key.constraint_name);
+    END LOOP;
+  END
+  $$;
+  `,
 ]

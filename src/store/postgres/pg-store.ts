@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 
 import {
-  sql,
   DummyDriver,
   Kysely,
   PostgresAdapter,
@@ -16,7 +15,6 @@ import {
   compileListEvents,
   type EventRow,
   type EventsDatabase,
-  type RetainedSince,
 } from '../event-list-sql.ts'
 import {
   eventFilterColumns,
@@ -49,6 +47,7 @@ import { addDays, nextDay, utcDay } from '../utc-days.ts'
 import { createPgConnection, type PgConnection, type Queryable } from './pg-connection.ts'
 import { pgMigrations } from './pg-migrations.ts'
 import { listenForDeliveries } from './pg-notifications.ts'
+import { retainedSince } from './pg-retained-since.ts'
 import { PgWebhooks, queueDeliveries, type OutboxEvent } from './pg-webhooks.ts'
 
 const apiKeyColumns =
@@ -74,9 +73,6 @@ const insertEventsSql = `INSERT INTO events (workspace_id, event_id, event_type,
   FROM unnest(${Array.from({ length: eventFilterColumns.length + 4 }, (_, index) => `$${index + 3}::text[]`).join(', ')})
     WITH ORDINALITY AS batch (event_id, event_type, occurred_at, ${eventFilterColumns.join(', ')}, json, position)
   ORDER BY batch.position`
-
-const retainedSince: RetainedSince = (workspaceId) =>
-  sql<string>`to_char((now() at time zone 'UTC') - make_interval(days => (select event_retention_days from workspaces where workspace_id = ${workspaceId})), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 
 /** The partition of one UTC day: `events_20261123` holds created_at in [2026-11-23, 2026-11-24). */
 function partitionName(day: string): string {
@@ -266,7 +262,11 @@ export class PgStore implements EventStore {
       // polling and page cursors exact. It also makes the event_id check below race-free, which
       // a partitioned table cannot enforce with a unique index. Other workspaces write in
       // parallel.
-      await client.query(prepared('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [workspaceId]))
+      const locked = await client.query(
+        prepared('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [workspaceId]),
+      )
+      // The check that the foreign key made before migration 4 dropped it (see there).
+      if (locked.rowCount === 0) throw new Error(`no workspace ${workspaceId}`)
       // One round trip for both: the newest created_at, and the events of this batch's ids
       // already stored.
       const { rows: known } = await client.query<{ event_id: string | null; created_at: string | null; json: string | null }>(
@@ -411,9 +411,16 @@ export class PgStore implements EventStore {
   }
 
   async oldestEventDay(): Promise<string | null> {
+    // The day tables by name rather than the partitions of events alone: a pass interrupted
+    // between DETACH and DROP leaves a standalone table that is no partition any more, and the
+    // next pass must still find its day to drop it.
     const [oldest] = await this.#query<{ name: string }>(
-      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       WHERE i.inhparent = 'events'::regclass ORDER BY c.relname LIMIT 1`,
+      `SELECT c.relname AS name FROM pg_class c
+       WHERE c.relnamespace = to_regnamespace(current_schema()) AND c.relkind = 'r'
+         AND c.relname ~ '^events_[0-9]{8}$'
+         AND (NOT c.relispartition
+           OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid AND i.inhparent = 'events'::regclass))
+       ORDER BY c.relname LIMIT 1`,
     )
     if (oldest === undefined) return null
     const digits = oldest.name.slice('events_'.length)
@@ -426,8 +433,14 @@ export class PgStore implements EventStore {
     after: RetainedEvent | null,
     limit: number,
   ): Promise<RetainedEvent[]> {
+    // From the day's own table, not through events: the same rows while it is attached, and
+    // still there to export when an interrupted pass left it detached, or detach pending
+    // (which queries on events no longer see).
+    const table = partitionName(day)
+    const [state] = await this.#query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [table])
+    if (state?.exists !== true) return []
     return await this.#query<RetainedEvent>(
-      `SELECT created_at, seq, json FROM events
+      `SELECT created_at, seq, json FROM ${table}
        WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3
          AND (created_at, seq) > ($4::text COLLATE "C", $5::bigint)
        ORDER BY created_at, seq LIMIT $6`,
@@ -468,7 +481,7 @@ export class PgStore implements EventStore {
     )
     // Dropping an attached partition would lock the whole events table (ACCESS EXCLUSIVE) and
     // queue every read behind it; detaching CONCURRENTLY does not. An interrupted detach is
-    // left pending, and FINALIZE completes it.
+    // left pending, and FINALIZE completes it; a table already detached is only dropped.
     if (state.detach_pending) {
       await this.#query(`ALTER TABLE events DETACH PARTITION ${partition} FINALIZE`)
     } else if (state.attached) {

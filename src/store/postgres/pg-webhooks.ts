@@ -33,6 +33,7 @@ import {
 } from '../webhook-rows.ts'
 import type { PgConnection, Queryable } from './pg-connection.ts'
 import { notifyDeliveriesSql } from './pg-notifications.ts'
+import { retainedSinceSql } from './pg-retained-since.ts'
 
 // Several API and worker processes share the database, each with a pool of connections, at
 // READ COMMITTED. Where SQLite relies on its one writer at a time, these tables rely on row
@@ -323,10 +324,12 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
         'FOR KEY SHARE',
       )
       if (webhook === undefined) return undefined
+      // What the workspace still keeps: see advanceRecovery.
       const [count] = await rows<{ total: number }>(
         client,
         `SELECT COUNT(*) AS total FROM events
-         WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3`,
+         WHERE workspace_id = $1 AND created_at >= $2 AND created_at >= ${retainedSinceSql('$1')}
+           AND created_at < $3`,
         [workspaceId, recovery.since, recovery.until],
       )
       const recoveryId = randomUUID()
@@ -528,7 +531,9 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
       )
       if (recovery === undefined) return false
       // Within a workspace, created_at never decreases as seq grows (the store guarantees
-      // it), so (created_at, seq) order is seq order and the cursor is one seq.
+      // it), so (created_at, seq) order is seq order and the cursor is one seq. Events past
+      // the workspace's retention are not re-sent: reads already hide them (checked on every
+      // batch, as the cutoff moves while a long recovery runs).
       const events = await rows<{
         seq: number
         event_id: string
@@ -537,7 +542,8 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
       }>(
         client,
         `SELECT seq, event_id, event_type, created_at FROM events
-         WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3 AND seq > $4
+         WHERE workspace_id = $1 AND created_at >= $2 AND created_at >= ${retainedSinceSql('$1')}
+           AND created_at < $3 AND seq > $4
          ORDER BY created_at, seq LIMIT $5`,
         [
           recovery.workspace_id,

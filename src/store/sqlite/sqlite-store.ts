@@ -49,6 +49,7 @@ import {
 } from '../store.ts'
 import { nextDay } from '../utc-days.ts'
 import { sqliteMigrations } from './sqlite-migrations.ts'
+import { retainedSince } from './sqlite-retained-since.ts'
 import {
   queueDeliveries,
   SqliteWebhooks,
@@ -75,10 +76,6 @@ const workspaceColumns = 'workspace_id, name, created_at, event_retention_days'
 /** Rows removed per transaction by retention: short write locks, so publishes keep flowing. */
 const removalBatchSize = 1000
 const retentionLease = { name: 'retention', ms: 6 * 60 * 60 * 1000 }
-
-const dayMs = 24 * 60 * 60 * 1000
-/** Sorts after every stored created_at: an unknown workspace shows nothing. */
-const afterEveryEvent = '9999-12-31T23:59:59.999Z'
 
 /**
  * The embedded backend: one database file in WAL mode, so that readers never wait for the
@@ -503,14 +500,7 @@ export class SqliteStore implements EventStore {
     }
   }
 
-  /** Read on every query (a primary-key lookup), so a change by the CLI applies at once. */
-  readonly #retainedSince: RetainedSince = (workspaceId) => {
-    const row = this.#cachedStatement(
-      'SELECT event_retention_days FROM workspaces WHERE workspace_id = ?',
-    ).get(workspaceId) as { event_retention_days: number } | undefined
-    if (row === undefined) return afterEveryEvent
-    return new Date(Date.now() - row.event_retention_days * dayMs).toISOString()
-  }
+  readonly #retainedSince: RetainedSince = (workspaceId) => retainedSince(this.#connection, workspaceId)
 
   #all(query: CompiledQuery<EventRow>): EventRow[] {
     return this.#cachedStatement(query.sql).all(...(query.parameters as unknown[])) as EventRow[]

@@ -31,6 +31,7 @@ import {
   signingSecrets,
   webhookColumns,
 } from '../webhook-rows.ts'
+import { retainedSince } from './sqlite-retained-since.ts'
 
 /** What the webhook tables need of the SQLite store: its connection and statement cache. */
 export interface SqliteConnection {
@@ -93,6 +94,11 @@ export function queueDeliveries(
       )
     }
   }
+}
+
+/** The later of two created_at bounds (ISO 8601 text: string order is time order). */
+function laterOf(a: string, b: string): string {
+  return a > b ? a : b
 }
 
 function insertDeliveryStatement(connection: SqliteConnection): Database.Statement {
@@ -276,12 +282,14 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
     return db
       .transaction(() => {
         if (this.#findWebhook(workspaceId, recovery.webhook_id) === undefined) return undefined
+        // What the workspace still keeps: see advanceRecovery.
+        const since = laterOf(recovery.since, retainedSince(this.#connection, workspaceId))
         const { total } = this.#connection
           .statement(
             `SELECT COUNT(*) AS total FROM events
              WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`,
           )
-          .get(workspaceId, recovery.since, recovery.until) as { total: number }
+          .get(workspaceId, since, recovery.until) as { total: number }
         const recoveryId = randomUUID()
         this.#run(
           `INSERT INTO webhook_recoveries (recovery_id, workspace_id, webhook_id, since, until,
@@ -472,7 +480,14 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
         const webhook = this.#findWebhook(recovery.workspace_id, recovery.webhook_id)
         if (webhook === undefined) return true
         // Within a workspace, created_at never decreases as seq grows (the store guarantees
-        // it), so (created_at, seq) order is seq order and the cursor is one seq.
+        // it), so (created_at, seq) order is seq order and the cursor is one seq. Events past
+        // the workspace's retention are not re-sent: reads already hide them (checked on every
+        // batch, as the cutoff moves while a long recovery runs). One lower bound, the later of
+        // the two, as events/list does for SQLite's planner.
+        const since = laterOf(
+          recovery.cursor_created_at ?? recovery.since,
+          retainedSince(this.#connection, recovery.workspace_id),
+        )
         const events = this.#connection
           .statement(
             `SELECT seq, event_id, event_type, created_at FROM events
@@ -481,7 +496,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
           )
           .all(
             recovery.workspace_id,
-            recovery.cursor_created_at ?? recovery.since,
+            since,
             recovery.until,
             recovery.cursor_seq,
             batchSize,
