@@ -3,6 +3,7 @@
 // process, so the two share the machine's cores but not an event loop.
 
 import autocannon from 'autocannon'
+import { Client } from 'undici'
 
 export interface LoadRequest {
   method: 'GET' | 'POST'
@@ -54,4 +55,40 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     requests: result.requests.total,
     failures: result.non2xx + result.errors + result.timeouts,
   }
+}
+
+export interface LatencyResult {
+  p50Ms: number
+  p99Ms: number
+}
+
+/**
+ * Latency as one client sees it on an otherwise idle server: `count` requests one after
+ * another on one keep-alive connection, timed to the microsecond (autocannon rounds to whole
+ * milliseconds, too coarse for answers that take one).
+ */
+export async function measureLatency(
+  endpoint: string,
+  apiKey: string,
+  requests: readonly LoadRequest[],
+  count: number,
+): Promise<LatencyResult> {
+  const client = new Client(endpoint)
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }
+  const samples: number[] = []
+  try {
+    for (let n = 0; n < count; n++) {
+      const chosen = requests[n % requests.length] as LoadRequest
+      const started = performance.now()
+      const response = await client.request({ method: chosen.method, path: chosen.path, headers, body: chosen.body ?? null })
+      await response.body.arrayBuffer()
+      samples.push(performance.now() - started)
+      if (response.statusCode !== 200) throw new Error(`${chosen.path} answered ${response.statusCode}`)
+    }
+  } finally {
+    await client.close()
+  }
+  samples.sort((a, b) => a - b)
+  const at = (quantile: number) => samples[Math.floor(quantile * (samples.length - 1))] as number
+  return { p50Ms: at(0.5), p99Ms: at(0.99) }
 }

@@ -1,0 +1,137 @@
+// Stores many events fast for the query workload: the rows the service would write for fleet
+// events (the same columns, and the JSON with the same members in the same order), with
+// created_at spread evenly over the last `days` days, inserted by the driver in large
+// transactions. Publishing a million events through HTTP would take most of the run; what the
+// query workload measures is reading them.
+
+import { randomUUID } from 'node:crypto'
+
+import Database from 'better-sqlite3'
+import pg from 'pg'
+
+import { parsePublishRequest } from '../../src/domain/publish-events.ts'
+import { openStore } from '../../src/store/open-store.ts'
+import { eventFilterColumns } from '../../src/store/store.ts'
+import { addDays, utcDay } from '../../src/store/utc-days.ts'
+import { fleetEventTypes, type Fleet } from './fleet.ts'
+import type { BenchDatabase } from './processes.ts'
+
+export interface SeedOptions {
+  workspaceId: string
+  count: number
+  days: number
+  fleet: Fleet
+  /** Called with each stored event's id and type, for a sample of them. */
+  keepEvent?: (eventId: string) => void
+}
+
+const dayMs = 24 * 60 * 60 * 1000
+
+export async function seedEvents(database: BenchDatabase, options: SeedOptions): Promise<void> {
+  const writer = await openWriter(database, options.days)
+  try {
+    const descriptions = eventDescriptions(options.fleet)
+    const start = Date.now() - options.days * dayMs
+    const step = (options.days * dayMs) / options.count
+    let batch: Record<string, unknown>[] = []
+    for (let i = 0; i < options.count; i++) {
+      const event = options.fleet.event(i)
+      const event_type = event['event_type'] as string
+      const created_at = new Date(start + Math.floor(i * step)).toISOString()
+      const event_id = randomUUID()
+      const { event_type: _type, ...fields } = event
+      fields['event_description'] = descriptions.get(event_type)
+      const row: Record<string, unknown> = {
+        workspace_id: options.workspaceId,
+        event_id,
+        event_type,
+        created_at,
+        occurred_at: created_at,
+        json: JSON.stringify({
+          event_id,
+          event_type,
+          workspace_id: options.workspaceId,
+          created_at,
+          occurred_at: created_at,
+          ...fields,
+        }),
+      }
+      for (const column of eventFilterColumns) {
+        const value = fields[column]
+        row[column] = typeof value === 'string' ? value : null
+      }
+      if (i % 997 === 0) options.keepEvent?.(event_id)
+      batch.push(row)
+      if (batch.length === 5000) {
+        await writer.insert(batch)
+        batch = []
+      }
+    }
+    if (batch.length > 0) await writer.insert(batch)
+  } finally {
+    await writer.close()
+  }
+}
+
+/** The description the server would write for each fleet type, from the real publish parser. */
+function eventDescriptions(fleet: Fleet): Map<string, unknown> {
+  const { drafts } = parsePublishRequest(
+    { events: fleetEventTypes.map((_, index) => fleet.event(index)) },
+    { allowUnknownEventTypes: false },
+  )
+  return new Map(drafts.map((draft) => [draft.event_type, draft.fields['event_description']]))
+}
+
+interface RowWriter {
+  insert(rows: readonly Record<string, unknown>[]): Promise<void>
+  close(): Promise<void>
+}
+
+const columns = ['workspace_id', 'event_id', 'event_type', 'created_at', 'occurred_at', ...eventFilterColumns, 'json']
+
+async function openWriter(database: BenchDatabase, days: number): Promise<RowWriter> {
+  // Migrated, and on PostgreSQL with a partition for every day of the spread.
+  const store = await openStore(database.url)
+  const today = utcDay(Date.now())
+  await store.prepareEventDays(Array.from({ length: days + 2 }, (_, index) => addDays(today, index - days - 1)))
+  await store.close()
+
+  if (database.backend === 'sqlite') {
+    const db = new Database(database.url.slice('sqlite:'.length))
+    db.pragma('journal_mode = WAL')
+    // Seeding only: a crash here loses nothing anyone was promised.
+    db.pragma('synchronous = OFF')
+    const insert = db.prepare(
+      `INSERT INTO events (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`,
+    )
+    const insertAll = db.transaction((rows: readonly Record<string, unknown>[]) => {
+      for (const row of rows) insert.run(row)
+    })
+    return {
+      async insert(rows) {
+        insertAll(rows)
+      },
+      async close() {
+        db.pragma('wal_checkpoint(TRUNCATE)')
+        db.pragma('optimize')
+        db.close()
+      },
+    }
+  }
+  const client = new pg.Client({ connectionString: database.url })
+  await client.connect()
+  return {
+    async insert(rows) {
+      await client.query(
+        `INSERT INTO events (${columns.join(', ')})
+         SELECT * FROM UNNEST(${columns.map((_, index) => `$${index + 1}::text[]`).join(', ')})`,
+        columns.map((column) => rows.map((row) => row[column] ?? null)),
+      )
+    },
+    async close() {
+      // Autovacuum would analyze the new rows within minutes; the run should not wait for it.
+      await client.query('ANALYZE events')
+      await client.end()
+    },
+  }
+}
