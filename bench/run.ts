@@ -1,6 +1,6 @@
 // `npm run bench`: the benchmark suite of issue 5. Runs each workload against the real service
 // (child processes on loopback), prints one table, and writes every figure with its target to
-// bench/results.json. Ratios are measured side by side in the same run, since absolute figures
+// bench/results.json (and as a Markdown table to bench/results.md). Ratios are measured side by side in the same run, since absolute figures
 // drift on shared machines. See docs/benchmarks.md for the method.
 //
 //   npm run bench -- [--only ingest,query,fake,delivery] [--backends sqlite,postgres]
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util'
 
 import { stopTestPostgres } from '../test/support/postgres.ts'
 import type { Backend } from './lib/processes.ts'
-import { formatTable, targetMet, type BenchRow } from './lib/report.ts'
+import { formatMarkdown, formatTable, targetMet, type BenchRow } from './lib/report.ts'
 import { runDeliveryWorkload } from './workloads/delivery.ts'
 import { runFakeSeamWorkload } from './workloads/fake-seam.ts'
 import { runIngestWorkload } from './workloads/ingest.ts'
@@ -83,6 +83,7 @@ try {
           events: positive('events', values.events),
           connections: 4,
           durationSeconds,
+          alsoScaled: backend === 'postgres',
           nodeArgs,
         }),
       )
@@ -122,6 +123,7 @@ process.stdout.write(
     `${rows.filter((row) => row.target !== undefined).length - missed.length} targets met, ${missed.length} missed ` +
     '(docs/benchmarks.md says what bounds each).\n',
 )
+writeFileSync(new URL('./results.md', import.meta.url), `${formatMarkdown(rows)}\n`)
 writeFileSync(
   new URL('./results.json', import.meta.url),
   `${JSON.stringify(

@@ -57,6 +57,29 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
 }
 
+/**
+ * The same load with its connections split evenly over several API nodes at once; request
+ * rates and counts summed, latencies the worst node's.
+ */
+export async function runLoadOnEach(
+  endpoints: readonly string[],
+  options: Omit<LoadOptions, 'endpoint'>,
+): Promise<LoadResult> {
+  const results = await Promise.all(
+    endpoints.map((endpoint) =>
+      runLoad({ ...options, endpoint, connections: Math.max(1, Math.round(options.connections / endpoints.length)) }),
+    ),
+  )
+  const sum = (pick: (result: LoadResult) => number) => results.reduce((total, result) => total + pick(result), 0)
+  return {
+    requestsPerSecond: sum((result) => result.requestsPerSecond),
+    p50Ms: Math.max(...results.map((result) => result.p50Ms)),
+    p99Ms: Math.max(...results.map((result) => result.p99Ms)),
+    requests: sum((result) => result.requests),
+    failures: sum((result) => result.failures),
+  }
+}
+
 export interface LatencyResult {
   p50Ms: number
   p99Ms: number

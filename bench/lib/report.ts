@@ -57,3 +57,17 @@ export function formatTable(rows: readonly BenchRow[]): string {
     values.map((value, column) => value.padEnd(widths[column] as number)).join('  ').trimEnd()
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...cells.map(line)].join('\n')
 }
+
+/** The same rows as a Markdown table, for docs/benchmarks.md. */
+export function formatMarkdown(rows: readonly BenchRow[]): string {
+  const escape = (text: string) => text.replaceAll('|', '\\|')
+  return [
+    '| workload | measure | result | target | note |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((row) => {
+      const met = targetMet(row)
+      const target = row.target === undefined ? '' : `${row.target} ${met ? 'met' : '**missed**'}`
+      return `| ${escape(row.workload)} | ${escape(row.measure)} | ${formatValue(row.value)} ${row.unit} | ${escape(target)} | ${escape(row.note ?? '')} |`
+    }),
+  ].join('\n')
+}

@@ -8,7 +8,7 @@ import { once } from 'node:events'
 
 import { insertDirectly, readStoredRows } from '../ceilings/direct-insert.ts'
 import { createFleet, publishBodies } from '../lib/fleet.ts'
-import { runLoad, type LoadResult } from '../lib/load.ts'
+import { runLoadOnEach, type LoadResult } from '../lib/load.ts'
 import {
   createBenchDatabase,
   createWorkspace,
@@ -126,33 +126,20 @@ export async function runIngestWorkload(options: IngestOptions): Promise<BenchRo
   return rows
 }
 
-/** The same load, its clients split evenly over `endpoints`, run at once; figures summed. */
 async function loadSpread(
   endpoints: readonly string[],
   apiKey: string,
   options: IngestOptions,
   bodies: readonly string[],
 ): Promise<LoadResult> {
-  const results = await Promise.all(
-    endpoints.map((endpoint) =>
-      runLoad({
-        endpoint,
-        apiKey,
-        requests: bodies.map((body) => ({ method: 'POST', path: '/events/publish', body })),
-        connections: Math.max(1, Math.round(options.connections / endpoints.length)),
-        durationSeconds: options.durationSeconds,
-      }),
-    ),
-  )
-  const failures = results.reduce((total, result) => total + result.failures, 0)
-  if (failures > 0) throw new Error(`ingest: ${failures} publishes failed`)
-  return {
-    requestsPerSecond: results.reduce((total, result) => total + result.requestsPerSecond, 0),
-    p50Ms: Math.max(...results.map((result) => result.p50Ms)),
-    p99Ms: Math.max(...results.map((result) => result.p99Ms)),
-    requests: results.reduce((total, result) => total + result.requests, 0),
-    failures,
-  }
+  const result = await runLoadOnEach(endpoints, {
+    apiKey,
+    requests: bodies.map((body) => ({ method: 'POST', path: '/events/publish', body })),
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+  })
+  if (result.failures > 0) throw new Error(`ingest: ${result.failures} publishes failed`)
+  return result
 }
 
 async function startBareFastify(): Promise<{ endpoint: string; stop(): Promise<void> }> {

@@ -3,7 +3,7 @@
 // real server. Also the footprint: start-up time and memory with that store, and its size.
 
 import { createFleet } from '../lib/fleet.ts'
-import { measureLatency, runLoad, type LoadRequest } from '../lib/load.ts'
+import { measureLatency, runLoad, runLoadOnEach, type LoadRequest } from '../lib/load.ts'
 import {
   createBenchDatabase,
   createWorkspace,
@@ -20,6 +20,8 @@ export interface QueryOptions {
   events: number
   connections: number
   durationSeconds: number
+  /** Also measures throughput through 2 `serve --no-worker` processes on the same database. */
+  alsoScaled: boolean
   nodeArgs?: readonly string[]
 }
 
@@ -98,7 +100,13 @@ export async function runQueryWorkload(options: QueryOptions): Promise<BenchRow[
       })
       if (result.failures > 0) throw new Error(`${measure}: ${result.failures} requests failed`)
       const latency = await measureLatency(server.endpoint, workspace.apiKey, requests, latencySamples)
-      rows.push({ workload, measure: `${measure}: throughput`, value: result.requestsPerSecond, unit: 'requests/s', note: `${options.connections} clients, limit 50` })
+      rows.push({
+        workload,
+        measure: `${measure}: throughput`,
+        value: result.requestsPerSecond,
+        unit: 'requests/s',
+        note: `${options.connections} clients, limit 50; RSS after ${(server.memory().rssBytes / 2 ** 20).toFixed(0)} MB`,
+      })
       rows.push({ workload, measure: `${measure}: p50`, value: latency.p50Ms, unit: 'ms', note: `${latencySamples} requests from 1 client` })
       rows.push({
         workload,
@@ -116,6 +124,31 @@ export async function runQueryWorkload(options: QueryOptions): Promise<BenchRow[
       unit: 'MB',
       target: '< 200',
     })
+    await server.stop()
+    server = undefined
+
+    if (options.alsoScaled) {
+      const start = { databaseUrl: database.url, directory: database.directory, worker: false }
+      const nodes = [await startServe(start), await startServe(start)]
+      try {
+        for (const [measure, requests] of queries) {
+          const result = await runLoadOnEach(
+            nodes.map((node) => node.endpoint),
+            { apiKey: workspace.apiKey, requests, connections: options.connections, durationSeconds: options.durationSeconds },
+          )
+          if (result.failures > 0) throw new Error(`${measure}: ${result.failures} requests failed`)
+          rows.push({
+            workload: `${workload.slice(0, -1)}, 2 API)`,
+            measure: `${measure}: throughput`,
+            value: result.requestsPerSecond,
+            unit: 'requests/s',
+            note: `${options.connections} clients over 2 nodes; p99 ${result.p99Ms} ms (whole ms)`,
+          })
+        }
+      } finally {
+        for (const node of nodes) await node.stop()
+      }
+    }
   } finally {
     await server?.stop()
     await database.drop()
@@ -144,6 +177,14 @@ async function collectDeepCursors(endpoint: string, apiKey: string, since: strin
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { formatTable } = await import('../lib/report.ts')
-  const rows = await runQueryWorkload({ backend: 'sqlite', events: Number(process.argv[2] ?? 100_000), connections: 4, durationSeconds: 3 })
+  const rows = await runQueryWorkload({
+    backend: (process.argv[3] ?? 'sqlite') as 'sqlite' | 'postgres',
+    events: Number(process.argv[2] ?? 100_000),
+    connections: 4,
+    durationSeconds: 3,
+    alsoScaled: process.argv[3] === 'postgres',
+  })
+  const { stopTestPostgres } = await import('../../test/support/postgres.ts')
+  await stopTestPostgres()
   process.stdout.write(`${formatTable(rows)}\n`)
 }
