@@ -67,7 +67,9 @@ export function buildServer({
     // Request ids are ours: a client-sent id would let callers forge log correlation.
     requestIdHeader: false,
     genReqId: () => randomUUID(),
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    // One access-log line per request (the onResponse hook below) instead of Fastify's two:
+    // logging was a fifth of the CPU time of an events/list call.
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     // Keep-alive connections that sit idle must not hold up a graceful shutdown.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -81,6 +83,17 @@ export function buildServer({
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('seam-request-id', request.id)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status_code: reply.statusCode,
+        response_time_ms: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request',
+    )
   })
 
   // JSON only: any other body is refused as invalid_content_type. An empty JSON body means
