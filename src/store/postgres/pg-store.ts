@@ -102,12 +102,20 @@ function isMissingPartition(error: unknown): boolean {
  * The scale-out backend: any number of API and worker processes on one PostgreSQL database.
  * Same tables and text formats as SQLite, so both answer alike.
  */
+interface QueuedWrite {
+  drafts: readonly EventDraft[]
+  resolve(stored: StoredEvent[]): void
+  reject(error: unknown): void
+}
+
 export class PgStore implements EventStore {
   readonly #connectionString: string
   readonly #connection: PgConnection
   readonly #webhooks: PgWebhooks
   /** Days whose partition this process knows to exist. */
   readonly #preparedDays = new Set<string>()
+  /** Per workspace with a publish transaction running here: the publishes waiting for the next. */
+  readonly #queuedWrites = new Map<string, QueuedWrite[]>()
   readonly #queryBuilder = new Kysely<EventsDatabase>({
     dialect: {
       createAdapter: () => new PostgresAdapter(),
@@ -255,67 +263,131 @@ export class PgStore implements EventStore {
     }
   }
 
-  async #insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
-    return await this.#connection.transaction(async (client) => {
-      // One writer per workspace at a time, across every API process: created_at then never
-      // goes backwards within a workspace and seq order is commit order, which keeps `since`
-      // polling and page cursors exact. It also makes the event_id check below race-free, which
-      // a partitioned table cannot enforce with a unique index. Other workspaces write in
-      // parallel.
-      const locked = await client.query(
-        prepared('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [workspaceId]),
-      )
-      // The check that the foreign key made before migration 4 dropped it (see there).
-      if (locked.rowCount === 0) throw new Error(`no workspace ${workspaceId}`)
-      // One round trip for both: the newest created_at, and the events of this batch's ids
-      // already stored.
-      const { rows: known } = await client.query<{ event_id: string | null; created_at: string | null; json: string | null }>(
-        prepared(
-          `SELECT NULL AS event_id, MAX(created_at) AS created_at, NULL AS json FROM events WHERE workspace_id = $1
-           UNION ALL
-           SELECT event_id, created_at, json FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])`,
-          [workspaceId, drafts.map((draft) => draft.event_id)],
-        ),
-      )
-      const newest = known.find((row) => row.event_id === null)?.created_at ?? null
-      const clock = new Date()
-      const now = clock.toISOString()
-      const created_at = newest !== null && newest > now ? newest : now
-
-      const stored = new Map<string, StoredEvent>()
-      for (const { event_id, created_at, json } of known) {
-        if (event_id !== null) stored.set(event_id, { event_id, created_at: created_at as string, json: json as string })
+  /**
+   * Publishes to one workspace are serialized by its row lock (below), so this process queues
+   * those that arrive while one of its transactions for the workspace runs, and commits them
+   * together next, each in a savepoint of its own. Sixteen publishers waiting on the row lock
+   * each, one commit at a time, managed 68 single events a second.
+   */
+  #insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+    return new Promise((resolve, reject) => {
+      const write: QueuedWrite = { drafts, resolve, reject }
+      const queued = this.#queuedWrites.get(workspaceId)
+      if (queued !== undefined) {
+        queued.push(write)
+        return
       }
-
-      const rowsToInsert: (string | null)[][] = []
-      const newEvents: OutboxEvent[] = []
-      for (const draft of drafts) {
-        // Stored before, or earlier in this batch: the first one stands.
-        if (stored.has(draft.event_id)) continue
-        const occurred_at = draft.occurred_at ?? created_at
-        const json = JSON.stringify({
-          event_id: draft.event_id,
-          event_type: draft.event_type,
-          workspace_id: workspaceId,
-          created_at,
-          occurred_at,
-          ...draft.fields,
-        })
-        const filterValues = eventFilterColumns.map((column) => {
-          const value = draft.fields[column]
-          return typeof value === 'string' ? value : null
-        })
-        rowsToInsert.push([draft.event_id, draft.event_type, occurred_at, ...filterValues, json])
-        stored.set(draft.event_id, { event_id: draft.event_id, created_at, json })
-        newEvents.push({ event_id: draft.event_id, event_type: draft.event_type, created_at })
-      }
-      if (rowsToInsert.length > 0) {
-        const columns = (rowsToInsert[0] ?? []).map((_, column) => rowsToInsert.map((row) => row[column]))
-        await client.query(prepared(insertEventsSql, [workspaceId, created_at, ...columns]))
-      }
-      await queueDeliveries(client, workspaceId, newEvents, clock)
-      return drafts.map((draft) => stored.get(draft.event_id) as StoredEvent)
+      this.#queuedWrites.set(workspaceId, [])
+      void this.#commitQueuedWrites(workspaceId, [write])
     })
+  }
+
+  async #commitQueuedWrites(workspaceId: string, first: QueuedWrite[]): Promise<void> {
+    let writes = first
+    for (;;) {
+      await this.#commitWrites(workspaceId, writes)
+      const next = this.#queuedWrites.get(workspaceId) ?? []
+      if (next.length === 0) {
+        this.#queuedWrites.delete(workspaceId)
+        return
+      }
+      this.#queuedWrites.set(workspaceId, [])
+      writes = next
+    }
+  }
+
+  async #commitWrites(workspaceId: string, writes: readonly QueuedWrite[]): Promise<void> {
+    const outcomes: ({ stored: StoredEvent[] } | { error: unknown })[] = []
+    const alone = writes.length === 1
+    try {
+      await this.#connection.transaction(async (client) => {
+        // One writer per workspace at a time, across every API process: created_at then never
+        // goes backwards within a workspace and seq order is commit order, which keeps `since`
+        // polling and page cursors exact. It also makes the event_id check below race-free,
+        // which a partitioned table cannot enforce with a unique index. Other workspaces write
+        // in parallel.
+        const locked = await client.query(
+          prepared('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [workspaceId]),
+        )
+        // The check that the foreign key made before migration 4 dropped it (see there).
+        if (locked.rowCount === 0) throw new Error(`no workspace ${workspaceId}`)
+        for (const write of writes) {
+          if (alone) {
+            outcomes.push({ stored: await this.#writeEvents(client, workspaceId, write.drafts) })
+            continue
+          }
+          await client.query('SAVEPOINT publish')
+          try {
+            outcomes.push({ stored: await this.#writeEvents(client, workspaceId, write.drafts) })
+            await client.query('RELEASE SAVEPOINT publish')
+          } catch (error) {
+            await client.query('ROLLBACK TO SAVEPOINT publish')
+            outcomes.push({ error })
+          }
+        }
+      })
+    } catch (error) {
+      // The transaction failed as a whole: nothing of the group is stored.
+      for (const write of writes) write.reject(error)
+      return
+    }
+    writes.forEach((write, index) => {
+      const outcome = outcomes[index] as { stored: StoredEvent[] } | { error: unknown }
+      if ('stored' in outcome) write.resolve(outcome.stored)
+      else write.reject(outcome.error)
+    })
+  }
+
+  /** Stores one publish's events, in a transaction that holds the workspace's row lock. */
+  async #writeEvents(client: pg.PoolClient, workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+    // One round trip for both: the newest created_at, and the events of this batch's ids
+    // already stored.
+    const { rows: known } = await client.query<{ event_id: string | null; created_at: string | null; json: string | null }>(
+      prepared(
+        `SELECT NULL AS event_id, MAX(created_at) AS created_at, NULL AS json FROM events WHERE workspace_id = $1
+         UNION ALL
+         SELECT event_id, created_at, json FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])`,
+        [workspaceId, drafts.map((draft) => draft.event_id)],
+      ),
+    )
+    const newest = known.find((row) => row.event_id === null)?.created_at ?? null
+    const clock = new Date()
+    const now = clock.toISOString()
+    const created_at = newest !== null && newest > now ? newest : now
+
+    const stored = new Map<string, StoredEvent>()
+    for (const { event_id, created_at, json } of known) {
+      if (event_id !== null) stored.set(event_id, { event_id, created_at: created_at as string, json: json as string })
+    }
+
+    const rowsToInsert: (string | null)[][] = []
+    const newEvents: OutboxEvent[] = []
+    for (const draft of drafts) {
+      // Stored before, or earlier in this batch: the first one stands.
+      if (stored.has(draft.event_id)) continue
+      const occurred_at = draft.occurred_at ?? created_at
+      const json = JSON.stringify({
+        event_id: draft.event_id,
+        event_type: draft.event_type,
+        workspace_id: workspaceId,
+        created_at,
+        occurred_at,
+        ...draft.fields,
+      })
+      const filterValues = eventFilterColumns.map((column) => {
+        const value = draft.fields[column]
+        return typeof value === 'string' ? value : null
+      })
+      rowsToInsert.push([draft.event_id, draft.event_type, occurred_at, ...filterValues, json])
+      stored.set(draft.event_id, { event_id: draft.event_id, created_at, json })
+      newEvents.push({ event_id: draft.event_id, event_type: draft.event_type, created_at })
+    }
+    if (rowsToInsert.length > 0) {
+      const columns = (rowsToInsert[0] ?? []).map((_, column) => rowsToInsert.map((row) => row[column]))
+      await client.query(prepared(insertEventsSql, [workspaceId, created_at, ...columns]))
+    }
+    await queueDeliveries(client, workspaceId, newEvents, clock)
+    return drafts.map((draft) => stored.get(draft.event_id) as StoredEvent)
   }
 
   async #newestCreatedAt(client: Queryable, workspaceId: string): Promise<string | null> {

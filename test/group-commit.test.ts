@@ -1,0 +1,67 @@
+// Both stores commit the publishes that arrive together in one transaction (SQLite: all of
+// them; PostgreSQL: those to one workspace, which its row lock serializes anyway). Each is
+// still all-or-nothing on its own: one that fails leaves the others stored.
+
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+
+import type { EventDraft } from '../src/store/store.ts'
+import { startTestServer, type TestServer } from './support/test-server.ts'
+
+function draft(n: number): EventDraft {
+  return {
+    event_id: crypto.randomUUID(),
+    event_type: 'device.connected',
+    occurred_at: undefined,
+    fields: { device_id: crypto.randomUUID(), event_description: `draft ${n}` },
+  }
+}
+
+describe('group commit of concurrent publishes', () => {
+  let server: TestServer
+
+  before(async () => {
+    server = await startTestServer()
+  })
+  after(async () => {
+    await server.close()
+  })
+
+  it('stores every publish of a group, in order, and fails only the one that cannot be stored', async () => {
+    const { store, workspaceId } = server
+    const drafts = Array.from({ length: 20 }, (_, n) => draft(n))
+    // Issued at once, so they share commits; the unknown workspace cannot be written.
+    const results = await Promise.allSettled([
+      ...drafts.slice(0, 10).map((one) => store.insertEvents(workspaceId, [one])),
+      store.insertEvents('00000000-0000-4000-8000-000000000000', [draft(99)]),
+      ...drafts.slice(10).map((one) => store.insertEvents(workspaceId, [one])),
+    ])
+    assert.deepEqual(
+      results.map((result) => result.status),
+      [...Array(10).fill('fulfilled'), 'rejected', ...Array(10).fill('fulfilled')],
+    )
+    const page = await store.listEvents(workspaceId, {
+      created_at_min: '2000-01-01T00:00:00.000Z',
+      offset: 0,
+      limit: 100,
+    })
+    assert.deepEqual(
+      new Set(page.events.map((event) => event.event_id)),
+      new Set(drafts.map((one) => one.event_id)),
+    )
+    // Newest first, and created_at never goes backwards in the order the publishes were stored.
+    const createdAts = page.events.map((event) => event.created_at)
+    assert.deepEqual(createdAts, [...createdAts].sort().reverse())
+  })
+
+  it('answers a publish that repeats an event id of its own group with the event first stored', async () => {
+    const { store, workspaceId } = server
+    const one = draft(1)
+    const [first, second] = await Promise.all([
+      store.insertEvents(workspaceId, [one]),
+      store.insertEvents(workspaceId, [{ ...one, fields: { ...one.fields, event_description: 'second' } }]),
+    ])
+    assert.equal(first?.[0]?.json, second?.[0]?.json)
+    assert.match(first?.[0]?.json ?? '', /"draft 1"/)
+  })
+})
