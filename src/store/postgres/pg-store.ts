@@ -44,6 +44,7 @@ import {
   type WorkspacePatch,
 } from '../store.ts'
 import { addDays, nextDay, utcDay } from '../utc-days.ts'
+import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { createPgConnection, type PgConnection, type Queryable } from './pg-connection.ts'
 import { pgMigrations } from './pg-migrations.ts'
 import { listenForDeliveries } from './pg-notifications.ts'
@@ -102,12 +103,6 @@ function isMissingPartition(error: unknown): boolean {
  * The scale-out backend: any number of API and worker processes on one PostgreSQL database.
  * Same tables and text formats as SQLite, so both answer alike.
  */
-interface QueuedWrite {
-  drafts: readonly EventDraft[]
-  resolve(stored: StoredEvent[]): void
-  reject(error: unknown): void
-}
-
 export class PgStore implements EventStore {
   readonly #connectionString: string
   readonly #connection: PgConnection
@@ -271,7 +266,7 @@ export class PgStore implements EventStore {
    */
   #insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
     return new Promise((resolve, reject) => {
-      const write: QueuedWrite = { drafts, resolve, reject }
+      const write: QueuedWrite = { workspaceId, drafts, resolve, reject }
       const queued = this.#queuedWrites.get(workspaceId)
       if (queued !== undefined) {
         queued.push(write)
@@ -297,7 +292,7 @@ export class PgStore implements EventStore {
   }
 
   async #commitWrites(workspaceId: string, writes: readonly QueuedWrite[]): Promise<void> {
-    const outcomes: ({ stored: StoredEvent[] } | { error: unknown })[] = []
+    const outcomes: WriteOutcome[] = []
     const alone = writes.length === 1
     try {
       await this.#connection.transaction(async (client) => {
@@ -331,11 +326,7 @@ export class PgStore implements EventStore {
       for (const write of writes) write.reject(error)
       return
     }
-    writes.forEach((write, index) => {
-      const outcome = outcomes[index] as { stored: StoredEvent[] } | { error: unknown }
-      if ('stored' in outcome) write.resolve(outcome.stored)
-      else write.reject(outcome.error)
-    })
+    settleWrites(writes, outcomes)
   }
 
   /** Stores one publish's events, in a transaction that holds the workspace's row lock. */

@@ -48,6 +48,7 @@ import {
   type WorkspacePatch,
 } from '../store.ts'
 import { nextDay } from '../utc-days.ts'
+import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { sqliteMigrations } from './sqlite-migrations.ts'
 import { retainedSince } from './sqlite-retained-since.ts'
 import {
@@ -56,13 +57,6 @@ import {
   type OutboxEvent,
   type SqliteConnection,
 } from './sqlite-webhooks.ts'
-
-interface QueuedWrite {
-  workspaceId: string
-  drafts: readonly EventDraft[]
-  resolve(stored: StoredEvent[]): void
-  reject(error: unknown): void
-}
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -235,7 +229,7 @@ export class SqliteStore implements EventStore {
 
   #commitQueuedWrites(): void {
     const writes = this.#queuedWrites.splice(0)
-    const outcomes: ({ stored: StoredEvent[] } | { error: unknown })[] = []
+    const outcomes: WriteOutcome[] = []
     try {
       this.#db
         .transaction(() => {
@@ -254,11 +248,7 @@ export class SqliteStore implements EventStore {
       for (const write of writes) write.reject(error)
       return
     }
-    writes.forEach((write, index) => {
-      const outcome = outcomes[index] as { stored: StoredEvent[] } | { error: unknown }
-      if ('stored' in outcome) write.resolve(outcome.stored)
-      else write.reject(outcome.error)
-    })
+    settleWrites(writes, outcomes)
   }
 
   #writeEventsNow(workspaceId: string, drafts: readonly EventDraft[]): StoredEvent[] {
