@@ -29,21 +29,22 @@ describe('group commit of concurrent publishes', () => {
 
   it('stores every publish of a group, in order, and fails only the one that cannot be stored', async () => {
     const { store, workspaceId } = server
-    const drafts = Array.from({ length: 20 }, (_, n) => draft(n))
+    // More than one group holds on PostgreSQL (64 publishes at most).
+    const drafts = Array.from({ length: 100 }, (_, n) => draft(n))
     // Issued at once, so they share commits; the unknown workspace cannot be written.
     const results = await Promise.allSettled([
-      ...drafts.slice(0, 10).map((one) => store.insertEvents(workspaceId, [one])),
+      ...drafts.slice(0, 50).map((one) => store.insertEvents(workspaceId, [one])),
       store.insertEvents('00000000-0000-4000-8000-000000000000', [draft(99)]),
-      ...drafts.slice(10).map((one) => store.insertEvents(workspaceId, [one])),
+      ...drafts.slice(50).map((one) => store.insertEvents(workspaceId, [one])),
     ])
     assert.deepEqual(
       results.map((result) => result.status),
-      [...Array(10).fill('fulfilled'), 'rejected', ...Array(10).fill('fulfilled')],
+      [...Array(50).fill('fulfilled'), 'rejected', ...Array(50).fill('fulfilled')],
     )
     const page = await store.listEvents(workspaceId, {
       created_at_min: '2000-01-01T00:00:00.000Z',
       offset: 0,
-      limit: 100,
+      limit: 200,
     })
     assert.deepEqual(
       new Set(page.events.map((event) => event.event_id)),

@@ -51,6 +51,9 @@ import { listenForDeliveries } from './pg-notifications.ts'
 import { retainedSince } from './pg-retained-since.ts'
 import { PgWebhooks, queueDeliveries, type OutboxEvent } from './pg-webhooks.ts'
 
+/** Publishes committed together at most, per workspace (see #insertEvents). */
+const maxGroupedWrites = 64
+
 const apiKeyColumns =
   'api_key_id, workspace_id, name, scope, short_token, created_at, revoked_at'
 
@@ -281,13 +284,14 @@ export class PgStore implements EventStore {
     let writes = first
     for (;;) {
       await this.#commitWrites(workspaceId, writes)
-      const next = this.#queuedWrites.get(workspaceId) ?? []
-      if (next.length === 0) {
+      const queued = this.#queuedWrites.get(workspaceId) ?? []
+      if (queued.length === 0) {
         this.#queuedWrites.delete(workspaceId)
         return
       }
-      this.#queuedWrites.set(workspaceId, [])
-      writes = next
+      // A bounded group: each publish is a few round trips under the workspace's lock, and the
+      // first of a group waits for the last.
+      writes = queued.splice(0, maxGroupedWrites)
     }
   }
 
