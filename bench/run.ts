@@ -94,6 +94,7 @@ try {
         webhookCounts: [1, 10, 100],
         backlogEvents: positive('delivery-events', values['delivery-events']),
         steadySeconds: positive('steady-seconds', values['steady-seconds']),
+        ...(values['cpu-prof'] === undefined ? {} : { cpuProfileDirectory: values['cpu-prof'] }),
       }
       await step(`delivery, ${backend}`, () => runDeliveryWorkload({ ...deliveryOptions, topology: 'single' }))
       if (backend === 'postgres') {
