@@ -156,7 +156,7 @@ async function startFake(workspaceId: string, events: readonly StoredEvent[]): P
   fake.database.addWorkspace({ name: 'fake-seam bench', workspace_id: workspaceId })
   const { token } = fake.database.addApiKey({ workspace_id: workspaceId })
   if (token === undefined) throw new Error('fake-seam: the fake made an API key without a token')
-  // One setState instead of addEvent per event: addEvent copies the whole array on every call,
+  // One loadJSON of the whole state instead of addEvent per event: addEvent copies the whole array on every call,
   // which takes about two minutes for 100,000 events. The event ids are ours (UUIDs), so the
   // fake's id counter cannot collide with them; it is advanced all the same, as addEvent would
   // have, so that the state is one the fake could have reached by itself.
