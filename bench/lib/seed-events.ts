@@ -1,7 +1,6 @@
 // Stores many events fast for the query workload: the rows the service would write for fleet
-// events (the same columns, and the JSON with the same members in the same order), with
-// created_at spread evenly over the last `days` days, inserted by the driver in large
-// transactions. Publishing a million events through HTTP would take most of the run; what the
+// events (built by the stores' own storedEventRow), with created_at spread evenly over the last
+// `days` days, inserted by the driver in large transactions. Publishing a million events through HTTP would take most of the run; what the
 // query workload measures is reading them.
 
 import { randomUUID } from 'node:crypto'
@@ -11,7 +10,7 @@ import pg from 'pg'
 
 import { parsePublishRequest } from '../../src/domain/publish-events.ts'
 import { openStore } from '../../src/store/open-store.ts'
-import { eventFilterColumns } from '../../src/store/store.ts'
+import { eventFilterColumns, storedEventRow } from '../../src/store/store.ts'
 import { addDays, utcDay } from '../../src/store/utc-days.ts'
 import { fleetEventTypes, type Fleet } from './fleet.ts'
 import type { BenchDatabase } from './processes.ts'
@@ -41,24 +40,15 @@ export async function seedEvents(database: BenchDatabase, options: SeedOptions):
       const event_id = randomUUID()
       const { event_type: _type, ...fields } = event
       fields['event_description'] = descriptions.get(event_type)
+      const { json, filterValues } = storedEventRow(options.workspaceId, { event_id, event_type, fields }, created_at, created_at)
       const row: Record<string, unknown> = {
         workspace_id: options.workspaceId,
         event_id,
         event_type,
         created_at,
         occurred_at: created_at,
-        json: JSON.stringify({
-          event_id,
-          event_type,
-          workspace_id: options.workspaceId,
-          created_at,
-          occurred_at: created_at,
-          ...fields,
-        }),
-      }
-      for (const column of eventFilterColumns) {
-        const value = fields[column]
-        row[column] = typeof value === 'string' ? value : null
+        json,
+        ...filterValues,
       }
       if (i % 997 === 0) options.keepEvent?.(event_id)
       batch.push(row)

@@ -85,6 +85,33 @@ export interface EventDraft {
   fields: Readonly<Record<string, unknown>>
 }
 
+/**
+ * What a store writes for one event: its JSON exactly as events/list will return it (the members
+ * the server sets first, then the producer's fields in their order) and the value of each filter
+ * column (null where the event has none). Both stores, and the benchmark's seeding, write this.
+ */
+export function storedEventRow(
+  workspaceId: string,
+  draft: Pick<EventDraft, 'event_id' | 'event_type' | 'fields'>,
+  created_at: string,
+  occurred_at: string,
+): { json: string; filterValues: Record<EventFilterColumn, string | null> } {
+  const json = JSON.stringify({
+    event_id: draft.event_id,
+    event_type: draft.event_type,
+    workspace_id: workspaceId,
+    created_at,
+    occurred_at,
+    ...draft.fields,
+  })
+  const filterValues = {} as Record<EventFilterColumn, string | null>
+  for (const column of eventFilterColumns) {
+    const value = draft.fields[column]
+    filterValues[column] = typeof value === 'string' ? value : null
+  }
+  return { json, filterValues }
+}
+
 /** A stored event as it goes over the wire: `json` is exactly what events/list returns. */
 export interface StoredEvent {
   event_id: string

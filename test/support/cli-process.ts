@@ -26,12 +26,8 @@ export interface RunningCommand {
 }
 
 /** Starts a long-running command (`serve`, `worker`) in the background. */
-export function startCommand(
-  args: string[],
-  env: Record<string, string> = {},
-  nodeArgs: readonly string[] = [],
-): RunningCommand {
-  const child = spawn(process.execPath, [...nodeArgs, bin, ...args], { env: { ...process.env, ...env } })
+export function startCommand(args: string[], env: Record<string, string> = {}): RunningCommand {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } })
   let output = ''
   const listeners = new Set<() => void>()
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
@@ -87,12 +83,8 @@ export interface RunningServer extends RunningCommand {
 }
 
 /** Starts `seam-events serve` on a free loopback port and waits for its "ready" log line. */
-export async function startServe(
-  args: string[],
-  env: Record<string, string> = {},
-  nodeArgs: readonly string[] = [],
-): Promise<RunningServer> {
-  const command = startCommand(['serve', '--port', '0', '--host', '127.0.0.1', ...args], env, nodeArgs)
+export async function startServe(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
+  const command = startCommand(['serve', '--port', '0', '--host', '127.0.0.1', ...args], env)
   const ready = await command.waitForLog((line) => line['msg'] === 'ready')
   return { ...command, endpoint: ready['endpoint'] }
 }

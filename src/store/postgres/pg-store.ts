@@ -19,6 +19,7 @@ import {
 import {
   eventFilterColumns,
   newWorkspace,
+  storedEventRow,
   type ApiKey,
   type ClaimedDelivery,
   type Delivery,
@@ -361,19 +362,8 @@ export class PgStore implements EventStore {
       // Stored before, or earlier in this batch: the first one stands.
       if (stored.has(draft.event_id)) continue
       const occurred_at = draft.occurred_at ?? created_at
-      const json = JSON.stringify({
-        event_id: draft.event_id,
-        event_type: draft.event_type,
-        workspace_id: workspaceId,
-        created_at,
-        occurred_at,
-        ...draft.fields,
-      })
-      const filterValues = eventFilterColumns.map((column) => {
-        const value = draft.fields[column]
-        return typeof value === 'string' ? value : null
-      })
-      rowsToInsert.push([draft.event_id, draft.event_type, occurred_at, ...filterValues, json])
+      const { json, filterValues } = storedEventRow(workspaceId, draft, created_at, occurred_at)
+      rowsToInsert.push([draft.event_id, draft.event_type, occurred_at, ...eventFilterColumns.map((column) => filterValues[column]), json])
       stored.set(draft.event_id, { event_id: draft.event_id, created_at, json })
       newEvents.push({ event_id: draft.event_id, event_type: draft.event_type, created_at })
     }

@@ -23,6 +23,7 @@ import {
 import {
   eventFilterColumns,
   newWorkspace,
+  storedEventRow,
   type ApiKey,
   type ClaimedDelivery,
   type Delivery,
@@ -92,7 +93,7 @@ export class SqliteStore implements EventStore {
   readonly #webhooks: SqliteWebhooks
   /** Publishes waiting for the next group commit, in arrival order. */
   readonly #queuedWrites: QueuedWrite[] = []
-  readonly #writeEvents: Database.Transaction<(workspaceId: string, drafts: readonly EventDraft[]) => StoredEvent[]>
+  readonly #writeEventsInSavepoint: Database.Transaction<(workspaceId: string, drafts: readonly EventDraft[]) => StoredEvent[]>
 
   constructor({ path }: SqliteStoreOptions) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -105,7 +106,7 @@ export class SqliteStore implements EventStore {
     this.#db.pragma('foreign_keys = ON')
     this.#connection = { db: this.#db, statement: (sql: string) => this.#cachedStatement(sql) }
     this.#webhooks = new SqliteWebhooks(this.#connection)
-    this.#writeEvents = this.#db.transaction((workspaceId: string, drafts: readonly EventDraft[]) =>
+    this.#writeEventsInSavepoint = this.#db.transaction((workspaceId: string, drafts: readonly EventDraft[]) =>
       this.#writeEventsNow(workspaceId, drafts),
     )
   }
@@ -236,7 +237,7 @@ export class SqliteStore implements EventStore {
           for (const write of writes) {
             // A nested transaction is a savepoint: one bad publish is undone alone.
             try {
-              outcomes.push({ stored: this.#writeEvents.default(write.workspaceId, write.drafts) })
+              outcomes.push({ stored: this.#writeEventsInSavepoint.default(write.workspaceId, write.drafts) })
             } catch (error) {
               outcomes.push({ error })
             }
@@ -275,25 +276,15 @@ export class SqliteStore implements EventStore {
     const newEvents: OutboxEvent[] = []
     const stored = drafts.map((draft) => {
       const occurred_at = draft.occurred_at ?? created_at
-      const json = JSON.stringify({
-        event_id: draft.event_id,
-        event_type: draft.event_type,
-        workspace_id: workspaceId,
-        created_at,
-        occurred_at,
-        ...draft.fields,
-      })
-      const row: Record<string, unknown> = {
+      const { json, filterValues } = storedEventRow(workspaceId, draft, created_at, occurred_at)
+      const row = {
         workspace_id: workspaceId,
         event_id: draft.event_id,
         event_type: draft.event_type,
         created_at,
         occurred_at,
         json,
-      }
-      for (const column of eventFilterColumns) {
-        const value = draft.fields[column]
-        row[column] = typeof value === 'string' ? value : null
+        ...filterValues,
       }
       if (insert.run(row).changes === 1) {
         newEvents.push({ event_id: draft.event_id, event_type: draft.event_type })
