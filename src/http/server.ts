@@ -7,6 +7,7 @@ import { SeamApiError } from '../domain/errors.ts'
 import type { EventStore } from '../store/store.ts'
 import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import { authenticate } from './authenticate.ts'
+import { consolePlugin } from './console.ts'
 import { sendError, toSeamApiError } from './error-reply.ts'
 import { collectParams } from './request-params.ts'
 import type { RouteContext, SeamRoute } from './route.ts'
@@ -145,6 +146,8 @@ export function buildServer({
       },
     })
   }
+
+  void app.register(consolePlugin)
 
   return app
 }

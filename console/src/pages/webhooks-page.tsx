@@ -1,0 +1,129 @@
+import { useEffect, useState } from 'preact/hooks'
+
+import { ApiError, callApi, type Webhook } from '../api.ts'
+import { SecretNotice } from '../components/secret-notice.tsx'
+import { formatTime } from '../format.ts'
+import { useSession } from '../session.ts'
+
+/** "lock.*, device.connected" as typed into a field, to the list the API takes. */
+export function parseEventTypes(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((type) => type.trim())
+    .filter((type) => type !== '')
+}
+
+export function webhookState(webhook: Webhook): string {
+  if (webhook.disabled) return 'disabled'
+  if (webhook.failing_since !== null) return 'failing'
+  return 'enabled'
+}
+
+export function WebhooksPage() {
+  const { apiKey } = useSession()
+  const [webhooks, setWebhooks] = useState<Webhook[] | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [url, setUrl] = useState('')
+  const [eventTypes, setEventTypes] = useState('*')
+  const [creating, setCreating] = useState(false)
+  const [newSecret, setNewSecret] = useState<{ webhookId: string; secret: string } | null>(null)
+
+  const load = (): void => {
+    callApi<{ webhooks: Webhook[] }>(apiKey, '/webhooks/list')
+      .then((body) => setWebhooks(body.webhooks))
+      .catch((caught: unknown) => setError(caught instanceof ApiError ? caught.message : String(caught)))
+  }
+  useEffect(load, [apiKey])
+
+  const create = async (event: Event): Promise<void> => {
+    event.preventDefault()
+    setCreating(true)
+    setError(null)
+    try {
+      const { webhook } = await callApi<{ webhook: Webhook }>(apiKey, '/webhooks/create', {
+        url: url.trim(),
+        event_types: parseEventTypes(eventTypes),
+      })
+      setNewSecret({ webhookId: webhook.webhook_id, secret: webhook.secret })
+      setUrl('')
+      setEventTypes('*')
+      load()
+    } catch (caught) {
+      setError(caught instanceof ApiError ? caught.message : String(caught))
+    } finally {
+      setCreating(false)
+    }
+  }
+
+  return (
+    <>
+      <h1>Webhooks</h1>
+      {newSecret !== null && <SecretNotice secret={newSecret.secret} onDismiss={() => setNewSecret(null)} />}
+      <form class="card create-webhook" onSubmit={create} aria-label="New webhook">
+        <h2>New webhook</h2>
+        <div class="field">
+          <label for="webhook-url">URL</label>
+          <input
+            id="webhook-url"
+            type="url"
+            required
+            placeholder="https://example.com/seam-events"
+            value={url}
+            onInput={(event) => setUrl(event.currentTarget.value)}
+          />
+        </div>
+        <div class="field">
+          <label for="webhook-event-types">Event types</label>
+          <input
+            id="webhook-event-types"
+            spellcheck={false}
+            aria-describedby="webhook-event-types-help"
+            value={eventTypes}
+            onInput={(event) => setEventTypes(event.currentTarget.value)}
+          />
+          <small id="webhook-event-types-help" class="muted">
+            Comma separated: an event type, <code>family.*</code>, or <code>*</code> for all.
+          </small>
+        </div>
+        <div class="actions">
+          <button type="submit" disabled={creating}>
+            {creating ? 'Creating…' : 'Create webhook'}
+          </button>
+        </div>
+      </form>
+      {error !== null && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="table-wrap card">
+        <table>
+          <caption class="visually-hidden">Webhooks</caption>
+          <thead>
+            <tr>
+              <th scope="col">URL</th>
+              <th scope="col">Event types</th>
+              <th scope="col">State</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {webhooks?.map((webhook) => (
+              <tr key={webhook.webhook_id}>
+                <td data-label="URL">
+                  <a href={`#/webhooks/${encodeURIComponent(webhook.webhook_id)}`}>{webhook.url}</a>
+                </td>
+                <td data-label="Event types">{webhook.event_types.join(', ')}</td>
+                <td data-label="State">
+                  <span class={`badge badge-${webhookState(webhook)}`}>{webhookState(webhook)}</span>
+                </td>
+                <td data-label="Created">{formatTime(webhook.created_at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {webhooks !== null && webhooks.length === 0 && <p class="empty muted">No webhooks yet.</p>}
+      </div>
+    </>
+  )
+}
