@@ -47,7 +47,15 @@ function App() {
 
   return (
     <SessionContext.Provider value={{ apiKey, signOut }}>
-      <a class="skip-link" href="#main">
+      {/* Not href="#main": the hash is the route here. */}
+      <a
+        class="skip-link"
+        href="#"
+        onClick={(event) => {
+          event.preventDefault()
+          document.getElementById('main')?.focus()
+        }}
+      >
         Skip to content
       </a>
       <header class="top-bar">

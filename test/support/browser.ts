@@ -7,12 +7,14 @@ import { join } from 'node:path'
 
 import { chromium, type Browser, type Page } from 'playwright-core'
 
-const candidates = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser']
+// CHROMIUM_PATH, when set, is the only candidate: set it to a missing path to see the skips.
+const candidates =
+  process.env['CHROMIUM_PATH'] !== undefined
+    ? [process.env['CHROMIUM_PATH']]
+    : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
 
 /** The Chromium binary, or undefined when none is installed. */
-export const chromiumPath: string | undefined = candidates.find(
-  (path): path is string => path !== undefined && path !== '' && existsSync(path),
-)
+export const chromiumPath: string | undefined = candidates.find((path) => path !== '' && existsSync(path))
 
 export const skipWithoutChromium: string | false =
   chromiumPath === undefined ? 'Chromium is not installed (apt-get install -y chromium)' : false
