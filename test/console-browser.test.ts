@@ -139,6 +139,21 @@ describe('the web console in Chromium', () => {
     await page.getByRole('button', { name: 'Remove lock.locked' }).click()
     await page.getByRole('button', { name: 'Apply filters' }).click()
     await waitForRowCount(8)
+
+    // A click on a bar zooms the range to its bucket: finer buckets, the same 8 events.
+    const caption = page.locator('.chart figcaption')
+    const wideCaption = (await caption.textContent()) ?? ''
+    await page.locator('.chart g.bucket').filter({ has: page.locator('rect.bar') }).first().click()
+    await page.waitForFunction(`document.getElementById('filter-range').value === 'between'`)
+    await page.waitForFunction(
+      `(document.querySelector('.chart figcaption')?.textContent ?? ${JSON.stringify(wideCaption)}) !== ${JSON.stringify(wideCaption)}`,
+    )
+    assert.match((await caption.textContent()) ?? '', /^8 events from .* per (minute|\d+ minutes)$/)
+    await waitForRowCount(8)
+    await screenshot(page, 'console-3b-zoomed')
+    await page.getByLabel('Time range').selectOption(String(24 * 3600))
+    await page.getByRole('button', { name: 'Apply filters' }).click()
+    await waitForChartTotal(8)
   })
 
   test('opens an event to show its raw JSON, from the keyboard', { skip }, async () => {

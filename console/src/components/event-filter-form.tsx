@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 
 import { fromDatetimeLocal, rangePresets, toDatetimeLocal, type TimeRange } from '../format.ts'
 import {
@@ -21,6 +21,8 @@ export function EventFilterForm({
   const [draft, setDraft] = useState(applied)
   const [typeInput, setTypeInput] = useState('')
   const [rangeError, setRangeError] = useState<string | null>(null)
+  // Filters applied from elsewhere (a click on the chart) show up in the form.
+  useEffect(() => setDraft(applied), [applied])
 
   const addType = (): void => {
     const type = typeInput.trim()

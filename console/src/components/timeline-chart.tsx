@@ -8,8 +8,17 @@ const width = 800
 const height = 180
 const axisHeight = 22
 
-/** Event counts per type over the range: one stacked bar per bucket, drawn as plain SVG. */
-export function TimelineChart({ histogram }: { histogram: Histogram }) {
+/**
+ * Event counts per type over the range: one stacked bar per bucket, drawn as plain SVG. Clicking
+ * a bar narrows the range to its bucket (the range picker does the same from the keyboard).
+ */
+export function TimelineChart({
+  histogram,
+  onZoom,
+}: {
+  histogram: Histogram
+  onZoom(start: string, end: string): void
+}) {
   const named = histogram.event_types.slice(0, palette.length)
   const hasOther = histogram.event_types.length > named.length
   const series = [
@@ -46,7 +55,16 @@ export function TimelineChart({ histogram }: { histogram: Histogram }) {
         {histogram.buckets.map((bucket, index) => {
           let top = plotHeight
           return (
-            <g key={bucket.start}>
+            <g
+              key={bucket.start}
+              class="bucket"
+              onClick={() =>
+                bucket.total > 0 &&
+                onZoom(bucket.start, new Date(Date.parse(bucket.start) + histogram.bucket_seconds * 1000).toISOString())
+              }
+            >
+              {/* The whole column takes the click, not only the thin bars. */}
+              <rect x={index * barWidth} y={0} width={barWidth} height={plotHeight} class="hit-area" />
               <title>
                 {`${formatTime(bucket.start)}: ${plural(bucket.total, 'event')}`}
                 {series
@@ -54,6 +72,7 @@ export function TimelineChart({ histogram }: { histogram: Histogram }) {
                   .filter(([, count]) => count > 0)
                   .map(([label, count]) => `\n${label}: ${count}`)
                   .join('')}
+                {bucket.total > 0 ? '\nClick to zoom in' : ''}
               </title>
               {series.map((entry) => {
                 const count = entry.types.reduce((sum, type) => sum + (bucket.counts[type] ?? 0), 0)

@@ -95,7 +95,12 @@ export function EventsPage() {
           {error}
         </p>
       )}
-      {histogram !== null ? <TimelineChart histogram={histogram} /> : <div class="chart card muted">Loading chart…</div>}
+      {histogram !== null ? (
+        <TimelineChart
+          histogram={histogram}
+          onZoom={(start, end) => apply({ ...query.filters, range: { kind: 'between', start, end } })}
+        />
+      ) : <div class="chart card muted">Loading chart…</div>}
       <div class="toolbar">
         <label class="inline">
           <input
