@@ -1,11 +1,13 @@
 // The parameters of /events/list and /events/get, as Seam's OpenAPI declares them, checked
-// once here so that the routes and the store only see well-formed queries.
+// once here so that the routes and the store only see well-formed queries. /events/histogram
+// takes the same filters as list (eventFilterParams, checkTimeRange, toEventFilters).
 
 import { z } from 'zod'
 
 import {
   eventFilterColumns,
   type EventFilterColumn,
+  type EventFilters,
   type EventListQuery,
   type EventLookup,
 } from '../store/store.ts'
@@ -48,51 +50,69 @@ const idListFilters = {
   space_ids: 'space_id',
 } as const satisfies Record<string, EventFilterColumn>
 
-function listEventsSchema(options: EventParamOptions) {
+/**
+ * The filter parameters of /events/list: which events, leaving out how to page through them.
+ * /events/histogram counts the events the same filters select, so it takes these too.
+ */
+export function eventFilterParams(options: EventParamOptions) {
   const eventType = eventTypeParam(options)
+  return {
+    since: timestamp.optional(),
+    between: listParam(timestamp).optional(),
+    event_type: eventType.optional(),
+    event_types: listParam(eventType).optional(),
+    event_ids: listParam(uuid).optional(),
+    customer_key: z.string().optional(),
+    ...Object.fromEntries(singleIdFilters.map((name) => [name, uuid.optional()])),
+    ...Object.fromEntries(Object.keys(idListFilters).map((name) => [name, listParam(uuid).optional()])),
+  }
+}
+
+type EventFilterParams = z.output<z.ZodObject<ReturnType<typeof eventFilterParams>>>
+
+/** The time range of the filters: since or between, one of them, and a between that is a range. */
+export function checkTimeRange(
+  params: Pick<EventFilterParams, 'since' | 'between'>,
+  context: z.RefinementCtx,
+): void {
+  if (params.since === undefined && params.between === undefined) {
+    context.addIssue({ code: 'custom', message: 'Must specify either since or between' })
+  }
+  if (params.since !== undefined && params.between !== undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['between'],
+      message: 'Must specify either since or between, not both',
+    })
+  }
+  const { between } = params
+  if (between !== undefined) {
+    const [start, end] = between
+    if (between.length !== 2 || start === undefined || end === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['between'],
+        message: 'Must hold exactly two timestamps: [start, end]',
+      })
+    } else if (start.floor > end.floor) {
+      context.addIssue({
+        code: 'custom',
+        path: ['between'],
+        message: 'The start must not be after the end',
+      })
+    }
+  }
+}
+
+function listEventsSchema(options: EventParamOptions) {
   return z
     .object({
-      since: timestamp.optional(),
-      between: listParam(timestamp).optional(),
+      ...eventFilterParams(options),
       limit: numberParam(z.number().int().min(1).max(maxListLimit)).default(defaultListLimit),
       unstable_offset: numberParam(z.number().int().min(0)).default(0),
       page_cursor: z.string().optional(),
-      event_type: eventType.optional(),
-      event_types: listParam(eventType).optional(),
-      event_ids: listParam(uuid).optional(),
-      customer_key: z.string().optional(),
-      ...Object.fromEntries(singleIdFilters.map((name) => [name, uuid.optional()])),
-      ...Object.fromEntries(Object.keys(idListFilters).map((name) => [name, listParam(uuid).optional()])),
     })
-    .superRefine((params, context) => {
-      if (params.since === undefined && params.between === undefined) {
-        context.addIssue({ code: 'custom', message: 'Must specify either since or between' })
-      }
-      if (params.since !== undefined && params.between !== undefined) {
-        context.addIssue({
-          code: 'custom',
-          path: ['between'],
-          message: 'Must specify either since or between, not both',
-        })
-      }
-      const { between } = params
-      if (between !== undefined) {
-        const [start, end] = between
-        if (between.length !== 2 || start === undefined || end === undefined) {
-          context.addIssue({
-            code: 'custom',
-            path: ['between'],
-            message: 'Must hold exactly two timestamps: [start, end]',
-          })
-        } else if (start.floor > end.floor) {
-          context.addIssue({
-            code: 'custom',
-            path: ['between'],
-            message: 'The start must not be after the end',
-          })
-        }
-      }
-    })
+    .superRefine(checkTimeRange)
 }
 
 function eventLookupSchema(options: EventParamOptions) {
@@ -127,35 +147,11 @@ export function parseListEventsParams(
   options: EventParamOptions,
 ): ListEventsRequest {
   const parsed = parseOrThrow(schemasFor(options).listEvents, params)
-  const filters = parsed as unknown as Record<string, string | string[] | undefined>
-
-  const query: EventListQuery = { limit: parsed.limit, offset: parsed.unstable_offset }
-  if (parsed.since !== undefined) query.created_at_min = parsed.since.ceil
-  if (parsed.between !== undefined) {
-    const [start, end] = parsed.between as [ParsedTimestamp, ParsedTimestamp]
-    // Exclusive at both ends, at the precision the events are stored with.
-    query.created_at_after = start.floor
-    query.created_at_before = end.ceil
+  const query: EventListQuery = {
+    ...toEventFilters(parsed),
+    limit: parsed.limit,
+    offset: parsed.unstable_offset,
   }
-  if (parsed.event_ids !== undefined) query.event_ids = parsed.event_ids
-  const eventTypes = intersect(parsed.event_type, parsed.event_types)
-  if (eventTypes !== undefined) query.event_types = eventTypes
-
-  const columns: Partial<Record<EventFilterColumn, readonly string[]>> = {}
-  for (const name of singleIdFilters) {
-    const value = filters[name] as string | undefined
-    if (value !== undefined) columns[name] = [value]
-  }
-  for (const [name, column] of Object.entries(idListFilters)) {
-    const values = intersect(
-      columns[column]?.[0],
-      filters[name] as string[] | undefined,
-    )
-    if (values !== undefined) columns[column] = values
-  }
-  if (parsed.customer_key !== undefined) columns.customer_key = [parsed.customer_key]
-  query.columns = columns
-
   if (parsed.page_cursor !== undefined && parsed.page_cursor !== '') {
     const position = decodePageCursor(parsed.page_cursor)
     if (position === undefined) {
@@ -164,6 +160,35 @@ export function parseListEventsParams(
     query.before = position
   }
   return { query, params }
+}
+
+/** The store's filters for parameters that passed eventFilterParams and checkTimeRange. */
+export function toEventFilters(parsed: EventFilterParams): EventFilters {
+  const filters: EventFilters = {}
+  if (parsed.since !== undefined) filters.created_at_min = parsed.since.ceil
+  if (parsed.between !== undefined) {
+    const [start, end] = parsed.between as [ParsedTimestamp, ParsedTimestamp]
+    // Exclusive at both ends, at the precision the events are stored with.
+    filters.created_at_after = start.floor
+    filters.created_at_before = end.ceil
+  }
+  if (parsed.event_ids !== undefined) filters.event_ids = parsed.event_ids
+  const eventTypes = intersect(parsed.event_type, parsed.event_types)
+  if (eventTypes !== undefined) filters.event_types = eventTypes
+
+  const ids = parsed as unknown as Record<string, string | string[] | undefined>
+  const columns: Partial<Record<EventFilterColumn, readonly string[]>> = {}
+  for (const name of singleIdFilters) {
+    const value = ids[name] as string | undefined
+    if (value !== undefined) columns[name] = [value]
+  }
+  for (const [name, column] of Object.entries(idListFilters)) {
+    const values = intersect(columns[column]?.[0], ids[name] as string[] | undefined)
+    if (values !== undefined) columns[column] = values
+  }
+  if (parsed.customer_key !== undefined) columns.customer_key = [parsed.customer_key]
+  filters.columns = columns
+  return filters
 }
 
 export function parseEventLookupParams(

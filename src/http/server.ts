@@ -12,6 +12,7 @@ import { sendError, toSeamApiError } from './error-reply.ts'
 import { collectParams } from './request-params.ts'
 import type { RouteContext, SeamRoute } from './route.ts'
 import { getEventRoute } from './routes/events/get.ts'
+import { eventHistogramRoute } from './routes/events/histogram.ts'
 import { listEventsRoute } from './routes/events/list.ts'
 import { publishEventsRoute } from './routes/events/publish.ts'
 import { healthRoute, readyRoute } from './routes/health.ts'
@@ -30,6 +31,7 @@ export const routes: readonly SeamRoute[] = [
   listEventsRoute,
   getEventRoute,
   publishEventsRoute,
+  eventHistogramRoute,
   createWebhookRoute,
   listWebhooksRoute,
   getWebhookRoute,

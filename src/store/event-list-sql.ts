@@ -1,4 +1,4 @@
-// Builds the SQL of events/list and events/get once for every backend. Kysely is used as a
+// Builds the SQL of events/list, events/histogram and events/get once for every backend. Kysely is used as a
 // query builder only (compiled against a dummy driver): each backend executes the compiled SQL
 // through its own driver, so the hot paths keep prepared statements and no async wrapper.
 
@@ -10,7 +10,13 @@ import {
   type SelectQueryBuilder,
 } from 'kysely'
 
-import type { EventListQuery, EventLookup, EventFilterColumn } from './store.ts'
+import type {
+  EventBucketCount,
+  EventFilterColumn,
+  EventFilters,
+  EventListQuery,
+  EventLookup,
+} from './store.ts'
 
 export interface EventsTable {
   seq: number
@@ -49,6 +55,8 @@ export interface EventRow {
 }
 
 type EventsSelect = SelectQueryBuilder<EventsDatabase, 'events', EventRow>
+/** A query of the events table, whatever it selects: the filters apply to any. */
+type EventsQuery<O> = SelectQueryBuilder<EventsDatabase, 'events', O>
 
 /**
  * The oldest created_at the workspace still shows, "now minus its retention", read at query
@@ -68,12 +76,12 @@ function selectEvents(db: Kysely<EventsDatabase>, workspaceId: string): EventsSe
 }
 
 /** created_at >= the later of `bound` and the retention cutoff. */
-function retainedFrom(
-  query: EventsSelect,
+function retainedFrom<O>(
+  query: EventsQuery<O>,
   workspaceId: string,
   retainedSince: RetainedSince,
   bound: string | undefined,
-): EventsSelect {
+): EventsQuery<O> {
   const cutoff = retainedSince(workspaceId)
   if (typeof cutoff === 'string') {
     return query.where('created_at', '>=', bound !== undefined && bound > cutoff ? bound : cutoff)
@@ -86,15 +94,44 @@ function newestFirst(query: EventsSelect): EventsSelect {
   return query.orderBy('created_at', 'desc').orderBy('seq', 'desc')
 }
 
-function whereAnyOf(
-  query: EventsSelect,
+function whereAnyOf<O>(
+  query: EventsQuery<O>,
   column: EventFilterColumn | 'event_id' | 'event_type',
   values: readonly string[],
-): EventsSelect {
+): EventsQuery<O> {
   // An empty list matches nothing: say so in SQL rather than emitting an invalid `IN ()`.
   if (values.length === 0) return query.where((eb) => eb.lit(false))
   if (values.length === 1) return query.where(column, '=', values[0] as string)
   return query.where(column, 'in', values)
+}
+
+/**
+ * The events `filters` select, within the workspace and its retention. `query` must already be
+ * confined to the workspace (selectEvents, or a where on workspace_id). The time bounds stay
+ * plain comparisons on created_at, so that they are a range of the (workspace_id, created_at,
+ * ...) indexes and, on PostgreSQL, of the day partitions.
+ */
+function whereEventFilters<O>(
+  query: EventsQuery<O>,
+  workspaceId: string,
+  filters: EventFilters,
+  retainedSince: RetainedSince,
+): EventsQuery<O> {
+  let select = retainedFrom(query, workspaceId, retainedSince, filters.created_at_min)
+  if (filters.created_at_after !== undefined) {
+    select = select.where('created_at', '>', filters.created_at_after)
+  }
+  if (filters.created_at_before !== undefined) {
+    select = select.where('created_at', '<', filters.created_at_before)
+  }
+  if (filters.event_ids !== undefined) select = whereAnyOf(select, 'event_id', filters.event_ids)
+  if (filters.event_types !== undefined) {
+    select = whereAnyOf(select, 'event_type', filters.event_types)
+  }
+  for (const [column, values] of Object.entries(filters.columns ?? {})) {
+    if (values !== undefined) select = whereAnyOf(select, column as EventFilterColumn, values)
+  }
+  return select
 }
 
 /**
@@ -107,20 +144,7 @@ export function compileListEvents(
   query: EventListQuery,
   retainedSince: RetainedSince,
 ): CompiledQuery<EventRow> {
-  let select = retainedFrom(selectEvents(db, workspaceId), workspaceId, retainedSince, query.created_at_min)
-  if (query.created_at_after !== undefined) {
-    select = select.where('created_at', '>', query.created_at_after)
-  }
-  if (query.created_at_before !== undefined) {
-    select = select.where('created_at', '<', query.created_at_before)
-  }
-  if (query.event_ids !== undefined) select = whereAnyOf(select, 'event_id', query.event_ids)
-  if (query.event_types !== undefined) {
-    select = whereAnyOf(select, 'event_type', query.event_types)
-  }
-  for (const [column, values] of Object.entries(query.columns ?? {})) {
-    if (values !== undefined) select = whereAnyOf(select, column as EventFilterColumn, values)
-  }
+  let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, query, retainedSince)
   const before = query.before
   if (before !== undefined) {
     // The cursor's event gives the tie-breaking seq. Should it have been deleted since
@@ -149,4 +173,60 @@ export function compileFindEvent(
     select = select.where('event_type', '=', lookup.event_type)
   }
   return newestFirst(select).limit(1).compile()
+}
+
+/** A row of the histogram query: one event type in one bucket of one UTC day. */
+export interface DayBucketRow {
+  /** `YYYY-MM-DD`, the UTC day of created_at. */
+  day: string
+  /** The bucket's index within the day. */
+  slot: number
+  event_type: string
+  count: number
+}
+
+/**
+ * Counts the events `filters` select per bucket and event type, grouped in SQL. The bucket is
+ * read from created_at's fixed text form (`YYYY-MM-DDTHH:MM:...`): its day and its minute of
+ * the day divided by the width, which is the same SQL on both backends and needs no date
+ * parsing or time zone. Every allowed width is whole minutes and divides a day, so buckets
+ * aligned to the Unix epoch are aligned to midnight UTC too. created_at itself is only
+ * compared in WHERE, so the time range stays an index range (and prunes day partitions).
+ * The width is written into the SQL as a literal: as a parameter, PostgreSQL would see the
+ * SELECT's and the GROUP BY's expressions as different (two placeholders) and refuse the query.
+ */
+export function compileCountEventsByBucket(
+  db: Kysely<EventsDatabase>,
+  workspaceId: string,
+  filters: EventFilters,
+  bucketSeconds: number,
+  retainedSince: RetainedSince,
+): CompiledQuery<DayBucketRow> {
+  if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0 || bucketSeconds % 60 !== 0 || 86_400 % bucketSeconds !== 0) {
+    throw new Error(`bucket width ${bucketSeconds} s is not whole minutes dividing a day`)
+  }
+  const day = sql<string>`substr(created_at, 1, 10)`
+  const slot = sql<number>`(cast(substr(created_at, 12, 2) as integer) * 60 + cast(substr(created_at, 15, 2) as integer)) / ${sql.lit(bucketSeconds / 60)}`
+  const select = db
+    .selectFrom('events')
+    .select([
+      day.as('day'),
+      slot.as('slot'),
+      'event_type',
+      // PostgreSQL's count is a bigint, which the driver returns as text.
+      sql<number>`cast(count(*) as integer)`.as('count'),
+    ])
+    .where('workspace_id', '=', workspaceId)
+  return whereEventFilters(select, workspaceId, filters, retainedSince)
+    .groupBy([day, slot, 'event_type'])
+    .compile()
+}
+
+/** The rows of compileCountEventsByBucket as the store returns them. */
+export function toEventBucketCounts(rows: readonly DayBucketRow[], bucketSeconds: number): EventBucketCount[] {
+  return rows.map(({ day, slot, event_type, count }) => ({
+    bucket_start: Date.parse(`${day}T00:00:00.000Z`) / 1000 + slot * bucketSeconds,
+    event_type,
+    count: Number(count),
+  }))
 }

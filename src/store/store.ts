@@ -125,7 +125,8 @@ export interface EventPosition {
   event_id: string
 }
 
-export interface EventListQuery {
+/** What events/list and events/histogram filter on: the events a query counts or pages through. */
+export interface EventFilters {
   /** Inclusive lower bound on created_at (ISO 8601 UTC with milliseconds). */
   created_at_min?: string
   /** Exclusive lower bound on created_at. */
@@ -136,6 +137,9 @@ export interface EventListQuery {
   event_types?: readonly string[]
   /** Each present column must equal one of the listed values (an empty list matches nothing). */
   columns?: Partial<Record<EventFilterColumn, readonly string[]>>
+}
+
+export interface EventListQuery extends EventFilters {
   /** Only events strictly older than this position (cursor paging). */
   before?: EventPosition
   offset: number
@@ -146,6 +150,16 @@ export interface EventPage {
   events: StoredEvent[]
   /** Where the next page starts, or null when this page is the last. */
   next: EventPosition | null
+}
+
+/**
+ * The number of events of one type in one time bucket: `bucket_start` is in seconds since the
+ * Unix epoch, a multiple of the bucket width (buckets are aligned in UTC).
+ */
+export interface EventBucketCount {
+  bucket_start: number
+  event_type: string
+  count: number
 }
 
 export interface EventLookup {
@@ -186,6 +200,16 @@ export interface EventStore extends WebhookStore, DeliveryQueue, EventRetentionS
    * never returns an event older than the workspace's retention, removed yet or not.
    */
   listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage>
+  /**
+   * Counts the events listEvents would return for `filters` (retention included), per
+   * `bucketSeconds`-wide bucket of created_at and per event type; only non-empty pairs, in no
+   * particular order. `bucketSeconds` divides a day, so buckets never straddle midnight UTC.
+   */
+  countEventsByBucket(
+    workspaceId: string,
+    filters: EventFilters,
+    bucketSeconds: number,
+  ): Promise<EventBucketCount[]>
   /** The newest event matching every given field. */
   findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined>
 }

@@ -11,8 +11,11 @@ import {
 import type pg from 'pg'
 
 import {
+  compileCountEventsByBucket,
   compileFindEvent,
   compileListEvents,
+  toEventBucketCounts,
+  type DayBucketRow,
   type EventRow,
   type EventsDatabase,
 } from '../event-list-sql.ts'
@@ -27,7 +30,9 @@ import {
   type DeliveryListQuery,
   type DeliveryOutcome,
   type DeliveryPage,
+  type EventBucketCount,
   type EventDraft,
+  type EventFilters,
   type EventListQuery,
   type EventLookup,
   type EventPage,
@@ -395,6 +400,15 @@ export class PgStore implements EventStore {
     }
   }
 
+  async countEventsByBucket(
+    workspaceId: string,
+    filters: EventFilters,
+    bucketSeconds: number,
+  ): Promise<EventBucketCount[]> {
+    const query = compileCountEventsByBucket(this.#queryBuilder, workspaceId, filters, bucketSeconds, retainedSince)
+    return toEventBucketCounts(await this.#compiled(query), bucketSeconds)
+  }
+
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
     const [row] = await this.#compiled(compileFindEvent(this.#queryBuilder, workspaceId, lookup, retainedSince))
     return row === undefined ? undefined : toStoredEvent(row)
@@ -594,8 +608,8 @@ export class PgStore implements EventStore {
     return (await this.#connection.pool.query<T>(sql, parameters)).rows
   }
 
-  async #compiled(query: CompiledQuery<EventRow>): Promise<EventRow[]> {
-    return (await this.#connection.pool.query<EventRow>(prepared(query.sql, [...query.parameters]))).rows
+  async #compiled<Row extends EventRow | DayBucketRow>(query: CompiledQuery<Row>): Promise<Row[]> {
+    return (await this.#connection.pool.query<Row>(prepared(query.sql, [...query.parameters]))).rows
   }
 }
 

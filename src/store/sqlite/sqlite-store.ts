@@ -14,8 +14,11 @@ import {
 } from 'kysely'
 
 import {
+  compileCountEventsByBucket,
   compileFindEvent,
   compileListEvents,
+  toEventBucketCounts,
+  type DayBucketRow,
   type EventRow,
   type EventsDatabase,
   type RetainedSince,
@@ -31,7 +34,9 @@ import {
   type DeliveryListQuery,
   type DeliveryOutcome,
   type DeliveryPage,
+  type EventBucketCount,
   type EventDraft,
+  type EventFilters,
   type EventListQuery,
   type EventLookup,
   type EventPage,
@@ -310,6 +315,15 @@ export class SqliteStore implements EventStore {
     }
   }
 
+  async countEventsByBucket(
+    workspaceId: string,
+    filters: EventFilters,
+    bucketSeconds: number,
+  ): Promise<EventBucketCount[]> {
+    const query = compileCountEventsByBucket(this.#queryBuilder, workspaceId, filters, bucketSeconds, this.#retainedSince)
+    return toEventBucketCounts(this.#all(query), bucketSeconds)
+  }
+
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
     const [row] = this.#all(compileFindEvent(this.#queryBuilder, workspaceId, lookup, this.#retainedSince))
     return row === undefined ? undefined : toStoredEvent(row)
@@ -483,8 +497,8 @@ export class SqliteStore implements EventStore {
 
   readonly #retainedSince: RetainedSince = (workspaceId) => retainedSince(this.#connection, workspaceId)
 
-  #all(query: CompiledQuery<EventRow>): EventRow[] {
-    return this.#cachedStatement(query.sql).all(...(query.parameters as unknown[])) as EventRow[]
+  #all<Row extends EventRow | DayBucketRow>(query: CompiledQuery<Row>): Row[] {
+    return this.#cachedStatement(query.sql).all(...(query.parameters as unknown[])) as Row[]
   }
 
   #cachedStatement(sql: string): Database.Statement {
