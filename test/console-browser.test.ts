@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test'
 
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 
-import { launchBrowser, screenshot, skipWithoutChromium } from './support/browser.ts'
+import { launchBrowser, screenshot, skipWithoutChromium, until } from './support/browser.ts'
 import { publish } from './support/http.ts'
 import { sampleEventFor } from './support/sample-events.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
@@ -63,13 +63,12 @@ describe('the web console in Chromium', () => {
 
   // The page's own code runs in the browser: expressions as strings keep DOM types out of tsc.
   const rows = () => page.locator('table.events tbody tr')
+  const chartCaption = () => page.locator('.chart figcaption')
   const waitForChartTotal = async (total: number): Promise<void> => {
-    await page.waitForFunction(
-      `document.querySelector('.chart figcaption')?.textContent?.startsWith('${total} events') === true`,
-    )
+    await page.locator('.chart figcaption', { hasText: new RegExp(`^${total} events? from`) }).waitFor()
   }
   const waitForRowCount = async (count: number): Promise<void> => {
-    await page.waitForFunction(`document.querySelectorAll('table.events tbody tr').length === ${count}`)
+    await until(async () => (await rows().count()) === count, `the table shows ${count} events`)
   }
 
   test('signs in with an API key, kept in session storage and never in a URL', { skip }, async () => {
@@ -98,8 +97,8 @@ describe('the web console in Chromium', () => {
   })
 
   test('filters events by type and by device', { skip }, async () => {
-    await page.getByLabel('Event types').fill('lock.unlocked')
-    await page.getByLabel('Event types').press('Enter')
+    await page.getByLabel('Event types', { exact: true }).fill('lock.unlocked')
+    await page.getByLabel('Event types', { exact: true }).press('Enter')
     await page.getByRole('button', { name: 'Apply filters' }).click()
     await waitForRowCount(4)
     assert.deepEqual(
@@ -125,11 +124,11 @@ describe('the web console in Chromium', () => {
     await legend.first().waitFor()
     const entries = (await legend.allTextContents()).map((text) => text.replace(/\s+/g, ' ').trim())
     assert.deepEqual(entries.sort(), ['device.connected 2', 'lock.locked 2', 'lock.unlocked 4'])
-    assert.match((await page.locator('.chart figcaption').textContent()) ?? '', /^8 events from /)
+    assert.match((await chartCaption().textContent()) ?? '', /^8 events from /)
     assert.ok((await page.locator('.chart svg rect.bar').count()) >= 1, 'bars are drawn')
 
     // A type filter narrows the chart too.
-    await page.getByLabel('Event types').fill('lock.locked')
+    await page.getByLabel('Event types', { exact: true }).fill('lock.locked')
     await page.getByRole('button', { name: 'Apply filters' }).click()
     await waitForChartTotal(2)
     assert.deepEqual(
@@ -141,14 +140,14 @@ describe('the web console in Chromium', () => {
     await waitForRowCount(8)
 
     // A click on a bar zooms the range to its bucket: finer buckets, the same 8 events.
-    const caption = page.locator('.chart figcaption')
-    const wideCaption = (await caption.textContent()) ?? ''
+    const wideCaption = (await chartCaption().textContent()) ?? ''
     await page.locator('.chart g.bucket').filter({ has: page.locator('rect.bar') }).first().click()
-    await page.waitForFunction(`document.getElementById('filter-range').value === 'between'`)
-    await page.waitForFunction(
-      `(document.querySelector('.chart figcaption')?.textContent ?? ${JSON.stringify(wideCaption)}) !== ${JSON.stringify(wideCaption)}`,
+    await until(async () => (await page.getByLabel('Time range').inputValue()) === 'between', 'the range is custom')
+    await until(
+      async () => (await chartCaption().count()) === 1 && (await chartCaption().textContent()) !== wideCaption,
+      'the chart is redrawn',
     )
-    assert.match((await caption.textContent()) ?? '', /^8 events from .* per (minute|\d+ minutes)$/)
+    assert.match((await chartCaption().textContent()) ?? '', /^8 events from .* per (minute|\d+ minutes)$/)
     await waitForRowCount(8)
     await screenshot(page, 'console-3b-zoomed')
     await page.getByLabel('Time range').selectOption(String(24 * 3600))
@@ -220,7 +219,7 @@ describe('the web console in Chromium', () => {
 
   test('edits, disables, recovers a window for and deletes a webhook', { skip }, async () => {
     const webhookId = (await page.locator('dd code').first().textContent()) ?? ''
-    await page.getByLabel('Event types').fill('lock.*')
+    await page.getByLabel('Event types', { exact: true }).fill('lock.*')
     await page.getByRole('button', { name: 'Save event types' }).click()
     await page.getByText('Event types saved').waitFor()
     assert.deepEqual((await callOk(server, '/webhooks/get', { webhook_id: webhookId })).webhook.event_types, ['lock.*'])
@@ -241,7 +240,7 @@ describe('the web console in Chromium', () => {
     await page.getByRole('button', { name: 'Recover' }).click()
     const status = page.locator('.recovery')
     await status.getByText(/^Completed/).waitFor()
-    await page.waitForFunction(`/ 0 pending/.test(document.querySelector('.recovery')?.textContent ?? '')`)
+    await page.locator('.recovery', { hasText: ' 0 pending' }).waitFor()
     // 4 + 2 lock events seeded, 1 live, 1 delivered above: 8 in the window.
     assert.match((await status.textContent()) ?? '', /scanned 10 of 10 events, 8 deliveries queued \(8 succeeded/)
     await receiver.waitFor((received) => received.length === before + 8)

@@ -35,3 +35,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotDirectory, { recursive: true })
   await page.screenshot({ path: join(screenshotDirectory, `${name}.png`), fullPage: true })
 }
+
+/**
+ * Polls `condition` (run here, in Node, through Playwright's locators) until it holds. The
+ * console's content security policy forbids the string evaluation page.waitForFunction uses.
+ */
+export async function until(condition: () => Promise<boolean>, what: string, deadlineMs = 30_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

@@ -137,7 +137,7 @@ export function EventFilterForm({
           <input
             id="filter-event-type"
             list="known-event-types"
-            placeholder="lock.unlocked"
+            placeholder="Any type; e.g. lock.unlocked, then Enter"
             spellcheck={false}
             value={typeInput}
             onInput={(event) => setTypeInput(event.currentTarget.value)}
