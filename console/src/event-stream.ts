@@ -49,7 +49,9 @@ export function openEventStream(apiKey: string, filters: Params, handlers: Strea
     const parser = createParser({
       maxBufferSize: maxBufferedCharacters,
       onEvent: (message) => {
+        // Every id is a position to resume from, the opening `start` message's included.
         if (message.id !== undefined) lastEventId = message.id
+        if (message.event !== undefined && message.event !== 'message') return
         try {
           handlers.onEvent(JSON.parse(message.data) as SeamEvent)
         } catch {
