@@ -1,7 +1,7 @@
 // The parameters of /events/list and /events/get, as Seam's OpenAPI declares them, checked
 // once here so that the routes and the store only see well-formed queries.
 
-import { z } from 'zod'
+import { z } from './documented-zod.ts'
 
 import {
   eventFilterColumns,
@@ -9,7 +9,7 @@ import {
   type EventListQuery,
   type EventLookup,
 } from '../store/store.ts'
-import { eventTypePattern, isKnownEventType } from './event-catalog.ts'
+import { eventTypePattern, isKnownEventType, knownEventTypes } from './event-catalog.ts'
 import { decodePageCursor } from './page-cursor.ts'
 import {
   type EventParamOptions,
@@ -26,11 +26,19 @@ import type { ParsedTimestamp } from './timestamps.ts'
 export const defaultListLimit = 500
 export const maxListLimit = 10_000
 
+/** The API reference shows what this server takes: Seam's types, or any well-formed name. */
 function eventTypeParam({ allowUnknownEventTypes }: EventParamOptions) {
-  return z.string().refine(
-    (value) => isKnownEventType(value) || (allowUnknownEventTypes && eventTypePattern.test(value)),
-    (value) => ({ message: `Unknown event type "${value}"` }),
-  )
+  return z
+    .string()
+    .openapi(
+      allowUnknownEventTypes
+        ? { pattern: eventTypePattern.source, example: 'lock.unlocked' }
+        : { enum: [...knownEventTypes] },
+    )
+    .refine(
+      (value) => isKnownEventType(value) || (allowUnknownEventTypes && eventTypePattern.test(value)),
+      (value) => ({ message: `Unknown event type "${value}"` }),
+    )
 }
 
 /** Single-id filters: every indexed column but customer_key, which is free text. */
@@ -52,11 +60,16 @@ function listEventsSchema(options: EventParamOptions) {
   const eventType = eventTypeParam(options)
   return z
     .object({
-      since: timestamp.optional(),
-      between: listParam(timestamp).optional(),
+      since: timestamp.optional().describe('Events created at or after this instant.'),
+      between: listParam(timestamp)
+        .optional()
+        .describe('[start, end]: events created strictly between the two instants.'),
       limit: numberParam(z.number().int().min(1).max(maxListLimit)).default(defaultListLimit),
       unstable_offset: numberParam(z.number().int().min(0)).default(0),
-      page_cursor: z.string().optional(),
+      page_cursor: z
+        .string()
+        .optional()
+        .describe('The next_page_cursor of the previous page, as it was returned.'),
       event_type: eventType.optional(),
       event_types: listParam(eventType).optional(),
       event_ids: listParam(uuid).optional(),
@@ -116,6 +129,16 @@ const schemasFor = schemasPerOption((options) => ({
   eventLookup: eventLookupSchema(options),
 }))
 
+/** What /events/list parses its parameters with, and what its API reference is made from. */
+export function listEventsParamsSchema(options: EventParamOptions) {
+  return schemasFor(options).listEvents
+}
+
+/** What /events/get parses its parameters with, and what its API reference is made from. */
+export function eventLookupParamsSchema(options: EventParamOptions) {
+  return schemasFor(options).eventLookup
+}
+
 export interface ListEventsRequest {
   query: EventListQuery
   /** The parameters as given, for building next_page_url. */
@@ -126,7 +149,7 @@ export function parseListEventsParams(
   params: Readonly<Record<string, unknown>>,
   options: EventParamOptions,
 ): ListEventsRequest {
-  const parsed = parseOrThrow(schemasFor(options).listEvents, params)
+  const parsed = parseOrThrow(listEventsParamsSchema(options), params)
   const filters = parsed as unknown as Record<string, string | string[] | undefined>
 
   const query: EventListQuery = { limit: parsed.limit, offset: parsed.unstable_offset }
@@ -170,7 +193,7 @@ export function parseEventLookupParams(
   params: Readonly<Record<string, unknown>>,
   options: EventParamOptions,
 ): EventLookup {
-  const parsed = parseOrThrow(schemasFor(options).eventLookup, params)
+  const parsed = parseOrThrow(eventLookupParamsSchema(options), params)
   const lookup: EventLookup = {}
   if (parsed.event_id !== undefined) lookup.event_id = parsed.event_id
   if (parsed.device_id !== undefined) lookup.device_id = parsed.device_id

@@ -4,9 +4,11 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 
 import { SeamApiError } from '../domain/errors.ts'
+import { schemasPerOption } from '../domain/param-schemas.ts'
 import type { EventStore } from '../store/store.ts'
 import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import { authenticate } from './authenticate.ts'
+import { registerDocsPage } from './docs-page.ts'
 import { sendError, toSeamApiError } from './error-reply.ts'
 import { collectParams } from './request-params.ts'
 import type { RouteContext, SeamRoute } from './route.ts'
@@ -14,6 +16,8 @@ import { getEventRoute } from './routes/events/get.ts'
 import { listEventsRoute } from './routes/events/list.ts'
 import { publishEventsRoute } from './routes/events/publish.ts'
 import { healthRoute, readyRoute } from './routes/health.ts'
+import { assertRoutesDocumented, buildOpenApiDocument } from './openapi-document.ts'
+import { openApiRoute } from './routes/openapi.ts'
 import { createWebhookRoute } from './routes/webhooks/create.ts'
 import { deleteWebhookRoute } from './routes/webhooks/delete.ts'
 import { listDeliveriesRoute } from './routes/webhooks/deliveries/list.ts'
@@ -41,7 +45,18 @@ export const routes: readonly SeamRoute[] = [
   retryDeliveryRoute,
   healthRoute,
   readyRoute,
+  openApiRoute,
 ]
+
+/**
+ * Made on first request, once per setting (the document only changes with
+ * allowUnknownEventTypes): generating it takes 0.1 to 0.2 s, which start-up, held under a second
+ * (docs/benchmarks.md), cannot spare. Start-up still checks that every route has its docs, and
+ * test/openapi.test.ts generates the document for both settings.
+ */
+const openApiJsonFor = schemasPerOption((options) =>
+  JSON.stringify(buildOpenApiDocument(routes, options)),
+)
 
 export const maxBodyBytes = 1024 * 1024
 
@@ -79,7 +94,14 @@ export function buildServer({
     },
   }) as unknown as FastifyInstance
 
-  const context: RouteContext = { store, allowUnknownEventTypes, targetGuard, deliveriesQueued }
+  const context: RouteContext = {
+    store,
+    allowUnknownEventTypes,
+    targetGuard,
+    deliveriesQueued,
+    openApiJson: () => openApiJsonFor({ allowUnknownEventTypes }),
+  }
+  assertRoutesDocumented(routes)
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('seam-request-id', request.id)
@@ -130,6 +152,8 @@ export function buildServer({
     }
     sendError(reply, request, new SeamApiError('not_found', `No route for ${request.method} ${path}`))
   })
+
+  registerDocsPage(app)
 
   for (const route of routes) {
     app.route({
