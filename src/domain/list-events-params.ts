@@ -77,6 +77,8 @@ function listEventsSchema(options: EventParamOptions) {
       ...Object.fromEntries(singleIdFilters.map((name) => [name, uuid.optional()])),
       ...Object.fromEntries(Object.keys(idListFilters).map((name) => [name, listParam(uuid).optional()])),
     })
+    // The first two checks below, for the API reference (a JSON body's schema can say it).
+    .openapi({ oneOf: [{ required: ['since'] }, { required: ['between'] }] })
     .superRefine((params, context) => {
       if (params.since === undefined && params.between === undefined) {
         context.addIssue({ code: 'custom', message: 'Must specify either since or between' })
@@ -114,6 +116,9 @@ function eventLookupSchema(options: EventParamOptions) {
       event_id: uuid.optional(),
       device_id: uuid.optional(),
       event_type: eventTypeParam(options).optional(),
+    })
+    .openapi({
+      anyOf: [{ required: ['event_id'] }, { required: ['device_id'] }, { required: ['event_type'] }],
     })
     .refine(
       (params) =>

@@ -70,7 +70,7 @@ function eventTypesParam(options: EventParamOptions) {
 }
 
 const webhookId = z.string().min(1)
-const url = z.string().min(1).max(2048)
+const url = z.string().min(1).max(2048).openapi({ format: 'uri' })
 
 export const webhookIdParamsSchema = z.object({ webhook_id: webhookId })
 
@@ -92,6 +92,9 @@ function buildSchemas(options: EventParamOptions) {
         disabled: booleanParam
           .optional()
           .describe('true parks new deliveries; false sends the parked ones.'),
+      })
+      .openapi({
+        anyOf: [{ required: ['event_types'] }, { required: ['url'] }, { required: ['disabled'] }],
       })
       .refine(
         (params) =>

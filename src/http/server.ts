@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
 import type { Logger } from 'pino'
 
 import { SeamApiError } from '../domain/errors.ts'
@@ -67,6 +67,8 @@ export interface BuildServerOptions {
   targetGuard: TargetGuard
   /** Called after a request queued deliveries: wakes a worker running in this process. */
   deliveriesQueued?: () => void
+  /** Sees each route as Fastify registers it: tests hold the API reference to what is served. */
+  onRoute?: (route: RouteOptions) => void
 }
 
 export function buildServer({
@@ -75,6 +77,7 @@ export function buildServer({
   allowUnknownEventTypes,
   targetGuard,
   deliveriesQueued = () => {},
+  onRoute,
 }: BuildServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
@@ -93,6 +96,8 @@ export function buildServer({
       sendError(reply, request, toSeamApiError(error, request))
     },
   }) as unknown as FastifyInstance
+
+  if (onRoute !== undefined) app.addHook('onRoute', onRoute)
 
   const context: RouteContext = {
     store,
