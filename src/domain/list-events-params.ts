@@ -64,8 +64,12 @@ function listEventsSchema(options: EventParamOptions) {
       between: listParam(timestamp)
         .optional()
         .describe('[start, end]: events created strictly between the two instants.'),
-      limit: numberParam(z.number().int().min(1).max(maxListLimit)).default(defaultListLimit),
-      unstable_offset: numberParam(z.number().int().min(0)).default(0),
+      limit: numberParam(z.number().int().min(1).max(maxListLimit))
+        .default(defaultListLimit)
+        .describe('Events per page.'),
+      unstable_offset: numberParam(z.number().int().min(0))
+        .default(0)
+        .describe('Events to skip, as Seam has it; page_cursor pages without gaps or repeats.'),
       page_cursor: z
         .string()
         .optional()
@@ -73,7 +77,7 @@ function listEventsSchema(options: EventParamOptions) {
       event_type: eventType.optional(),
       event_types: listParam(eventType).optional(),
       event_ids: listParam(uuid).optional(),
-      customer_key: z.string().optional(),
+      customer_key: z.string().optional().describe('Events of this customer (free text).'),
       ...Object.fromEntries(singleIdFilters.map((name) => [name, uuid.optional()])),
       ...Object.fromEntries(Object.keys(idListFilters).map((name) => [name, listParam(uuid).optional()])),
     })
