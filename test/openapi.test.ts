@@ -17,6 +17,7 @@ import { assertRoutesDocumented } from '../src/http/openapi-document.ts'
 import { listEventsRoute } from '../src/http/routes/events/list.ts'
 import { rawRequest, publish } from './support/http.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts'
 
 type Json = any
 
@@ -318,6 +319,56 @@ describe('GET /openapi.json', () => {
     const refused = await rawRequest(`${server.endpoint}/events/list?limit=0`, { apiKey: server.apiKey })
     const isError = ajv.compile({ $ref: 'openapi.json#/components/schemas/Error' })
     assert.ok(isError(refused.json), ajv.errorsText(isError.errors))
+  })
+})
+
+describe("the reference's webhooks section", () => {
+  let server: TestServer
+  let receiver: WebhookReceiver
+  before(async () => {
+    server = await startTestServer()
+    receiver = await startWebhookReceiver()
+  })
+  after(async () => {
+    await server.close()
+    await receiver.close()
+  })
+
+  it('describes the request a webhook url receives: its headers and its body', async () => {
+    const document = (await rawRequest(`${server.endpoint}/openapi.json`)).json
+    const delivery = document.webhooks.event.post
+    const created = await rawRequest(`${server.endpoint}/webhooks/create`, {
+      method: 'POST',
+      apiKey: server.apiKey,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiver.url }),
+    })
+    assert.equal(created.status, 200, created.text)
+    await publish(server.endpoint, server.apiKey, [
+      {
+        event_type: 'lock.unlocked',
+        device_id: randomUUID(),
+        connected_account_id: randomUUID(),
+        method: 'keycode',
+      },
+    ])
+    await receiver.waitFor((received) => received.length === 1)
+    const [received] = receiver.received
+    assert.ok(received)
+
+    const documentedHeaders = delivery.parameters.map((parameter: Json) => parameter.name).sort()
+    const sentHeaders = Object.keys(received.headers).filter((name) =>
+      /^(webhook|svix)-/.test(name),
+    )
+    assert.deepEqual(sentHeaders.sort(), documentedHeaders)
+
+    const ajv = new Ajv2020({ strict: false, allErrors: true })
+    addFormats.default(ajv)
+    ajv.addSchema(document, 'openapi.json')
+    const matches = ajv.compile({
+      $ref: 'openapi.json#/webhooks/event/post/requestBody/content/application~1json/schema',
+    })
+    assert.ok(matches(JSON.parse(received.body)), ajv.errorsText(matches.errors))
   })
 })
 

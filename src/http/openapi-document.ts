@@ -16,7 +16,8 @@ import { z } from '../domain/documented-zod.ts'
 import { errorStatusByType, type ErrorType } from '../domain/errors.ts'
 import { documentedEventSchema, documentedPublishedEventSchema } from '../domain/event-catalog.ts'
 import type { EventParamOptions } from '../domain/param-schemas.ts'
-import { errorBodySchema } from './response-schemas.ts'
+import { generateWebhookSecret, webhookHeaders } from '../domain/webhook-signature.ts'
+import { errorBodySchema, eventSchema } from './response-schemas.ts'
 import type { SeamRoute } from './route.ts'
 
 /** Methods whose parameters the reference shows in the query string; the others take a body. */
@@ -46,6 +47,33 @@ one). A key's scope is \`all\`, \`read\` (every read and the webhooks) or \`publ
 
 **Errors** are Seam's envelope, \`{"error": {"type", "message", "request_id", "validation_errors"?}, "ok": false}\`,
 with the status of its type; every response carries the request's id in \`seam-request-id\`.`
+
+/** Every header of a delivery but content-type, described; see deliveryHeaders. */
+const deliveryHeaderDescriptions: Readonly<Record<string, string>> = {
+  'webhook-id': "The delivery's id, the same in each attempt of it: deduplicate on it.",
+  'webhook-timestamp': 'When the attempt was signed, in Unix seconds.',
+  'webhook-signature':
+    '`v1,<base64 HMAC-SHA256>` for each live secret, space-separated (two after a rotation).',
+  'svix-id': 'webhook-id, under the name Svix (which Seam uses) gives it.',
+  'svix-timestamp': 'webhook-timestamp, under the name Svix gives it.',
+  'svix-signature': 'webhook-signature, under the name Svix gives it.',
+}
+
+/** The headers the delivery worker sends, read from the code that writes them. */
+function deliveryHeaders() {
+  const names = Object.keys(
+    webhookHeaders([generateWebhookSecret()], 'msg_example', '{}', new Date(0)),
+  ).filter((name) => name !== 'content-type')
+  const undescribed = names.filter((name) => deliveryHeaderDescriptions[name] === undefined)
+  if (undescribed.length > 0) {
+    throw new Error(`Delivery headers without a description: ${undescribed.join(', ')}`)
+  }
+  return z.object(
+    Object.fromEntries(
+      names.map((name) => [name, z.string().describe(deliveryHeaderDescriptions[name] ?? '')]),
+    ),
+  )
+}
 
 /** Why an operation can fail, by the route's access and methods (see docs/errors.md). */
 function errorTypesOf(route: SeamRoute, method: string): ErrorType[] {
@@ -173,6 +201,29 @@ export function buildOpenApiDocument(
       })
     }
   }
+
+  registry.registerWebhook({
+    method: 'post',
+    path: 'event',
+    operationId: 'event_delivery',
+    tags: ['webhooks'],
+    summary: "An event, as a webhook's url receives it",
+    description:
+      'Each stored event goes to every enabled webhook of its workspace whose event_types ' +
+      'match, as the bare event (the JSON events/list returns), signed in the Standard Webhooks ' +
+      "scheme Seam uses: verify it with @seamapi/webhook and the webhook's secret. An answer " +
+      "other than 2xx within the timeout is retried on Seam's schedule; 410 Gone disables the " +
+      'webhook.',
+    request: {
+      headers: deliveryHeaders(),
+      body: { required: true, content: { 'application/json': { schema: eventSchema } } },
+    },
+    responses: {
+      '2XX': { description: 'Delivered.' },
+      '410': { description: 'Gone: the webhook is disabled at once.' },
+      default: { description: 'Failed: tried again later, up to the end of the schedule.' },
+    },
+  })
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
