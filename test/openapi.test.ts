@@ -203,6 +203,25 @@ describe('GET /openapi.json', () => {
       { apiKey: server.apiKey },
     )
     assert.equal(refused.status, 400)
+
+    // Every value the reference offers is one the server takes.
+    const listed = await rawRequest(`${server.endpoint}/events/list`, {
+      method: 'POST',
+      apiKey: server.apiKey,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ since: '2024-01-01T00:00:00Z', event_types: eventTypes.schema.items.enum }),
+    })
+    assert.equal(listed.status, 200, listed.text)
+    const patterns = document.paths['/webhooks/create'].post.requestBody.content['application/json']
+      .schema.properties.event_types.items.enum
+    assert.ok(patterns.includes('*') && patterns.includes('lock.*') && patterns.includes('lock.unlocked'))
+    const created = await rawRequest(`${server.endpoint}/webhooks/create`, {
+      method: 'POST',
+      apiKey: server.apiKey,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/never-called', event_types: patterns }),
+    })
+    assert.equal(created.status, 200, created.text)
   })
 
   it('documents the bearer API key and the access each operation needs', async () => {

@@ -33,19 +33,19 @@ function eventTypePatternParam({ allowUnknownEventTypes }: EventParamOptions) {
         : { enum: ['*', ...knownFamilyPatterns(), ...knownEventTypes] },
     )
     .refine(
-    (pattern) => {
-      if (pattern === '*') return true
-      if (pattern.endsWith('.*')) {
-        const prefix = pattern.slice(0, -1)
-        if (!/^[a-z0-9_]+(\.[a-z0-9_]+)*\.$/.test(prefix)) return false
-        return allowUnknownEventTypes || knownEventTypes.some((type) => type.startsWith(prefix))
-      }
-      return isKnownEventType(pattern) || (allowUnknownEventTypes && eventTypePattern.test(pattern))
-    },
-    (pattern) => ({
-      message: `Unknown event type "${pattern}": use an event type, a "family.*" pattern, or "*"`,
-    }),
-  )
+      (pattern) => {
+        if (pattern === '*') return true
+        if (pattern.endsWith('.*')) {
+          const prefix = pattern.slice(0, -1)
+          if (!/^[a-z0-9_]+(\.[a-z0-9_]+)*\.$/.test(prefix)) return false
+          return allowUnknownEventTypes || knownEventTypes.some((type) => type.startsWith(prefix))
+        }
+        return isKnownEventType(pattern) || (allowUnknownEventTypes && eventTypePattern.test(pattern))
+      },
+      (pattern) => ({
+        message: `Unknown event type "${pattern}": use an event type, a "family.*" pattern, or "*"`,
+      }),
+    )
 }
 
 /** What the check above lets through when unknown types are allowed, as one regular expression. */
@@ -106,12 +106,12 @@ function buildSchemas(options: EventParamOptions) {
 
 const schemasFor = schemasPerOption(buildSchemas)
 
-/** What /webhooks/create parses its parameters with, and its API reference is made from. */
+/** What /webhooks/create parses its parameters with, and what its API reference is made from. */
 export function createWebhookParamsSchema(options: EventParamOptions) {
   return schemasFor(options).create
 }
 
-/** What /webhooks/update parses its parameters with, and its API reference is made from. */
+/** What /webhooks/update parses its parameters with, and what its API reference is made from. */
 export function updateWebhookParamsSchema(options: EventParamOptions) {
   return schemasFor(options).update
 }
@@ -127,7 +127,10 @@ export function parseUpdateWebhookParams(
   params: Readonly<Record<string, unknown>>,
   options: EventParamOptions,
 ): { webhook_id: string; patch: WebhookPatch } {
-  const { webhook_id, event_types, url, disabled } = parseOrThrow(updateWebhookParamsSchema(options), params)
+  const { webhook_id, event_types, url, disabled } = parseOrThrow(
+    updateWebhookParamsSchema(options),
+    params,
+  )
   const patch: WebhookPatch = {}
   if (event_types !== undefined) patch.event_types = event_types
   if (url !== undefined) patch.url = url
