@@ -81,8 +81,12 @@ function listEventsSchema(options: EventParamOptions) {
       ...Object.fromEntries(singleIdFilters.map((name) => [name, uuid.optional()])),
       ...Object.fromEntries(Object.keys(idListFilters).map((name) => [name, listParam(uuid).optional()])),
     })
-    // The first two checks below, for the API reference (a JSON body's schema can say it).
-    .openapi({ oneOf: [{ required: ['since'] }, { required: ['between'] }] })
+    // The first two checks below, for the API reference (a JSON body's schema can say it), and
+    // a body that "Try it out" can send as it is.
+    .openapi({
+      oneOf: [{ required: ['since'] }, { required: ['between'] }],
+      example: { since: '2024-01-01T00:00:00Z', limit: 100 },
+    })
     .superRefine((params, context) => {
       if (params.since === undefined && params.between === undefined) {
         context.addIssue({ code: 'custom', message: 'Must specify either since or between' })

@@ -18,7 +18,7 @@ import { documentedEventSchema, documentedPublishedEventSchema } from '../domain
 import type { EventParamOptions } from '../domain/param-schemas.ts'
 import { generateWebhookSecret, webhookHeaders } from '../domain/webhook-signature.ts'
 import { errorBodySchema, eventSchema } from './response-schemas.ts'
-import type { SeamRoute } from './route.ts'
+import type { DocumentedRoute } from './route.ts'
 
 /** Methods whose parameters the reference shows in the query string; the others take a body. */
 const queryMethods = new Set(['GET', 'DELETE'])
@@ -76,7 +76,7 @@ function deliveryHeaders() {
 }
 
 /** Why an operation can fail, by the route's access and methods (see docs/errors.md). */
-function errorTypesOf(route: SeamRoute, method: string): ErrorType[] {
+function errorTypesOf(route: DocumentedRoute, method: string): ErrorType[] {
   const types: ErrorType[] = []
   const takesBody = !queryMethods.has(method)
   if (route.docs.params !== null || takesBody) types.push('invalid_input')
@@ -108,7 +108,7 @@ function errorResponses(types: readonly ErrorType[]): Record<string, ResponseCon
 
 /** The route's request as OpenAPI has it: query parameters, or a JSON body. */
 function requestOf(
-  route: SeamRoute,
+  route: DocumentedRoute,
   method: string,
   params: ZodTypeAny | null,
 ): NonNullable<RouteConfig['request']> {
@@ -138,7 +138,7 @@ function unwrapEffects(schema: ZodTypeAny): ZodTypeAny {
  * Throws, naming every offender, when a route has no `docs`: a route cannot ship undocumented.
  * The server calls this at start-up (generating the document itself waits for its first request).
  */
-export function assertRoutesDocumented(routes: readonly SeamRoute[]): void {
+export function assertRoutesDocumented(routes: readonly DocumentedRoute[]): void {
   const undocumented = routes.filter(
     (route) =>
       route.docs === undefined ||
@@ -157,7 +157,7 @@ export function assertRoutesDocumented(routes: readonly SeamRoute[]): void {
 
 /** The document for a server with these settings. */
 export function buildOpenApiDocument(
-  routes: readonly SeamRoute[],
+  routes: readonly DocumentedRoute[],
   options: EventParamOptions,
 ): OpenAPIObject {
   assertRoutesDocumented(routes)
@@ -194,7 +194,9 @@ export function buildOpenApiDocument(
           200: {
             description: 'OK',
             headers: { 'seam-request-id': requestIdHeader },
-            content: { 'application/json': { schema: route.docs.response } },
+            content: {
+              [route.docs.responseMediaType ?? 'application/json']: { schema: route.docs.response },
+            },
           },
           ...errorResponses(errorTypesOf(route, method)),
         },

@@ -39,6 +39,12 @@ export interface SeamRoute {
 }
 
 /**
+ * What the API reference needs of a route. A route Fastify serves outside `routes` (a stream,
+ * say) is documented by passing one of these to buildOpenApiDocument beside them.
+ */
+export type DocumentedRoute = Pick<SeamRoute, 'path' | 'methods' | 'access' | 'docs'>
+
+/**
  * A route's entry in the API reference. The schemas are the ones the route runs on, so that the
  * reference cannot drift from what the server does.
  */
@@ -53,8 +59,10 @@ export interface RouteDocs {
    * DELETE and as a JSON body for the other methods.
    */
   params: ((options: EventParamOptions) => ZodTypeAny) | null
-  /** The body of a 200 response. */
+  /** The body of a 200 response; for a `text/event-stream`, the data of each message. */
   response: ZodTypeAny
+  /** Default `application/json`. */
+  responseMediaType?: string
   /**
    * Error types the route itself can answer with. Those of authentication, invalid input,
    * content types, body size and internal errors are added from the route's access and methods.
