@@ -3,7 +3,7 @@
 // so that a bar of the chart and the list below it always agree; the store counts in SQL, so
 // that drawing a month of a busy workspace never pages through its events.
 
-import { z } from 'zod'
+import { z } from './documented-zod.ts'
 
 import type { EventBucketCount, EventFilters } from '../store/store.ts'
 import { invalidParameter } from './errors.ts'
@@ -25,8 +25,8 @@ export const maxBuckets = 1000
 
 const notPaged =
   'Not accepted here: the histogram has no pages, it counts every event of the range at once'
-/** Present to be refused by name: a client reusing its events/list parameters learns why. */
-const pagingParam = z.unknown().refine((value) => value === undefined, { message: notPaged })
+/** Refused by name, so that a client reusing its events/list parameters learns why. */
+const pagingParams = ['limit', 'page_cursor', 'unstable_offset'] as const
 
 function eventHistogramSchema(options: EventParamOptions) {
   return z
@@ -36,10 +36,14 @@ function eventHistogramSchema(options: EventParamOptions) {
         .refine((value) => (histogramBucketSeconds as readonly number[]).includes(value), {
           message: `Must be one of ${histogramBucketSeconds.join(', ')}`,
         })
+        .openapi({ type: 'integer', enum: [...histogramBucketSeconds] })
+        .describe('The width of a bucket; by default the narrowest giving at most 120 buckets.')
         .optional(),
-      limit: pagingParam,
-      page_cursor: pagingParam,
-      unstable_offset: pagingParam,
+    })
+    // For the API reference: the time range rule, and a body "Try it out" can send as it is.
+    .openapi({
+      oneOf: [{ required: ['since'] }, { required: ['between'] }],
+      example: { between: ['2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'], bucket_seconds: 3600 },
     })
     .superRefine(checkTimeRange)
 }
@@ -65,6 +69,9 @@ export function parseEventHistogramParams(
   options: EventParamOptions,
   now: number,
 ): HistogramRequest {
+  for (const name of pagingParams) {
+    if (params[name] !== undefined) throw invalidParameter(name, notPaged)
+  }
   const parsed = parseOrThrow(eventHistogramParamsSchema(options), params)
   const filters = toEventFilters(parsed)
 

@@ -2,7 +2,7 @@
 // once here so that the routes and the store only see well-formed queries. /events/histogram
 // takes the same filters as list (eventFilterParams, checkTimeRange, toEventFilters).
 
-import { z } from 'zod'
+import { z } from './documented-zod.ts'
 
 import {
   eventFilterColumns,
@@ -11,7 +11,7 @@ import {
   type EventListQuery,
   type EventLookup,
 } from '../store/store.ts'
-import { eventTypePattern, isKnownEventType } from './event-catalog.ts'
+import { eventTypePattern, isKnownEventType, knownEventTypes } from './event-catalog.ts'
 import { decodePageCursor } from './page-cursor.ts'
 import {
   type EventParamOptions,
@@ -28,11 +28,19 @@ import type { ParsedTimestamp } from './timestamps.ts'
 export const defaultListLimit = 500
 export const maxListLimit = 10_000
 
+/** The API reference shows what this server takes: Seam's types, or any well-formed name. */
 function eventTypeParam({ allowUnknownEventTypes }: EventParamOptions) {
-  return z.string().refine(
-    (value) => isKnownEventType(value) || (allowUnknownEventTypes && eventTypePattern.test(value)),
-    (value) => ({ message: `Unknown event type "${value}"` }),
-  )
+  return z
+    .string()
+    .openapi(
+      allowUnknownEventTypes
+        ? { pattern: eventTypePattern.source, example: 'lock.unlocked' }
+        : { enum: [...knownEventTypes] },
+    )
+    .refine(
+      (value) => isKnownEventType(value) || (allowUnknownEventTypes && eventTypePattern.test(value)),
+      (value) => ({ message: `Unknown event type "${value}"` }),
+    )
 }
 
 /** Single-id filters: every indexed column but customer_key, which is free text. */
@@ -57,12 +65,14 @@ const idListFilters = {
 export function eventFilterParams(options: EventParamOptions) {
   const eventType = eventTypeParam(options)
   return {
-    since: timestamp.optional(),
-    between: listParam(timestamp).optional(),
+    since: timestamp.optional().describe('Events created at or after this instant.'),
+    between: listParam(timestamp)
+      .optional()
+      .describe('[start, end]: events created strictly between the two instants.'),
     event_type: eventType.optional(),
     event_types: listParam(eventType).optional(),
     event_ids: listParam(uuid).optional(),
-    customer_key: z.string().optional(),
+    customer_key: z.string().optional().describe('Events of this customer (free text).'),
     ...Object.fromEntries(singleIdFilters.map((name) => [name, uuid.optional()])),
     ...Object.fromEntries(Object.keys(idListFilters).map((name) => [name, listParam(uuid).optional()])),
   }
@@ -108,9 +118,22 @@ function listEventsSchema(options: EventParamOptions) {
   return z
     .object({
       ...eventFilterParams(options),
-      limit: numberParam(z.number().int().min(1).max(maxListLimit)).default(defaultListLimit),
-      unstable_offset: numberParam(z.number().int().min(0)).default(0),
-      page_cursor: z.string().optional(),
+      limit: numberParam(z.number().int().min(1).max(maxListLimit))
+        .default(defaultListLimit)
+        .describe('Events per page.'),
+      unstable_offset: numberParam(z.number().int().min(0))
+        .default(0)
+        .describe('Events to skip, as Seam has it; page_cursor pages without gaps or repeats.'),
+      page_cursor: z
+        .string()
+        .optional()
+        .describe('The next_page_cursor of the previous page, as it was returned.'),
+    })
+    // The time range rule for the API reference (a JSON body's schema can say it), and a body
+    // that "Try it out" can send as it is.
+    .openapi({
+      oneOf: [{ required: ['since'] }, { required: ['between'] }],
+      example: { since: '2024-01-01T00:00:00Z', limit: 100 },
     })
     .superRefine(checkTimeRange)
 }
@@ -121,6 +144,9 @@ function eventLookupSchema(options: EventParamOptions) {
       event_id: uuid.optional(),
       device_id: uuid.optional(),
       event_type: eventTypeParam(options).optional(),
+    })
+    .openapi({
+      anyOf: [{ required: ['event_id'] }, { required: ['device_id'] }, { required: ['event_type'] }],
     })
     .refine(
       (params) =>
@@ -136,6 +162,16 @@ const schemasFor = schemasPerOption((options) => ({
   eventLookup: eventLookupSchema(options),
 }))
 
+/** What /events/list parses its parameters with, and what its API reference is made from. */
+export function listEventsParamsSchema(options: EventParamOptions) {
+  return schemasFor(options).listEvents
+}
+
+/** What /events/get parses its parameters with, and what its API reference is made from. */
+export function eventLookupParamsSchema(options: EventParamOptions) {
+  return schemasFor(options).eventLookup
+}
+
 export interface ListEventsRequest {
   query: EventListQuery
   /** The parameters as given, for building next_page_url. */
@@ -146,7 +182,7 @@ export function parseListEventsParams(
   params: Readonly<Record<string, unknown>>,
   options: EventParamOptions,
 ): ListEventsRequest {
-  const parsed = parseOrThrow(schemasFor(options).listEvents, params)
+  const parsed = parseOrThrow(listEventsParamsSchema(options), params)
   const query: EventListQuery = {
     ...toEventFilters(parsed),
     limit: parsed.limit,
@@ -195,7 +231,7 @@ export function parseEventLookupParams(
   params: Readonly<Record<string, unknown>>,
   options: EventParamOptions,
 ): EventLookup {
-  const parsed = parseOrThrow(schemasFor(options).eventLookup, params)
+  const parsed = parseOrThrow(eventLookupParamsSchema(options), params)
   const lookup: EventLookup = {}
   if (parsed.event_id !== undefined) lookup.event_id = parsed.event_id
   if (parsed.device_id !== undefined) lookup.device_id = parsed.device_id

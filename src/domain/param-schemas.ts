@@ -1,7 +1,7 @@
 // Building blocks for route parameters, which arrive as JSON (SDK 1.x) or as query strings
 // (SDK 2.x), where every value is text.
 
-import { z } from 'zod'
+import { z } from './documented-zod.ts'
 
 import { parseTimestamp, type ParsedTimestamp } from './timestamps.ts'
 import { invalidInput, type ValidationIssue } from './validation-errors.ts'
@@ -30,7 +30,10 @@ export function schemasPerOption<T>(build: (options: EventParamOptions) => T): (
 /** Longest id list a filter takes; Seam caps some at 100, we allow more but not unbounded. */
 const maxFilterValues = 1000
 
-/** Query strings carry lists as `a,b`, repeated keys, or `key=` for the empty list. */
+/**
+ * Query strings carry lists as `a,b`, repeated keys, or `key=` for the empty list. The API
+ * reference shows the array, which is what JSON bodies send; its introduction names the rest.
+ */
 export function listParam<T extends z.ZodTypeAny>(item: T) {
   return z.preprocess((value) => {
     if (typeof value !== 'string') return value
@@ -48,14 +51,18 @@ export function numberParam(schema: z.ZodNumber) {
 
 export const uuid = z.string().uuid()
 
-export const timestamp = z.string().transform((value, context): ParsedTimestamp => {
-  const parsed = parseTimestamp(value)
-  if (parsed === undefined) {
-    context.addIssue({ code: 'custom', message: 'Invalid ISO 8601 timestamp' })
-    return z.NEVER
-  }
-  return parsed
-})
+// Documented as date-time, the common form; any ISO 8601 date or date-time from 1900 on is taken.
+export const timestamp = z
+  .string()
+  .openapi({ format: 'date-time', example: '2024-01-01T00:00:00Z' })
+  .transform((value, context): ParsedTimestamp => {
+    const parsed = parseTimestamp(value)
+    if (parsed === undefined) {
+      context.addIssue({ code: 'custom', message: 'Invalid ISO 8601 timestamp' })
+      return z.NEVER
+    }
+    return parsed
+  })
 
 /** Query strings carry booleans as text. */
 export const booleanParam = z.preprocess((value) => {

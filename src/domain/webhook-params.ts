@@ -1,7 +1,7 @@
 // The parameters of the /webhooks/* routes: Seam's (create, list, get, update, delete) and ours
 // for operators (deliveries, retry, recover, rotate_secret).
 
-import { z } from 'zod'
+import { z } from './documented-zod.ts'
 
 import type { DeliveryListQuery, DeliveryStatus, NewRecovery, WebhookPatch } from '../store/store.ts'
 import { eventTypePattern, isKnownEventType, knownEventTypes } from './event-catalog.ts'
@@ -25,20 +25,42 @@ export const maxDeliveryListLimit = 1000
  * so that a typo does not become a webhook that silently receives nothing.
  */
 function eventTypePatternParam({ allowUnknownEventTypes }: EventParamOptions) {
-  return z.string().refine(
-    (pattern) => {
-      if (pattern === '*') return true
-      if (pattern.endsWith('.*')) {
-        const prefix = pattern.slice(0, -1)
-        if (!/^[a-z0-9_]+(\.[a-z0-9_]+)*\.$/.test(prefix)) return false
-        return allowUnknownEventTypes || knownEventTypes.some((type) => type.startsWith(prefix))
-      }
-      return isKnownEventType(pattern) || (allowUnknownEventTypes && eventTypePattern.test(pattern))
-    },
-    (pattern) => ({
-      message: `Unknown event type "${pattern}": use an event type, a "family.*" pattern, or "*"`,
-    }),
-  )
+  return z
+    .string()
+    .openapi(
+      allowUnknownEventTypes
+        ? { pattern: anyEventTypePattern, example: 'lock.*' }
+        : { enum: ['*', ...knownFamilyPatterns(), ...knownEventTypes] },
+    )
+    .refine(
+      (pattern) => {
+        if (pattern === '*') return true
+        if (pattern.endsWith('.*')) {
+          const prefix = pattern.slice(0, -1)
+          if (!/^[a-z0-9_]+(\.[a-z0-9_]+)*\.$/.test(prefix)) return false
+          return allowUnknownEventTypes || knownEventTypes.some((type) => type.startsWith(prefix))
+        }
+        return isKnownEventType(pattern) || (allowUnknownEventTypes && eventTypePattern.test(pattern))
+      },
+      (pattern) => ({
+        message: `Unknown event type "${pattern}": use an event type, a "family.*" pattern, or "*"`,
+      }),
+    )
+}
+
+/** What the check above lets through when unknown types are allowed, as one regular expression. */
+const anyEventTypePattern = String.raw`^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*\.\*|[a-z0-9_]+(\.[a-z0-9_]+)+)$`
+
+/** `lock.*`, `acs_system.*`...: every `family.*` that matches at least one of Seam's types. */
+function knownFamilyPatterns(): string[] {
+  const families = new Set<string>()
+  for (const type of knownEventTypes) {
+    const parts = type.split('.')
+    for (let length = 1; length < parts.length; length++) {
+      families.add(`${parts.slice(0, length).join('.')}.*`)
+    }
+  }
+  return [...families].sort()
 }
 
 function eventTypesParam(options: EventParamOptions) {
@@ -48,22 +70,31 @@ function eventTypesParam(options: EventParamOptions) {
 }
 
 const webhookId = z.string().min(1)
-const url = z.string().min(1).max(2048)
+const url = z.string().min(1).max(2048).openapi({ format: 'uri' })
 
-const webhookIdSchema = z.object({ webhook_id: webhookId })
+export const webhookIdParamsSchema = z.object({ webhook_id: webhookId })
 
 function buildSchemas(options: EventParamOptions) {
   return {
     create: z.object({
-      url,
-      event_types: eventTypesParam(options).default(['*']),
+      url: url.describe('Where deliveries are POSTed: a public http(s) URL.'),
+      event_types: eventTypesParam(options)
+        .default(['*'])
+        .describe('Event types, `family.*` patterns, or `*` for every event.'),
     }),
     update: z
       .object({
         webhook_id: webhookId,
-        event_types: eventTypesParam(options).optional(),
+        event_types: eventTypesParam(options)
+          .optional()
+          .describe('Replaces the list: event types, `family.*` patterns, or `*`.'),
         url: url.optional(),
-        disabled: booleanParam.optional(),
+        disabled: booleanParam
+          .optional()
+          .describe('true parks new deliveries; false sends the parked ones.'),
+      })
+      .openapi({
+        anyOf: [{ required: ['event_types'] }, { required: ['url'] }, { required: ['disabled'] }],
       })
       .refine(
         (params) =>
@@ -75,18 +106,31 @@ function buildSchemas(options: EventParamOptions) {
 
 const schemasFor = schemasPerOption(buildSchemas)
 
+/** What /webhooks/create parses its parameters with, and what its API reference is made from. */
+export function createWebhookParamsSchema(options: EventParamOptions) {
+  return schemasFor(options).create
+}
+
+/** What /webhooks/update parses its parameters with, and what its API reference is made from. */
+export function updateWebhookParamsSchema(options: EventParamOptions) {
+  return schemasFor(options).update
+}
+
 export function parseCreateWebhookParams(
   params: Readonly<Record<string, unknown>>,
   options: EventParamOptions,
 ): { url: string; event_types: string[] } {
-  return parseOrThrow(schemasFor(options).create, params)
+  return parseOrThrow(createWebhookParamsSchema(options), params)
 }
 
 export function parseUpdateWebhookParams(
   params: Readonly<Record<string, unknown>>,
   options: EventParamOptions,
 ): { webhook_id: string; patch: WebhookPatch } {
-  const { webhook_id, event_types, url, disabled } = parseOrThrow(schemasFor(options).update, params)
+  const { webhook_id, event_types, url, disabled } = parseOrThrow(
+    updateWebhookParamsSchema(options),
+    params,
+  )
   const patch: WebhookPatch = {}
   if (event_types !== undefined) patch.event_types = event_types
   if (url !== undefined) patch.url = url
@@ -95,16 +139,16 @@ export function parseUpdateWebhookParams(
 }
 
 export function parseWebhookIdParams(params: Readonly<Record<string, unknown>>): string {
-  return parseOrThrow(webhookIdSchema, params).webhook_id
+  return parseOrThrow(webhookIdParamsSchema, params).webhook_id
 }
 
 const deliveryStatuses = ['pending', 'succeeded', 'failed'] as const satisfies DeliveryStatus[]
 
-const listDeliveriesSchema = z.object({
+export const listDeliveriesParamsSchema = z.object({
   webhook_id: webhookId.optional(),
   event_id: uuid.optional(),
   status: z.enum(deliveryStatuses).optional(),
-  since: timestamp.optional(),
+  since: timestamp.optional().describe('Deliveries queued at or after this instant.'),
   limit: numberParam(z.number().int().min(1).max(maxDeliveryListLimit)).default(
     defaultDeliveryListLimit,
   ),
@@ -114,7 +158,7 @@ const listDeliveriesSchema = z.object({
 export function parseListDeliveriesParams(
   params: Readonly<Record<string, unknown>>,
 ): DeliveryListQuery {
-  const parsed = parseOrThrow(listDeliveriesSchema, params)
+  const parsed = parseOrThrow(listDeliveriesParamsSchema, params)
   const query: DeliveryListQuery = { limit: parsed.limit }
   if (parsed.webhook_id !== undefined) query.webhook_id = parsed.webhook_id
   if (parsed.event_id !== undefined) query.event_id = parsed.event_id
@@ -139,16 +183,24 @@ function decodeDeliveryCursor(cursor: string): string | undefined {
   return uuid.safeParse(decoded).success ? decoded : undefined
 }
 
+export const deliveryIdParamsSchema = z.object({ delivery_id: z.string().min(1) })
+
 export function parseDeliveryIdParams(params: Readonly<Record<string, unknown>>): string {
-  return parseOrThrow(z.object({ delivery_id: z.string().min(1) }), params).delivery_id
+  return parseOrThrow(deliveryIdParamsSchema, params).delivery_id
 }
+
+export const recoveryIdParamsSchema = z.object({ recovery_id: z.string().min(1) })
 
 export function parseRecoveryIdParams(params: Readonly<Record<string, unknown>>): string {
-  return parseOrThrow(z.object({ recovery_id: z.string().min(1) }), params).recovery_id
+  return parseOrThrow(recoveryIdParamsSchema, params).recovery_id
 }
 
-const recoverSchema = z
-  .object({ webhook_id: webhookId, since: timestamp, until: timestamp.optional() })
+export const recoverParamsSchema = z
+  .object({
+    webhook_id: webhookId,
+    since: timestamp.describe('Inclusive start of the window of events to send again.'),
+    until: timestamp.optional().describe('Exclusive end of the window; default: now.'),
+  })
   .refine((params) => params.until === undefined || params.until.floor > params.since.floor, {
     message: 'until must be after since',
     path: ['until'],
@@ -159,7 +211,7 @@ export function parseRecoverParams(
   params: Readonly<Record<string, unknown>>,
   now: Date,
 ): NewRecovery {
-  const parsed = parseOrThrow(recoverSchema, params)
+  const parsed = parseOrThrow(recoverParamsSchema, params)
   return {
     webhook_id: parsed.webhook_id,
     since: parsed.since.ceil,

@@ -1,5 +1,8 @@
 import type { FastifyRequest } from 'fastify'
+import type { ZodTypeAny } from 'zod'
 
+import type { ErrorType } from '../domain/errors.ts'
+import type { EventParamOptions } from '../domain/param-schemas.ts'
 import type { ApiKey, EventStore } from '../store/store.ts'
 import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import type { RequiredAccess } from './authenticate.ts'
@@ -11,6 +14,8 @@ export interface RouteContext {
   targetGuard: TargetGuard
   /** Tells a delivery worker in this process that new deliveries may be due. */
   deliveriesQueued(): void
+  /** This server's API reference (GET /openapi.json), made on first use. */
+  openApiJson(): string
 }
 
 export interface RouteInput {
@@ -29,6 +34,40 @@ export interface SeamRoute {
   access: RequiredAccess | null
   /** Returns the complete JSON body of a 200 response. */
   handle(input: RouteInput): Promise<string>
+  /** What GET /openapi.json says of the route; the server refuses to start without it. */
+  docs: RouteDocs
+}
+
+/**
+ * What the API reference needs of a route. A route Fastify serves outside `routes` (a stream,
+ * say) is documented by passing one of these to buildOpenApiDocument beside them.
+ */
+export type DocumentedRoute = Pick<SeamRoute, 'path' | 'methods' | 'access' | 'docs'>
+
+/**
+ * A route's entry in the API reference. The schemas are the ones the route runs on, so that the
+ * reference cannot drift from what the server does.
+ */
+export interface RouteDocs {
+  /** Groups routes in the reference: `events`, `webhooks`, `health`. */
+  tag: string
+  summary: string
+  description?: string
+  /**
+   * The schema `handle` parses its parameters with, for the server's settings (the same object,
+   * not a copy); null when the route takes none. Documented as query parameters for GET and
+   * DELETE and as a JSON body for the other methods.
+   */
+  params: ((options: EventParamOptions) => ZodTypeAny) | null
+  /** The body of a 200 response; for a `text/event-stream`, the data of each message. */
+  response: ZodTypeAny
+  /** Default `application/json`. */
+  responseMediaType?: string
+  /**
+   * Error types the route itself can answer with. Those of authentication, invalid input,
+   * content types, body size and internal errors are added from the route's access and methods.
+   */
+  errors?: readonly ErrorType[]
 }
 
 /**

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto'
 
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
 import type { Logger } from 'pino'
 
 import { SeamApiError } from '../domain/errors.ts'
+import { schemasPerOption } from '../domain/param-schemas.ts'
 import type { EventStore } from '../store/store.ts'
 import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import { authenticate } from './authenticate.ts'
 import { consolePlugin } from './console.ts'
+import { registerDocsPage } from './docs-page.ts'
 import { sendError, toSeamApiError } from './error-reply.ts'
 import { collectParams } from './request-params.ts'
 import type { RouteContext, SeamRoute } from './route.ts'
@@ -16,6 +18,8 @@ import { eventHistogramRoute } from './routes/events/histogram.ts'
 import { listEventsRoute } from './routes/events/list.ts'
 import { publishEventsRoute } from './routes/events/publish.ts'
 import { healthRoute, readyRoute } from './routes/health.ts'
+import { assertRoutesDocumented, buildOpenApiDocument } from './openapi-document.ts'
+import { openApiRoute } from './routes/openapi.ts'
 import { createWebhookRoute } from './routes/webhooks/create.ts'
 import { deleteWebhookRoute } from './routes/webhooks/delete.ts'
 import { listDeliveriesRoute } from './routes/webhooks/deliveries/list.ts'
@@ -44,7 +48,18 @@ export const routes: readonly SeamRoute[] = [
   retryDeliveryRoute,
   healthRoute,
   readyRoute,
+  openApiRoute,
 ]
+
+/**
+ * Made on first request, once per setting (the document only changes with
+ * allowUnknownEventTypes): generating it takes 0.1 to 0.2 s, which start-up, held under a second
+ * (docs/benchmarks.md), cannot spare. Start-up still checks that every route has its docs, and
+ * test/openapi.test.ts generates the document for both settings.
+ */
+const openApiJsonFor = schemasPerOption((options) =>
+  JSON.stringify(buildOpenApiDocument(routes, options)),
+)
 
 export const maxBodyBytes = 1024 * 1024
 
@@ -55,6 +70,8 @@ export interface BuildServerOptions {
   targetGuard: TargetGuard
   /** Called after a request queued deliveries: wakes a worker running in this process. */
   deliveriesQueued?: () => void
+  /** Sees each route as Fastify registers it: tests hold the API reference to what is served. */
+  onRoute?: (route: RouteOptions) => void
 }
 
 export function buildServer({
@@ -63,6 +80,7 @@ export function buildServer({
   allowUnknownEventTypes,
   targetGuard,
   deliveriesQueued = () => {},
+  onRoute,
 }: BuildServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
@@ -82,7 +100,16 @@ export function buildServer({
     },
   }) as unknown as FastifyInstance
 
-  const context: RouteContext = { store, allowUnknownEventTypes, targetGuard, deliveriesQueued }
+  if (onRoute !== undefined) app.addHook('onRoute', onRoute)
+
+  const context: RouteContext = {
+    store,
+    allowUnknownEventTypes,
+    targetGuard,
+    deliveriesQueued,
+    openApiJson: () => openApiJsonFor({ allowUnknownEventTypes }),
+  }
+  assertRoutesDocumented(routes)
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('seam-request-id', request.id)
@@ -133,6 +160,8 @@ export function buildServer({
     }
     sendError(reply, request, new SeamApiError('not_found', `No route for ${request.method} ${path}`))
   })
+
+  registerDocsPage(app)
 
   for (const route of routes) {
     app.route({

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 
 import { resolveServerConfig } from '../../src/config.ts'
 import { createApiKey } from '../../src/domain/workspace-admin.ts'
-import { buildServer } from '../../src/http/server.ts'
+import { buildServer, type BuildServerOptions } from '../../src/http/server.ts'
 import { createLogger } from '../../src/logger.ts'
 import { openStore } from '../../src/store/open-store.ts'
 import type { ApiKeyScope, EventStore } from '../../src/store/store.ts'
@@ -49,6 +49,8 @@ export interface TestServerOptions {
    * (receivers listen on loopback) and a retry schedule of fractions of a second.
    */
   env?: Record<string, string>
+  /** Sees each route as Fastify registers it. */
+  onRoute?: BuildServerOptions['onRoute']
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -82,6 +84,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     allowUnknownEventTypes: options.allowUnknownEventTypes ?? false,
     targetGuard,
     deliveriesQueued: () => worker?.wake(),
+    ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }),
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo

@@ -1,4 +1,6 @@
+import { z } from '../../domain/documented-zod.ts'
 import { SeamApiError } from '../../domain/errors.ts'
+import { okBody } from '../response-schemas.ts'
 import type { SeamRoute } from '../route.ts'
 
 /** Liveness: the process answers. Never touches the database, so a slow disk cannot fail it. */
@@ -6,6 +8,13 @@ export const healthRoute: SeamRoute = {
   path: '/health',
   methods: ['GET'],
   access: null,
+  docs: {
+    tag: 'health',
+    summary: 'Liveness',
+    description: 'The process answers. Never touches the database.',
+    params: null,
+    response: okBody({ status: z.literal('ok') }),
+  },
   async handle() {
     return JSON.stringify({ status: 'ok', ok: true })
   },
@@ -16,6 +25,14 @@ export const readyRoute: SeamRoute = {
   path: '/ready',
   methods: ['GET'],
   access: null,
+  docs: {
+    tag: 'health',
+    summary: 'Readiness',
+    description: 'The database answers, so a load balancer can route traffic here.',
+    params: null,
+    response: okBody({ status: z.literal('ready') }),
+    errors: ['service_unavailable'],
+  },
   async handle({ context, request }) {
     try {
       await context.store.ping()

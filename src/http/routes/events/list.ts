@@ -1,11 +1,35 @@
+import { z } from '../../../domain/documented-zod.ts'
 import { encodePageCursor } from '../../../domain/page-cursor.ts'
-import { parseListEventsParams } from '../../../domain/list-events-params.ts'
+import { listEventsParamsSchema, parseListEventsParams } from '../../../domain/list-events-params.ts'
+import { eventSchema, okBody } from '../../response-schemas.ts'
 import { rawJsonArray, rawJsonObject, workspaceOf, type SeamRoute } from '../../route.ts'
 
 export const listEventsRoute: SeamRoute = {
   path: '/events/list',
   methods: ['GET', 'POST'],
   access: 'read',
+  docs: {
+    tag: 'events',
+    summary: 'List events',
+    description:
+      "Seam's events/list: the workspace's events, newest first. Give `since` or `between`, " +
+      'not both. Filters combine with AND; a single-id filter and its list (`device_id` and ' +
+      '`device_ids`) must both match. For the next page, pass `next_page_cursor` as ' +
+      '`page_cursor` with the same filters, or follow `next_page_url`.',
+    params: listEventsParamsSchema,
+    response: okBody({
+      events: z.array(eventSchema),
+      pagination: z.object({
+        next_page_cursor: z.string().nullable(),
+        has_next_page: z.boolean(),
+        next_page_url: z
+          .string()
+          .url()
+          .nullable()
+          .describe('This request as a GET URL, with the cursor of the next page.'),
+      }),
+    }),
+  },
   async handle(input) {
     const { context, params, request } = input
     const { query } = parseListEventsParams(params, context)

@@ -1,11 +1,20 @@
 import { SeamApiError } from '../../../domain/errors.ts'
-import { parseWebhookIdParams } from '../../../domain/webhook-params.ts'
+import { parseWebhookIdParams, webhookIdParamsSchema } from '../../../domain/webhook-params.ts'
+import { okBody } from '../../response-schemas.ts'
 import { workspaceOf, type SeamRoute } from '../../route.ts'
 
 export const deleteWebhookRoute: SeamRoute = {
   path: '/webhooks/delete',
   methods: ['DELETE', 'POST'],
   access: 'read',
+  docs: {
+    tag: 'webhooks',
+    summary: 'Delete a webhook',
+    description: "Seam's webhooks/delete, with the webhook's deliveries and recoveries.",
+    params: () => webhookIdParamsSchema,
+    response: okBody({}),
+    errors: ['webhook_not_found'],
+  },
   async handle(input) {
     const webhookId = parseWebhookIdParams(input.params)
     const deleted = await input.context.store.deleteWebhook(workspaceOf(input), webhookId)

@@ -1,12 +1,21 @@
 import { SeamApiError } from '../../../domain/errors.ts'
-import { parseWebhookIdParams } from '../../../domain/webhook-params.ts'
+import { parseWebhookIdParams, webhookIdParamsSchema } from '../../../domain/webhook-params.ts'
+import { okBody } from '../../response-schemas.ts'
 import { workspaceOf, type SeamRoute } from '../../route.ts'
-import { webhookJson } from './webhook-json.ts'
+import { webhookJson, webhookSchema } from './webhook-json.ts'
 
 export const getWebhookRoute: SeamRoute = {
   path: '/webhooks/get',
   methods: ['GET', 'POST'],
   access: 'read',
+  docs: {
+    tag: 'webhooks',
+    summary: 'Get a webhook',
+    description: "Seam's webhooks/get.",
+    params: () => webhookIdParamsSchema,
+    response: okBody({ webhook: webhookSchema }),
+    errors: ['webhook_not_found'],
+  },
   async handle(input) {
     const webhookId = parseWebhookIdParams(input.params)
     const webhook = await input.context.store.getWebhook(workspaceOf(input), webhookId)

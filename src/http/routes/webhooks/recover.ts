@@ -1,5 +1,6 @@
 import { SeamApiError } from '../../../domain/errors.ts'
-import { parseRecoverParams } from '../../../domain/webhook-params.ts'
+import { parseRecoverParams, recoverParamsSchema } from '../../../domain/webhook-params.ts'
+import { okBody, recoverySchema } from '../../response-schemas.ts'
 import { workspaceOf, type SeamRoute } from '../../route.ts'
 
 /**
@@ -10,6 +11,16 @@ export const recoverWebhookRoute: SeamRoute = {
   path: '/webhooks/recover',
   methods: ['POST'],
   access: 'read',
+  docs: {
+    tag: 'webhooks',
+    summary: 'Send a window of events again',
+    description:
+      'Ours: queues a new delivery for every stored event of [since, until) that the webhook ' +
+      'wants, in the background. `/webhooks/recoveries/get` reports the progress.',
+    params: () => recoverParamsSchema,
+    response: okBody({ recovery: recoverySchema }),
+    errors: ['webhook_not_found'],
+  },
   async handle(input) {
     const recovery = await input.context.store.createRecovery(
       workspaceOf(input),

@@ -1,8 +1,9 @@
 import { SeamApiError } from '../../../domain/errors.ts'
-import { parseWebhookIdParams } from '../../../domain/webhook-params.ts'
+import { parseWebhookIdParams, webhookIdParamsSchema } from '../../../domain/webhook-params.ts'
+import { okBody } from '../../response-schemas.ts'
 import { generateWebhookSecret } from '../../../domain/webhook-signature.ts'
 import { workspaceOf, type SeamRoute } from '../../route.ts'
-import { webhookJson } from './webhook-json.ts'
+import { webhookJson, webhookSchema } from './webhook-json.ts'
 
 /** How long the replaced secret keeps signing, so receivers can switch without a gap. */
 const previousSecretLifetimeMs = 24 * 60 * 60 * 1000
@@ -12,6 +13,16 @@ export const rotateWebhookSecretRoute: SeamRoute = {
   path: '/webhooks/rotate_secret',
   methods: ['POST'],
   access: 'read',
+  docs: {
+    tag: 'webhooks',
+    summary: "Rotate a webhook's secret",
+    description:
+      'Ours: a new `secret`. For 24 hours deliveries carry signatures by both the new and the ' +
+      'old secret, so that receivers can switch without a gap.',
+    params: () => webhookIdParamsSchema,
+    response: okBody({ webhook: webhookSchema }),
+    errors: ['webhook_not_found'],
+  },
   async handle(input) {
     const webhookId = parseWebhookIdParams(input.params)
     const webhook = await input.context.store.rotateWebhookSecret(

@@ -1,8 +1,9 @@
 import { SeamApiError } from '../../../domain/errors.ts'
-import { parseUpdateWebhookParams } from '../../../domain/webhook-params.ts'
+import { parseUpdateWebhookParams, updateWebhookParamsSchema } from '../../../domain/webhook-params.ts'
+import { okBody } from '../../response-schemas.ts'
 import { workspaceOf, type SeamRoute } from '../../route.ts'
 import { checkWebhookUrl } from './check-webhook-url.ts'
-import { webhookJson } from './webhook-json.ts'
+import { webhookJson, webhookSchema } from './webhook-json.ts'
 
 /**
  * Seam's update changes `event_types`; ours also takes `url` and `disabled`. Enabling a webhook
@@ -13,6 +14,16 @@ export const updateWebhookRoute: SeamRoute = {
   path: '/webhooks/update',
   methods: ['PUT', 'POST', 'PATCH'],
   access: 'read',
+  docs: {
+    tag: 'webhooks',
+    summary: 'Update a webhook',
+    description:
+      "Seam's webhooks/update changes `event_types`; ours also takes `url` and `disabled`. " +
+      'Enabling a webhook sends the deliveries parked while it was disabled.',
+    params: updateWebhookParamsSchema,
+    response: okBody({ webhook: webhookSchema }),
+    errors: ['webhook_not_found'],
+  },
   async handle(input) {
     const { context } = input
     const { webhook_id, patch } = parseUpdateWebhookParams(input.params, context)

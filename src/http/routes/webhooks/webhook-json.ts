@@ -1,7 +1,33 @@
+import { z } from '../../../domain/documented-zod.ts'
 import type { Webhook } from '../../../store/store.ts'
+import { timestampField } from '../../response-schemas.ts'
 
 /** Seam's webhook object (`webhook_id`, `url`, `event_types`, `secret`) and our operator fields. */
-export function webhookJson(webhook: Webhook): Record<string, unknown> {
+export const webhookSchema = z
+  .object({
+    webhook_id: z.string(),
+    url: z.string(),
+    event_types: z.array(z.string()),
+    secret: z.string().describe('Signs deliveries, in the Standard Webhooks scheme Seam uses.'),
+    disabled: z.boolean(),
+    disabled_reason: z
+      .string()
+      .nullable()
+      .describe('manual (an update), gone (the endpoint answered 410) or failing (failed too long).'),
+    disabled_at: timestampField.nullable(),
+    failing_since: timestampField
+      .nullable()
+      .describe('When the current run of failures began; null after any success.'),
+    previous_secret_expires_at: timestampField
+      .nullable()
+      .describe('Until then, deliveries are signed with the secret from before the last rotation too.'),
+    created_at: timestampField,
+    updated_at: timestampField,
+  })
+  .openapi('Webhook')
+
+/** The return type is the schema's, so that the API reference shows every field written here. */
+export function webhookJson(webhook: Webhook): z.input<typeof webhookSchema> {
   return {
     webhook_id: webhook.webhook_id,
     url: webhook.url,

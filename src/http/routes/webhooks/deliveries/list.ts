@@ -1,4 +1,10 @@
-import { encodeDeliveryCursor, parseListDeliveriesParams } from '../../../../domain/webhook-params.ts'
+import { z } from '../../../../domain/documented-zod.ts'
+import {
+  encodeDeliveryCursor,
+  listDeliveriesParamsSchema,
+  parseListDeliveriesParams,
+} from '../../../../domain/webhook-params.ts'
+import { deliverySchema, okBody } from '../../../response-schemas.ts'
 import { workspaceOf, type SeamRoute } from '../../../route.ts'
 
 /** Ours: deliveries newest first, each with its attempts, for operators chasing a failure. */
@@ -6,6 +12,18 @@ export const listDeliveriesRoute: SeamRoute = {
   path: '/webhooks/deliveries/list',
   methods: ['GET', 'POST'],
   access: 'read',
+  docs: {
+    tag: 'webhooks',
+    summary: 'List deliveries',
+    description:
+      'Ours: webhook deliveries, newest first, each with its attempts. For the next page, pass ' +
+      '`next_page_cursor` as `page_cursor` with the same filters.',
+    params: () => listDeliveriesParamsSchema,
+    response: okBody({
+      deliveries: z.array(deliverySchema),
+      pagination: z.object({ next_page_cursor: z.string().nullable(), has_next_page: z.boolean() }),
+    }),
+  },
   async handle(input) {
     const query = parseListDeliveriesParams(input.params)
     const page = await input.context.store.listDeliveries(workspaceOf(input), query)

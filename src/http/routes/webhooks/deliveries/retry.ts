@@ -1,5 +1,6 @@
 import { SeamApiError } from '../../../../domain/errors.ts'
-import { parseDeliveryIdParams } from '../../../../domain/webhook-params.ts'
+import { deliveryIdParamsSchema, parseDeliveryIdParams } from '../../../../domain/webhook-params.ts'
+import { deliverySchema, okBody } from '../../../response-schemas.ts'
 import { workspaceOf, type SeamRoute } from '../../../route.ts'
 
 /** Ours: one more attempt now, for a failed delivery (or any other). */
@@ -7,6 +8,14 @@ export const retryDeliveryRoute: SeamRoute = {
   path: '/webhooks/deliveries/retry',
   methods: ['POST'],
   access: 'read',
+  docs: {
+    tag: 'webhooks',
+    summary: 'Retry a delivery',
+    description: 'Ours: one more attempt now, for a failed delivery (or any other).',
+    params: () => deliveryIdParamsSchema,
+    response: okBody({ delivery: deliverySchema }),
+    errors: ['delivery_not_found'],
+  },
   async handle(input) {
     const deliveryId = parseDeliveryIdParams(input.params)
     const delivery = await input.context.store.retryDelivery(workspaceOf(input), deliveryId, Date.now())

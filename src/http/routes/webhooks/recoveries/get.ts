@@ -1,5 +1,6 @@
 import { SeamApiError } from '../../../../domain/errors.ts'
-import { parseRecoveryIdParams } from '../../../../domain/webhook-params.ts'
+import { parseRecoveryIdParams, recoveryIdParamsSchema } from '../../../../domain/webhook-params.ts'
+import { okBody, recoverySchema } from '../../../response-schemas.ts'
 import { workspaceOf, type SeamRoute } from '../../../route.ts'
 
 /** Ours: the progress of a recovery, and where its deliveries are now. */
@@ -7,6 +8,14 @@ export const getRecoveryRoute: SeamRoute = {
   path: '/webhooks/recoveries/get',
   methods: ['GET', 'POST'],
   access: 'read',
+  docs: {
+    tag: 'webhooks',
+    summary: 'Get a recovery',
+    description: 'Ours: the progress of a recovery, and where its deliveries are now.',
+    params: () => recoveryIdParamsSchema,
+    response: okBody({ recovery: recoverySchema }),
+    errors: ['recovery_not_found'],
+  },
   async handle(input) {
     const recoveryId = parseRecoveryIdParams(input.params)
     const recovery = await input.context.store.getRecovery(workspaceOf(input), recoveryId)
