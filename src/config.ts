@@ -39,6 +39,12 @@ export interface RetentionConfig {
   intervalSeconds: number
 }
 
+/** The live event stream, GET /events/stream. */
+export interface StreamConfig {
+  /** A comment line is sent this often on an idle stream, so that proxies keep it open. */
+  heartbeatSeconds: number
+}
+
 export interface ServerConfig extends DatabaseConfig {
   port: number
   host: string
@@ -48,6 +54,7 @@ export interface ServerConfig extends DatabaseConfig {
   worker: boolean
   delivery: DeliveryConfig
   retention: RetentionConfig
+  stream: StreamConfig
 }
 
 export interface WorkerConfig extends DatabaseConfig {
@@ -114,6 +121,11 @@ const retentionConfigSchema = z.object({
   intervalSeconds: z.coerce.number().int().min(0).max(7 * 24 * 3600),
 })
 
+const streamConfigSchema = z.object({
+  // Fractions of a second are for tests; proxies commonly close connections idle for 60 s.
+  heartbeatSeconds: z.coerce.number().positive().max(300),
+})
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
 const serverConfigSchema = z.object({
@@ -125,6 +137,7 @@ const serverConfigSchema = z.object({
   worker: z.boolean(),
   delivery: deliveryConfigSchema,
   retention: retentionConfigSchema,
+  stream: streamConfigSchema,
 })
 
 const workerConfigSchema = z.object({
@@ -152,6 +165,7 @@ const settingNames: Record<string, string> = {
   dnsServers: 'WEBHOOK_DNS_SERVERS',
   exportDir: '--export-dir / RETENTION_EXPORT_DIR',
   intervalSeconds: 'RETENTION_INTERVAL_SECONDS',
+  heartbeatSeconds: 'STREAM_HEARTBEAT_SECONDS',
 }
 
 function retentionSettings(
@@ -223,6 +237,7 @@ export function resolveServerConfig(
     worker: options.worker ?? true,
     delivery: deliverySettings(env),
     retention: retentionSettings(env),
+    stream: { heartbeatSeconds: env['STREAM_HEARTBEAT_SECONDS'] ?? 15 },
   })
 }
 

@@ -1,12 +1,15 @@
-// The parameters of /events/list and /events/get, as Seam's OpenAPI declares them, checked
-// once here so that the routes and the store only see well-formed queries.
+// The parameters of /events/list and /events/get, as Seam's OpenAPI declares them, and of
+// /events/stream, which takes the same filters; checked once here so that the routes and the
+// store only see well-formed queries.
 
 import { z } from 'zod'
 
 import {
   eventFilterColumns,
   type EventFilterColumn,
+  type EventFilters,
   type EventListQuery,
+  type EventPosition,
   type EventLookup,
 } from '../store/store.ts'
 import { eventTypePattern, isKnownEventType } from './event-catalog.ts'
@@ -22,6 +25,7 @@ import {
   uuid,
 } from './param-schemas.ts'
 import type { ParsedTimestamp } from './timestamps.ts'
+import { invalidInput } from './validation-errors.ts'
 
 export const defaultListLimit = 500
 export const maxListLimit = 10_000
@@ -48,8 +52,20 @@ const idListFilters = {
   space_ids: 'space_id',
 } as const satisfies Record<string, EventFilterColumn>
 
-function listEventsSchema(options: EventParamOptions) {
+/** The filters events/list and events/stream share: which events, not which window or page. */
+function eventFilterShape(options: EventParamOptions) {
   const eventType = eventTypeParam(options)
+  return {
+    event_type: eventType.optional(),
+    event_types: listParam(eventType).optional(),
+    event_ids: listParam(uuid).optional(),
+    customer_key: z.string().optional(),
+    ...Object.fromEntries(singleIdFilters.map((name) => [name, uuid.optional()])),
+    ...Object.fromEntries(Object.keys(idListFilters).map((name) => [name, listParam(uuid).optional()])),
+  }
+}
+
+function listEventsSchema(options: EventParamOptions) {
   return z
     .object({
       since: timestamp.optional(),
@@ -57,12 +73,7 @@ function listEventsSchema(options: EventParamOptions) {
       limit: numberParam(z.number().int().min(1).max(maxListLimit)).default(defaultListLimit),
       unstable_offset: numberParam(z.number().int().min(0)).default(0),
       page_cursor: z.string().optional(),
-      event_type: eventType.optional(),
-      event_types: listParam(eventType).optional(),
-      event_ids: listParam(uuid).optional(),
-      customer_key: z.string().optional(),
-      ...Object.fromEntries(singleIdFilters.map((name) => [name, uuid.optional()])),
-      ...Object.fromEntries(Object.keys(idListFilters).map((name) => [name, listParam(uuid).optional()])),
+      ...eventFilterShape(options),
     })
     .superRefine((params, context) => {
       if (params.since === undefined && params.between === undefined) {
@@ -111,9 +122,44 @@ function eventLookupSchema(options: EventParamOptions) {
     )
 }
 
+/**
+ * Parameters of events/list that a stream refuses rather than ignores, with why: a caller who
+ * passes them expects something the stream does not do.
+ */
+const refusedStreamParams: Readonly<Record<string, string>> = {
+  between:
+    'A stream has no end: pass since (replay from a time, then live), or use /events/list for a closed window',
+  limit: 'A stream is not paged: it sends every matching event',
+  page_cursor: 'A stream is not paged: resume with the Last-Event-ID header (or last_event_id)',
+  unstable_offset: 'A stream is not paged: resume with the Last-Event-ID header (or last_event_id)',
+}
+
+/**
+ * The query parameters of GET /events/stream: the filters of events/list, `since` to replay
+ * from a time, and `last_event_id` (for clients that cannot send the Last-Event-ID header).
+ * Exported for documentation (OpenAPI).
+ */
+export function eventStreamParamsSchema(options: EventParamOptions) {
+  return z
+    .object({
+      since: timestamp.optional(),
+      last_event_id: z.string().optional(),
+      ...eventFilterShape(options),
+      ...Object.fromEntries(Object.keys(refusedStreamParams).map((name) => [name, z.unknown()])),
+    })
+    .superRefine((params, context) => {
+      for (const [name, message] of Object.entries(refusedStreamParams)) {
+        if ((params as Record<string, unknown>)[name] !== undefined) {
+          context.addIssue({ code: 'custom', path: [name], message })
+        }
+      }
+    })
+}
+
 const schemasFor = schemasPerOption((options) => ({
   listEvents: listEventsSchema(options),
   eventLookup: eventLookupSchema(options),
+  eventStream: eventStreamParamsSchema(options),
 }))
 
 export interface ListEventsRequest {
@@ -127,9 +173,12 @@ export function parseListEventsParams(
   options: EventParamOptions,
 ): ListEventsRequest {
   const parsed = parseOrThrow(schemasFor(options).listEvents, params)
-  const filters = parsed as unknown as Record<string, string | string[] | undefined>
 
-  const query: EventListQuery = { limit: parsed.limit, offset: parsed.unstable_offset }
+  const query: EventListQuery = {
+    limit: parsed.limit,
+    offset: parsed.unstable_offset,
+    ...eventFilters(parsed),
+  }
   if (parsed.since !== undefined) query.created_at_min = parsed.since.ceil
   if (parsed.between !== undefined) {
     const [start, end] = parsed.between as [ParsedTimestamp, ParsedTimestamp]
@@ -137,24 +186,6 @@ export function parseListEventsParams(
     query.created_at_after = start.floor
     query.created_at_before = end.ceil
   }
-  if (parsed.event_ids !== undefined) query.event_ids = parsed.event_ids
-  const eventTypes = intersect(parsed.event_type, parsed.event_types)
-  if (eventTypes !== undefined) query.event_types = eventTypes
-
-  const columns: Partial<Record<EventFilterColumn, readonly string[]>> = {}
-  for (const name of singleIdFilters) {
-    const value = filters[name] as string | undefined
-    if (value !== undefined) columns[name] = [value]
-  }
-  for (const [name, column] of Object.entries(idListFilters)) {
-    const values = intersect(
-      columns[column]?.[0],
-      filters[name] as string[] | undefined,
-    )
-    if (values !== undefined) columns[column] = values
-  }
-  if (parsed.customer_key !== undefined) columns.customer_key = [parsed.customer_key]
-  query.columns = columns
 
   if (parsed.page_cursor !== undefined && parsed.page_cursor !== '') {
     const position = decodePageCursor(parsed.page_cursor)
@@ -164,6 +195,71 @@ export function parseListEventsParams(
     query.before = position
   }
   return { query, params }
+}
+
+export interface EventStreamRequest {
+  filters: EventFilters
+  /** Resume strictly after this event; from the last_event_id parameter or the header. */
+  lastEventId: EventPosition | undefined
+  /** Whether `since` was given: then the stream replays from it rather than starting live. */
+  replay: boolean
+}
+
+/**
+ * `lastEventIdHeader` is the Last-Event-ID header, which EventSource sends when it reconnects;
+ * it wins over the parameter, since a reconnect repeats the URL it first opened.
+ */
+export function parseEventStreamParams(
+  params: Readonly<Record<string, unknown>>,
+  lastEventIdHeader: string | undefined,
+  options: EventParamOptions,
+): EventStreamRequest {
+  const parsed = parseOrThrow(schemasFor(options).eventStream, params)
+  const filters: EventFilters = eventFilters(parsed)
+  if (parsed.since !== undefined) filters.created_at_min = parsed.since.ceil
+
+  let lastEventId: EventPosition | undefined
+  const [name, given] =
+    lastEventIdHeader !== undefined && lastEventIdHeader !== ''
+      ? ['Last-Event-ID', lastEventIdHeader]
+      : ['last_event_id', parsed.last_event_id]
+  if (given !== undefined && given !== '') {
+    lastEventId = decodePageCursor(given)
+    if (lastEventId === undefined) {
+      throw invalidInput('Invalid parameters', [
+        { path: [name], message: 'Invalid event id: pass the id of an event this stream sent' },
+      ])
+    }
+  }
+  return { filters, lastEventId, replay: parsed.since !== undefined }
+}
+
+type ParsedFilters = { event_type?: string | undefined; event_types?: string[] | undefined } & Record<
+  string,
+  unknown
+>
+
+/** The store's filters from parsed filter parameters (eventFilterShape). */
+function eventFilters(parsed: ParsedFilters): EventFilters {
+  const filters: EventFilters = {}
+  const values = parsed as Record<string, string | string[] | undefined>
+  if (values['event_ids'] !== undefined) filters.event_ids = values['event_ids'] as string[]
+  const eventTypes = intersect(parsed.event_type, parsed.event_types)
+  if (eventTypes !== undefined) filters.event_types = eventTypes
+
+  const columns: Partial<Record<EventFilterColumn, readonly string[]>> = {}
+  for (const name of singleIdFilters) {
+    const value = values[name] as string | undefined
+    if (value !== undefined) columns[name] = [value]
+  }
+  for (const [name, column] of Object.entries(idListFilters)) {
+    const ids = intersect(columns[column]?.[0], values[name] as string[] | undefined)
+    if (ids !== undefined) columns[column] = ids
+  }
+  const customerKey = values['customer_key'] as string | undefined
+  if (customerKey !== undefined) columns.customer_key = [customerKey]
+  filters.columns = columns
+  return filters
 }
 
 export function parseEventLookupParams(

@@ -7,12 +7,18 @@ import { SeamApiError } from '../domain/errors.ts'
 import type { EventStore } from '../store/store.ts'
 import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import { authenticate } from './authenticate.ts'
+import { EventStreamHub } from './event-stream-hub.ts'
 import { sendError, toSeamApiError } from './error-reply.ts'
 import { collectParams } from './request-params.ts'
 import type { RouteContext, SeamRoute } from './route.ts'
 import { getEventRoute } from './routes/events/get.ts'
 import { listEventsRoute } from './routes/events/list.ts'
 import { publishEventsRoute } from './routes/events/publish.ts'
+import {
+  eventStreamMethods,
+  eventStreamPath,
+  registerEventStreamRoute,
+} from './routes/events/stream.ts'
 import { healthRoute, readyRoute } from './routes/health.ts'
 import { createWebhookRoute } from './routes/webhooks/create.ts'
 import { deleteWebhookRoute } from './routes/webhooks/delete.ts'
@@ -52,6 +58,8 @@ export interface BuildServerOptions {
   targetGuard: TargetGuard
   /** Called after a request queued deliveries: wakes a worker running in this process. */
   deliveriesQueued?: () => void
+  /** How often an idle event stream sends a heartbeat comment. Default 15 s. */
+  streamHeartbeatMs?: number
 }
 
 export function buildServer({
@@ -60,6 +68,7 @@ export function buildServer({
   allowUnknownEventTypes,
   targetGuard,
   deliveriesQueued = () => {},
+  streamHeartbeatMs = 15_000,
 }: BuildServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
@@ -112,7 +121,8 @@ export function buildServer({
     sendError(reply, request, toSeamApiError(error, request))
   })
 
-  const methodsByPath = new Map(routes.map((route) => [route.path, route.methods]))
+  const methodsByPath = new Map<string, readonly string[]>(routes.map((route) => [route.path, route.methods]))
+  methodsByPath.set(eventStreamPath, eventStreamMethods)
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? ''
     const methods = methodsByPath.get(path)
@@ -145,6 +155,17 @@ export function buildServer({
       },
     })
   }
+
+  const streams = new EventStreamHub(store, logger)
+  registerEventStreamRoute(app, context, streams, { heartbeatMs: streamHeartbeatMs })
+  // Open streams never finish on their own: end them before the server waits for requests.
+  app.addHook('preClose', (done) => {
+    streams.endAll()
+    done()
+  })
+  app.addHook('onClose', async () => {
+    await streams.stop()
+  })
 
   return app
 }

@@ -142,6 +142,16 @@ export interface EventListQuery {
   limit: number
 }
 
+/** What a stream of events matches: the filters of a list query, without its window or paging. */
+export type EventFilters = Pick<EventListQuery, 'created_at_min' | 'event_ids' | 'event_types' | 'columns'>
+
+/**
+ * Called when events may have been committed: with the workspace, or with null when any
+ * workspace may have some (a notification connection came back, and what was sent while it was
+ * down is lost).
+ */
+export type EventsPublishedListener = (workspaceId: string | null) => void
+
 export interface EventPage {
   events: StoredEvent[]
   /** Where the next page starts, or null when this page is the last. */
@@ -188,6 +198,26 @@ export interface EventStore extends WebhookStore, DeliveryQueue, EventRetentionS
   listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage>
   /** The newest event matching every given field. */
   findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined>
+  /**
+   * Oldest first: up to `limit` events matching `filters` committed after the event at `after`
+   * (from the oldest retained event when null). Publishes to a workspace commit one at a time
+   * and created_at never goes backwards, so reading on from the last event returned misses
+   * nothing and repeats nothing.
+   */
+  listEventsAfter(
+    workspaceId: string,
+    filters: EventFilters,
+    after: EventPosition | null,
+    limit: number,
+  ): Promise<StoredEvent[]>
+  /** The position of the workspace's newest event, or null when it has none. */
+  newestEventPosition(workspaceId: string): Promise<EventPosition | null>
+  /**
+   * Calls `listener` after events are committed: at once for publishes through this store, and
+   * for publishes from other processes when the backend can signal them (PostgreSQL's
+   * LISTEN/NOTIFY). Resolves to a function that stops listening.
+   */
+  watchEvents(listener: EventsPublishedListener): Promise<() => Promise<void>>
 }
 
 // ---------------------------------------------------------------------------------------------

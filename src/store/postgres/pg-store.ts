@@ -11,8 +11,10 @@ import {
 import type pg from 'pg'
 
 import {
+  compileEventsAfter,
   compileFindEvent,
   compileListEvents,
+  compileNewestEvent,
   type EventRow,
   type EventsDatabase,
 } from '../event-list-sql.ts'
@@ -28,9 +30,12 @@ import {
   type DeliveryOutcome,
   type DeliveryPage,
   type EventDraft,
+  type EventFilters,
   type EventListQuery,
   type EventLookup,
   type EventPage,
+  type EventPosition,
+  type EventsPublishedListener,
   type EventStore,
   type NewApiKey,
   type NewRecovery,
@@ -48,7 +53,13 @@ import { addDays, nextDay, utcDay } from '../utc-days.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { createPgConnection, type PgConnection, type Queryable } from './pg-connection.ts'
 import { pgMigrations } from './pg-migrations.ts'
-import { listenForDeliveries } from './pg-notifications.ts'
+import { EventWatchers } from '../event-watchers.ts'
+import {
+  eventsPublishedChannel,
+  listenForDeliveries,
+  listenForNotifications,
+  notifyEventsPublishedSql,
+} from './pg-notifications.ts'
 import { retainedSince } from './pg-retained-since.ts'
 import { PgWebhooks, queueDeliveries, type OutboxEvent } from './pg-webhooks.ts'
 
@@ -115,6 +126,9 @@ export class PgStore implements EventStore {
   readonly #preparedDays = new Set<string>()
   /** Per workspace with a publish transaction running here: the publishes waiting for the next. */
   readonly #queuedWrites = new Map<string, QueuedWrite[]>()
+  readonly #eventWatchers = new EventWatchers()
+  /** The LISTEN connection for other processes' publishes, open while anyone watches. */
+  #eventsListening: Promise<() => Promise<void>> | undefined
   readonly #queryBuilder = new Kysely<EventsDatabase>({
     dialect: {
       createAdapter: () => new PostgresAdapter(),
@@ -158,6 +172,9 @@ export class PgStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    const listening = this.#eventsListening
+    this.#eventsListening = undefined
+    await listening?.then((stop) => stop()).catch(() => {})
     await this.#connection.pool.end().catch(() => {})
   }
 
@@ -325,12 +342,15 @@ export class PgStore implements EventStore {
             outcomes.push({ error })
           }
         }
+        // Sent on commit, to the event streams that other API processes hold.
+        await client.query(prepared(notifyEventsPublishedSql, [workspaceId]))
       })
     } catch (error) {
       // The transaction failed as a whole: nothing of the group is stored.
       for (const write of writes) write.reject(error)
       return
     }
+    this.#eventWatchers.notify(workspaceId)
     settleWrites(writes, outcomes)
   }
 
@@ -398,6 +418,54 @@ export class PgStore implements EventStore {
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
     const [row] = await this.#compiled(compileFindEvent(this.#queryBuilder, workspaceId, lookup, retainedSince))
     return row === undefined ? undefined : toStoredEvent(row)
+  }
+
+  async listEventsAfter(
+    workspaceId: string,
+    filters: EventFilters,
+    after: EventPosition | null,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    const rows = await this.#compiled(
+      compileEventsAfter(this.#queryBuilder, workspaceId, filters, after, limit, retainedSince),
+    )
+    return rows.map(toStoredEvent)
+  }
+
+  async newestEventPosition(workspaceId: string): Promise<EventPosition | null> {
+    const [row] = await this.#compiled(compileNewestEvent(this.#queryBuilder, workspaceId))
+    return row === undefined ? null : { created_at: row.created_at, event_id: row.event_id }
+  }
+
+  /**
+   * Publishes through this process are told at once; those of other processes arrive by NOTIFY
+   * on one LISTEN connection, opened when the first watcher comes and closed after the last.
+   */
+  async watchEvents(listener: EventsPublishedListener): Promise<() => Promise<void>> {
+    const remove = this.#eventWatchers.add(listener)
+    this.#eventsListening ??= listenForNotifications(
+      this.#connectionString,
+      eventsPublishedChannel,
+      (workspaceId) => this.#eventWatchers.notify(workspaceId),
+      () => {
+        // A lost listening connection is reopened; meanwhile the watchers' own polls cover the gap.
+      },
+    )
+    const listening = this.#eventsListening
+    try {
+      await listening
+    } catch (error) {
+      remove()
+      if (this.#eventsListening === listening) this.#eventsListening = undefined
+      throw error
+    }
+    return async () => {
+      remove()
+      const listening = this.#eventsListening
+      if (this.#eventWatchers.size > 0 || listening === undefined) return
+      this.#eventsListening = undefined
+      await listening.then((stop) => stop()).catch(() => {})
+    }
   }
 
   createWebhook(workspaceId: string, webhook: NewWebhook): Promise<Webhook> {

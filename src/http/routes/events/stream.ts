@@ -1,0 +1,214 @@
+// GET /events/stream: a workspace's events as Server-Sent Events, live, resumable. Each message
+// is one event: `id:` is its position (the same opaque form as a page cursor), `data:` its JSON
+// exactly as events/list returns it. It cannot be a SeamRoute, whose handler answers with one
+// JSON body, so it writes to the raw response itself once the request has been accepted.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
+import { parseEventStreamParams } from '../../../domain/list-events-params.ts'
+import { encodePageCursor } from '../../../domain/page-cursor.ts'
+import type { EventPosition } from '../../../store/store.ts'
+import { authenticate } from '../../authenticate.ts'
+import type { EventStreamHub } from '../../event-stream-hub.ts'
+import { collectParams } from '../../request-params.ts'
+import type { RouteContext } from '../../route.ts'
+
+export const eventStreamPath = '/events/stream'
+export const eventStreamMethods = ['GET'] as const
+
+export interface EventStreamOptions {
+  heartbeatMs: number
+}
+
+/** Events read and written at a time; a replay of a long backlog goes in steps of this many. */
+const batchSize = 500
+/**
+ * Streams read on this often even without a wakeup: a notification can be lost (a LISTEN
+ * connection that dropped), and on SQLite another process's publishes send none.
+ */
+const safetyPollMs = 5000
+/** The reconnect delay EventSource clients are told to use. */
+const retryMs = 2000
+
+export function registerEventStreamRoute(
+  app: FastifyInstance,
+  context: RouteContext,
+  hub: EventStreamHub,
+  options: EventStreamOptions,
+): void {
+  app.route({
+    method: [...eventStreamMethods],
+    url: eventStreamPath,
+    // A HEAD request would open a stream with no body to send it in.
+    exposeHeadRoute: false,
+    handler: async (request, reply) => {
+      // Until the headers are sent, every failure is an ordinary Seam error response.
+      const apiKey = await authenticate(context.store, request, 'read')
+      const lastEventIdHeader = request.headers['last-event-id']
+      const { filters, lastEventId, replay } = parseEventStreamParams(
+        collectParams(request),
+        Array.isArray(lastEventIdHeader) ? lastEventIdHeader[0] : lastEventIdHeader,
+        context,
+      )
+      const workspaceId = apiKey.workspace_id
+      const stream = new StreamState()
+      const unregister = await hub.open(workspaceId, stream)
+      let start: EventPosition | null
+      try {
+        // Taken after wakeups are live and before the headers go out: a client that has seen
+        // the headers and then publishes is sure to receive its event.
+        start =
+          lastEventId ?? (replay ? null : await context.store.newestEventPosition(workspaceId))
+      } catch (error) {
+        unregister()
+        throw error
+      }
+      reply.hijack()
+      void sendEvents(request, reply, {
+        stream,
+        unregister,
+        start,
+        read: (after) => context.store.listEventsAfter(workspaceId, filters, after, batchSize),
+        heartbeatMs: options.heartbeatMs,
+      })
+    },
+  })
+}
+
+/** The part of a stream the hub drives: wakeups, and the end at shutdown. */
+class StreamState {
+  /** Events may be waiting: set by a wakeup, cleared when a read starts. */
+  pending = true
+  ended: 'client' | 'server' | 'error' | undefined
+  #waiter: (() => void) | undefined
+  #onEnd: (() => void) | undefined
+
+  wake(): void {
+    this.pending = true
+    this.#release()
+  }
+
+  end(): void {
+    this.finish('server')
+  }
+
+  finish(reason: 'client' | 'server' | 'error'): void {
+    if (this.ended !== undefined) return
+    this.ended = reason
+    this.#onEnd?.()
+    this.#release()
+  }
+
+  /** Calls `onEnd` once, when the stream ends for whatever reason. */
+  onEnd(onEnd: () => void): void {
+    this.#onEnd = onEnd
+  }
+
+  /** Resolves at the next wakeup or end, at once if one is already due. */
+  async next(): Promise<void> {
+    if (this.pending || this.ended !== undefined) return
+    await new Promise<void>((resolve) => {
+      this.#waiter = resolve
+    })
+  }
+
+  #release(): void {
+    const waiter = this.#waiter
+    this.#waiter = undefined
+    waiter?.()
+  }
+}
+
+interface StreamRun {
+  stream: StreamState
+  unregister: () => void
+  start: EventPosition | null
+  read: (after: EventPosition | null) => Promise<{ event_id: string; created_at: string; json: string }[]>
+  heartbeatMs: number
+}
+
+async function sendEvents(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { stream, unregister, start, read, heartbeatMs }: StreamRun,
+): Promise<void> {
+  const response = reply.raw
+  let position = start
+  let eventsSent = 0
+
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    // nginx buffers responses unless told not to, which would hold events back.
+    'x-accel-buffering': 'no',
+    // The connection ends with the stream: a client reconnects with a new request anyway, and
+    // a stream ended at shutdown must not leave a keep-alive socket that holds up the close.
+    connection: 'close',
+    'seam-request-id': request.id,
+  })
+  response.write(`retry: ${retryMs}\n: stream open\n\n`)
+
+  const end = (): void => {
+    if (!response.writableEnded) response.end()
+  }
+  stream.onEnd(end)
+  response.on('close', () => stream.finish('client'))
+  const heartbeat = setInterval(() => {
+    // A stream that is waiting for 'drain' is not idle: its client is slow, not gone.
+    if (!response.writableNeedDrain) response.write(': heartbeat\n\n')
+  }, heartbeatMs)
+  const poll = setInterval(() => stream.wake(), safetyPollMs)
+
+  try {
+    while (stream.ended === undefined) {
+      await stream.next()
+      stream.pending = false
+      for (;;) {
+        if (stream.ended !== undefined) break
+        const events = await read(position)
+        const last = events.at(-1)
+        if (last === undefined || stream.ended !== undefined) break
+        const messages = events.map((event) => {
+          position = { created_at: event.created_at, event_id: event.event_id }
+          return `id: ${encodePageCursor(position)}\ndata: ${event.json}\n\n`
+        })
+        eventsSent += events.length
+        if (!response.write(messages.join(''))) await drained(response)
+        if (events.length < batchSize) break
+      }
+    }
+  } catch (error) {
+    // The headers are out, so no error body can follow: the stream ends, and the client
+    // reconnects with its Last-Event-ID.
+    request.log.error({ err: error }, 'event stream failed')
+    stream.finish('error')
+  } finally {
+    clearInterval(heartbeat)
+    clearInterval(poll)
+    unregister()
+    end()
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status_code: 200,
+        response_time_ms: Math.round(reply.elapsedTime * 100) / 100,
+        events_sent: eventsSent,
+        ended_by: stream.ended,
+      },
+      'request',
+    )
+  }
+}
+
+function drained(response: FastifyReply['raw']): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done)
+      response.off('close', done)
+      resolve()
+    }
+    response.on('drain', done)
+    response.on('close', done)
+  })
+}
