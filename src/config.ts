@@ -43,6 +43,11 @@ export interface RetentionConfig {
 export interface StreamConfig {
   /** A comment line is sent this often on an idle stream, so that proxies keep it open. */
   heartbeatSeconds: number
+  /**
+   * How often a stream reads on without being woken: a backstop for a lost notification, and
+   * on SQLite the only way another process's publishes reach a stream.
+   */
+  pollSeconds: number
 }
 
 export interface ServerConfig extends DatabaseConfig {
@@ -124,6 +129,7 @@ const retentionConfigSchema = z.object({
 const streamConfigSchema = z.object({
   // Fractions of a second are for tests; proxies commonly close connections idle for 60 s.
   heartbeatSeconds: z.coerce.number().positive().max(300),
+  pollSeconds: z.coerce.number().positive().max(3600),
 })
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -166,6 +172,7 @@ const settingNames: Record<string, string> = {
   exportDir: '--export-dir / RETENTION_EXPORT_DIR',
   intervalSeconds: 'RETENTION_INTERVAL_SECONDS',
   heartbeatSeconds: 'STREAM_HEARTBEAT_SECONDS',
+  pollSeconds: 'STREAM_POLL_SECONDS',
 }
 
 function retentionSettings(
@@ -237,7 +244,10 @@ export function resolveServerConfig(
     worker: options.worker ?? true,
     delivery: deliverySettings(env),
     retention: retentionSettings(env),
-    stream: { heartbeatSeconds: env['STREAM_HEARTBEAT_SECONDS'] ?? 15 },
+    stream: {
+      heartbeatSeconds: env['STREAM_HEARTBEAT_SECONDS'] ?? 15,
+      pollSeconds: env['STREAM_POLL_SECONDS'] ?? 5,
+    },
   })
 }
 

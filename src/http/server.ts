@@ -58,8 +58,8 @@ export interface BuildServerOptions {
   targetGuard: TargetGuard
   /** Called after a request queued deliveries: wakes a worker running in this process. */
   deliveriesQueued?: () => void
-  /** How often an idle event stream sends a heartbeat comment. Default 15 s. */
-  streamHeartbeatMs?: number
+  /** How often an idle event stream sends a heartbeat comment, and reads on unwoken. */
+  stream?: { heartbeatMs: number; pollMs: number }
 }
 
 export function buildServer({
@@ -68,7 +68,7 @@ export function buildServer({
   allowUnknownEventTypes,
   targetGuard,
   deliveriesQueued = () => {},
-  streamHeartbeatMs = 15_000,
+  stream = { heartbeatMs: 15_000, pollMs: 5000 },
 }: BuildServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
@@ -94,6 +94,8 @@ export function buildServer({
     reply.header('seam-request-id', request.id)
   })
   app.addHook('onResponse', async (request, reply) => {
+    // A stream that started logs its own line when it ends, with what it sent.
+    if (request.routeOptions.url === eventStreamPath && reply.statusCode === 200) return
     request.log.info(
       {
         method: request.method,
@@ -157,7 +159,7 @@ export function buildServer({
   }
 
   const streams = new EventStreamHub(store, logger)
-  registerEventStreamRoute(app, context, streams, { heartbeatMs: streamHeartbeatMs })
+  registerEventStreamRoute(app, context, streams, stream)
   // Open streams never finish on their own: end them before the server waits for requests.
   app.addHook('preClose', (done) => {
     streams.endAll()

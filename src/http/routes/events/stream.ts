@@ -18,15 +18,15 @@ export const eventStreamMethods = ['GET'] as const
 
 export interface EventStreamOptions {
   heartbeatMs: number
+  /**
+   * Streams read on this often even without a wakeup: a notification can be lost (a LISTEN
+   * connection that dropped), and on SQLite another process's publishes send none.
+   */
+  pollMs: number
 }
 
 /** Events read and written at a time; a replay of a long backlog goes in steps of this many. */
 const batchSize = 500
-/**
- * Streams read on this often even without a wakeup: a notification can be lost (a LISTEN
- * connection that dropped), and on SQLite another process's publishes send none.
- */
-const safetyPollMs = 5000
 /** The reconnect delay EventSource clients are told to use. */
 const retryMs = 2000
 
@@ -69,7 +69,7 @@ export function registerEventStreamRoute(
         unregister,
         start,
         read: (after) => context.store.listEventsAfter(workspaceId, filters, after, batchSize),
-        heartbeatMs: options.heartbeatMs,
+        ...options,
       })
     },
   })
@@ -125,12 +125,13 @@ interface StreamRun {
   start: EventPosition | null
   read: (after: EventPosition | null) => Promise<{ event_id: string; created_at: string; json: string }[]>
   heartbeatMs: number
+  pollMs: number
 }
 
 async function sendEvents(
   request: FastifyRequest,
   reply: FastifyReply,
-  { stream, unregister, start, read, heartbeatMs }: StreamRun,
+  { stream, unregister, start, read, heartbeatMs, pollMs }: StreamRun,
 ): Promise<void> {
   const response = reply.raw
   let position = start
@@ -157,7 +158,7 @@ async function sendEvents(
     // A stream that is waiting for 'drain' is not idle: its client is slow, not gone.
     if (!response.writableNeedDrain) response.write(': heartbeat\n\n')
   }, heartbeatMs)
-  const poll = setInterval(() => stream.wake(), safetyPollMs)
+  const poll = setInterval(() => stream.wake(), pollMs)
 
   try {
     while (stream.ended === undefined) {
