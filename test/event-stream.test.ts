@@ -75,6 +75,9 @@ describe('GET /events/stream', { timeout: 60_000 }, () => {
     const stream = await open()
     await stream.waitForComment((comment) => comment.trim() === 'stream open')
     assert.equal(typeof stream.retry, 'number')
+    const start = await stream.waitForTyped('start')
+    assert.equal(start.data, '{}')
+    assert.ok(start.id, 'the start message carries the position the stream starts from')
     await stream.waitForComment((comment) => comment.trim() === 'heartbeat')
     assert.equal(stream.messages.length, 0)
   })
@@ -123,9 +126,18 @@ describe('GET /events/stream', { timeout: 60_000 }, () => {
     const [next] = await resumed.take(1, missed.length)
     assert.equal(JSON.parse(next!.data).event_id, live[0]!.event_id, 'the next message is the live event: nothing repeated')
 
+    // A client that drops before any event arrived resumes from the start message's id.
+    const idle = await open(query)
+    const start = await idle.waitForTyped('start')
+    idle.close()
+    const afterStart = await publish(server.endpoint, server.apiKey, [lockUnlocked(deviceId)])
+    const fromStart = await open(query, { lastEventId: start.id! })
+    assert.deepEqual(eventIds(await fromStart.take(1)), [afterStart[0]!.event_id])
+    live.push(...afterStart)
+
     // Resuming from the middle of the replay, through the query parameter, gives the rest.
     const fromParam = await open(`${query}&last_event_id=${replayed[1]!.id}`)
-    const rest = await fromParam.take(missed.length - 2 + 1)
+    const rest = await fromParam.take(missed.length - 2 + live.length)
     assert.deepEqual(eventIds(rest), [...missed.slice(2), ...live].map((event) => event.event_id))
   })
 

@@ -125,6 +125,9 @@ export interface EventPosition {
   event_id: string
 }
 
+/** A position before every event: reading on from it reads a workspace from its start. */
+export const beforeFirstEvent: Readonly<EventPosition> = { created_at: '', event_id: '' }
+
 export interface EventListQuery {
   /** Inclusive lower bound on created_at (ISO 8601 UTC with milliseconds). */
   created_at_min?: string

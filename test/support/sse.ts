@@ -13,11 +13,16 @@ const deadlineMs = 15_000
 
 export interface SseConnection {
   response: Response
+  /** Messages of the default type: the events. */
   messages: SseMessage[]
+  /** Messages with an `event:` type (the stream's `start`). */
+  typed: SseMessage[]
   comments: string[]
   retry: number | undefined
   /** Resolves with the `count` messages after the `from`-th, once they have arrived. */
   take(count: number, from?: number): Promise<SseMessage[]>
+  /** Resolves with the first message of type `type` once it has arrived. */
+  waitForTyped(type: string): Promise<SseMessage>
   /** Resolves once a comment satisfies `predicate`. */
   waitForComment(predicate: (comment: string) => boolean): Promise<string>
   /** Resolves when the server ends the stream. */
@@ -40,6 +45,7 @@ export async function openStream(
   const response = await fetch(url, { headers, signal: controller.signal })
 
   const messages: SseMessage[] = []
+  const typed: SseMessage[] = []
   const comments: string[] = []
   const listeners = new Set<() => void>()
   const changed = () => {
@@ -48,11 +54,14 @@ export async function openStream(
   const connection: SseConnection = {
     response,
     messages,
+    typed,
     comments,
     retry: undefined,
     take: (count, from = 0) =>
       waitFor(() => (messages.length >= from + count ? messages.slice(from, from + count) : undefined), () =>
         `${count} messages after ${from}; got ${messages.length}: ${JSON.stringify(messages)}`),
+    waitForTyped: (type) =>
+      waitFor(() => typed.find((message) => message.event === type), () => `"${type}" message; got ${JSON.stringify(typed)}`),
     waitForComment: (predicate) =>
       waitFor(() => comments.find(predicate), () => `a comment; got ${JSON.stringify(comments)}`),
     ended: Promise.resolve(),
@@ -80,7 +89,7 @@ export async function openStream(
   }
   const parser = createParser({
     onEvent: (event) => {
-      messages.push({ id: event.id, event: event.event, data: event.data })
+      ;(event.event === undefined ? messages : typed).push({ id: event.id, event: event.event, data: event.data })
       changed()
     },
     onComment: (comment) => {

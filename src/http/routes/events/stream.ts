@@ -2,12 +2,17 @@
 // is one event: `id:` is its position (the same opaque form as a page cursor), `data:` its JSON
 // exactly as events/list returns it. It cannot be a SeamRoute, whose handler answers with one
 // JSON body, so it writes to the raw response itself once the request has been accepted.
+//
+// The first message is `event: start` with the stream's start position as its id and `{}` as
+// data: EventSource's onmessage does not see it (it has a type), but it sets the client's last
+// event id, so a client that loses the connection before any event arrives still resumes from
+// where it started instead of from "now", which would skip what was published in between.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 import { parseEventStreamParams } from '../../../domain/list-events-params.ts'
 import { encodePageCursor } from '../../../domain/page-cursor.ts'
-import type { EventPosition } from '../../../store/store.ts'
+import { beforeFirstEvent, type EventPosition } from '../../../store/store.ts'
 import { authenticate } from '../../authenticate.ts'
 import type { EventStreamHub } from '../../event-stream-hub.ts'
 import { collectParams } from '../../request-params.ts'
@@ -53,12 +58,14 @@ export function registerEventStreamRoute(
       const workspaceId = apiKey.workspace_id
       const stream = new StreamState()
       const unregister = await hub.open(workspaceId, stream)
-      let start: EventPosition | null
+      let start: EventPosition
       try {
         // Taken after wakeups are live and before the headers go out: a client that has seen
         // the headers and then publishes is sure to receive its event.
         start =
-          lastEventId ?? (replay ? null : await context.store.newestEventPosition(workspaceId))
+          lastEventId ??
+          (replay ? beforeFirstEvent : await context.store.newestEventPosition(workspaceId)) ??
+          beforeFirstEvent
       } catch (error) {
         unregister()
         throw error
@@ -122,8 +129,8 @@ class StreamState {
 interface StreamRun {
   stream: StreamState
   unregister: () => void
-  start: EventPosition | null
-  read: (after: EventPosition | null) => Promise<{ event_id: string; created_at: string; json: string }[]>
+  start: EventPosition
+  read: (after: EventPosition) => Promise<{ event_id: string; created_at: string; json: string }[]>
   heartbeatMs: number
   pollMs: number
 }
@@ -147,7 +154,7 @@ async function sendEvents(
     connection: 'close',
     'seam-request-id': request.id,
   })
-  response.write(`retry: ${retryMs}\n: stream open\n\n`)
+  response.write(`retry: ${retryMs}\n: stream open\n\nevent: start\nid: ${encodePageCursor(start)}\ndata: {}\n\n`)
 
   const end = (): void => {
     if (!response.writableEnded) response.end()
