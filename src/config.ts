@@ -285,3 +285,27 @@ export function resolveDatabaseConfig(
   if (databaseUrl === '') throw new ConfigError(['--database / DATABASE_URL: must not be empty'])
   return Object.freeze({ databaseUrl })
 }
+
+/** `seam-events tail`: a client of a running server, not a server. */
+export interface TailConfig {
+  /** The server's base URL, without a trailing slash. */
+  endpoint: string
+  apiKey: string
+}
+
+export function resolveTailConfig(
+  options: { endpoint?: string | undefined; apiKey?: string | undefined } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<TailConfig> {
+  const problems: string[] = []
+  const endpoint = options.endpoint ?? env['SEAM_ENDPOINT'] ?? `http://127.0.0.1:${env['PORT'] ?? 3000}`
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+    problems.push(`--endpoint / SEAM_ENDPOINT: not an http(s) URL: ${endpoint}`)
+  }
+  const apiKey = options.apiKey ?? env['SEAM_API_KEY'] ?? ''
+  if (apiKey.trim() === '') {
+    problems.push('--api-key / SEAM_API_KEY: required, a key that can read (see "seam-events api-keys create")')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze({ endpoint: endpoint.replace(/\/+$/, ''), apiKey: apiKey.trim() })
+}
