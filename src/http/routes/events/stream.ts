@@ -161,9 +161,12 @@ async function sendEvents(
   }
   stream.onEnd(end)
   response.on('close', () => stream.finish('client'))
+  // A connection that fails (a reset) ends the stream by 'close'; unhandled, the error would
+  // take the process down.
+  response.on('error', () => stream.finish('client'))
   const heartbeat = setInterval(() => {
     // A stream that is waiting for 'drain' is not idle: its client is slow, not gone.
-    if (!response.writableNeedDrain) response.write(': heartbeat\n\n')
+    if (stream.ended === undefined && !response.writableNeedDrain) response.write(': heartbeat\n\n')
   }, heartbeatMs)
   const poll = setInterval(() => stream.wake(), pollMs)
 
