@@ -140,20 +140,11 @@ const refusedStreamParams: Readonly<Record<string, string>> = {
  * Exported for documentation (OpenAPI).
  */
 export function eventStreamParamsSchema(options: EventParamOptions) {
-  return z
-    .object({
-      since: timestamp.optional(),
-      last_event_id: z.string().optional(),
-      ...eventFilterShape(options),
-      ...Object.fromEntries(Object.keys(refusedStreamParams).map((name) => [name, z.unknown()])),
-    })
-    .superRefine((params, context) => {
-      for (const [name, message] of Object.entries(refusedStreamParams)) {
-        if ((params as Record<string, unknown>)[name] !== undefined) {
-          context.addIssue({ code: 'custom', path: [name], message })
-        }
-      }
-    })
+  return z.object({
+    since: timestamp.optional(),
+    last_event_id: z.string().optional(),
+    ...eventFilterShape(options),
+  })
 }
 
 const schemasFor = schemasPerOption((options) => ({
@@ -214,6 +205,10 @@ export function parseEventStreamParams(
   lastEventIdHeader: string | undefined,
   options: EventParamOptions,
 ): EventStreamRequest {
+  const refused = Object.entries(refusedStreamParams)
+    .filter(([name]) => params[name] !== undefined)
+    .map(([name, message]) => ({ path: [name], message }))
+  if (refused.length > 0) throw invalidInput('Invalid parameters', refused)
   const parsed = parseOrThrow(schemasFor(options).eventStream, params)
   const filters: EventFilters = eventFilters(parsed)
   if (parsed.since !== undefined) filters.created_at_min = parsed.since.ceil
