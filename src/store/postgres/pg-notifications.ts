@@ -10,10 +10,10 @@ export const notifyDeliveriesSql = `SELECT pg_notify('${deliveriesChannel}', '')
 export const eventsPublishedChannel = 'seam_events_published'
 
 /**
- * Queued in the publishing transaction like notifyDeliveriesSql. PostgreSQL folds identical
- * notifications of one transaction into one, so a group commit sends one per workspace.
+ * A select-list item that queues the notification, for the workspace `$1`, in the publishing
+ * transaction, like notifyDeliveriesSql: sent on commit, dropped on rollback.
  */
-export const notifyEventsPublishedSql = `SELECT pg_notify('${eventsPublishedChannel}', $1)`
+export const notifyEventsPublishedColumn = `pg_notify('${eventsPublishedChannel}', $1::text)`
 
 const reconnectDelayMs = 1000
 

@@ -58,10 +58,13 @@ import {
   eventsPublishedChannel,
   listenForDeliveries,
   listenForNotifications,
-  notifyEventsPublishedSql,
+  notifyEventsPublishedColumn,
 } from './pg-notifications.ts'
 import { retainedSince } from './pg-retained-since.ts'
 import { PgWebhooks, queueDeliveries, type OutboxEvent } from './pg-webhooks.ts'
+
+const lockWorkspaceForPublishSql = `SELECT ${notifyEventsPublishedColumn} FROM workspaces
+  WHERE workspace_id = $1 FOR NO KEY UPDATE`
 
 /** Publishes committed together at most, per workspace (see #insertEvents). */
 const maxGroupedWrites = 64
@@ -322,10 +325,10 @@ export class PgStore implements EventStore {
         // goes backwards within a workspace and seq order is commit order, which keeps `since`
         // polling and page cursors exact. It also makes the event_id check below race-free,
         // which a partitioned table cannot enforce with a unique index. Other workspaces write
-        // in parallel.
-        const locked = await client.query(
-          prepared('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [workspaceId]),
-        )
+        // in parallel. The same statement queues the notification that wakes the event streams
+        // of other API processes: sent on commit, dropped on rollback, and no round trip of its
+        // own on the publish path.
+        const locked = await client.query(prepared(lockWorkspaceForPublishSql, [workspaceId]))
         // The check that the foreign key made before migration 4 dropped it (see there).
         if (locked.rowCount === 0) throw new Error(`no workspace ${workspaceId}`)
         for (const write of writes) {
@@ -342,8 +345,6 @@ export class PgStore implements EventStore {
             outcomes.push({ error })
           }
         }
-        // Sent on commit, to the event streams that other API processes hold.
-        await client.query(prepared(notifyEventsPublishedSql, [workspaceId]))
       })
     } catch (error) {
       // The transaction failed as a whole: nothing of the group is stored.
