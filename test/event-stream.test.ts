@@ -38,8 +38,9 @@ describe('GET /events/stream', { timeout: 60_000 }, () => {
   }
 
   before(async () => {
-    // A short heartbeat, so that a test can wait for one.
-    server = await startTestServer({ env: { STREAM_HEARTBEAT_SECONDS: '0.2' } })
+    // A short heartbeat, so that a test can wait for one; streams that would not read on their
+    // own for five minutes, so that every event below arrives by the publish's wakeup.
+    server = await startTestServer({ env: { STREAM_HEARTBEAT_SECONDS: '0.2', STREAM_POLL_SECONDS: '300' } })
   })
   after(async () => {
     for (const stream of streams) stream.close()
@@ -257,8 +258,26 @@ describe('GET /events/stream', { timeout: 60_000 }, () => {
   })
 })
 
-describe('GET /events/stream at shutdown', { timeout: 60_000 }, () => {
-  it('ends open streams so that the server closes, and logs each one', async () => {
+describe('GET /events/stream ends', { timeout: 60_000 }, () => {
+  it('when its key is revoked; the reconnect is refused', async () => {
+    const logLines: string[] = []
+    const server = await startTestServer({ logLines, env: { STREAM_POLL_SECONDS: '0.2' } })
+    try {
+      const { apiKeyId, apiKey } = await server.createKey(server.workspaceId, 'read')
+      const stream = await openStream(`${server.endpoint}/events/stream`, { apiKey })
+      await publish(server.endpoint, server.apiKey, [lockUnlocked()])
+      await stream.take(1)
+      await server.store.revokeApiKey(apiKeyId)
+      await stream.ended
+      assertSeamError(await rawRequest(`${server.endpoint}/events/stream`, { apiKey }), 401, 'unauthorized')
+      const logged = logLines.map((line) => JSON.parse(line)).find((line) => line.url === '/events/stream' && line.status_code === 200)
+      assert.equal(logged?.ended_by, 'unauthorized')
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('at shutdown, so that the server closes, each logged', async () => {
     const logLines: string[] = []
     const server = await startTestServer({ logLines })
     const streams = await Promise.all(

@@ -10,6 +10,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
+import { SeamApiError } from '../../../domain/errors.ts'
 import { parseEventStreamParams } from '../../../domain/list-events-params.ts'
 import { encodePageCursor } from '../../../domain/page-cursor.ts'
 import { beforeFirstEvent, type EventPosition } from '../../../store/store.ts'
@@ -76,17 +77,26 @@ export function registerEventStreamRoute(
         unregister,
         start,
         read: (after) => context.store.listEventsAfter(workspaceId, filters, after, batchSize),
+        // A key revoked while its stream is open is refused from then on, as on every request:
+        // the stream ends, and the client's reconnect gets the 401.
+        stillAuthorized: () =>
+          authenticate(context.store, request, 'read').then(
+            () => true,
+            (error: unknown) => !(error instanceof SeamApiError),
+          ),
         ...options,
       })
     },
   })
 }
 
+type EndedBy = 'client' | 'server' | 'error' | 'unauthorized'
+
 /** The part of a stream the hub drives: wakeups, and the end at shutdown. */
 class StreamState {
   /** Events may be waiting: set by a wakeup, cleared when a read starts. */
   pending = true
-  ended: 'client' | 'server' | 'error' | undefined
+  ended: EndedBy | undefined
   #waiter: (() => void) | undefined
   #onEnd: (() => void) | undefined
 
@@ -99,7 +109,7 @@ class StreamState {
     this.finish('server')
   }
 
-  finish(reason: 'client' | 'server' | 'error'): void {
+  finish(reason: EndedBy): void {
     if (this.ended !== undefined) return
     this.ended = reason
     this.#onEnd?.()
@@ -131,6 +141,8 @@ interface StreamRun {
   unregister: () => void
   start: EventPosition
   read: (after: EventPosition) => Promise<{ event_id: string; created_at: string; json: string }[]>
+  /** False once the stream's key is revoked (or lost its scope). */
+  stillAuthorized: () => Promise<boolean>
   heartbeatMs: number
   pollMs: number
 }
@@ -138,7 +150,7 @@ interface StreamRun {
 async function sendEvents(
   request: FastifyRequest,
   reply: FastifyReply,
-  { stream, unregister, start, read, heartbeatMs, pollMs }: StreamRun,
+  { stream, unregister, start, read, stillAuthorized, heartbeatMs, pollMs }: StreamRun,
 ): Promise<void> {
   const response = reply.raw
   let position = start
@@ -168,7 +180,12 @@ async function sendEvents(
     // A stream that is waiting for 'drain' is not idle: its client is slow, not gone.
     if (stream.ended === undefined && !response.writableNeedDrain) response.write(': heartbeat\n\n')
   }, heartbeatMs)
-  const poll = setInterval(() => stream.wake(), pollMs)
+  const poll = setInterval(() => {
+    stream.wake()
+    void stillAuthorized().then((authorized) => {
+      if (!authorized) stream.finish('unauthorized')
+    })
+  }, pollMs)
 
   try {
     while (stream.ended === undefined) {
