@@ -284,7 +284,7 @@ describe('GET /events/stream ends', { timeout: 60_000 }, () => {
       [1, 2].map(() => openStream(`${server.endpoint}/events/stream`, { apiKey: server.apiKey })),
     )
     await publish(server.endpoint, server.apiKey, [lockUnlocked()])
-    await streams[0]!.take(1)
+    await Promise.all(streams.map((stream) => stream.take(1)))
     await server.close()
     await Promise.all(streams.map((stream) => stream.ended))
     const logged = logLines.map((line) => JSON.parse(line)).filter((line) => line.url === '/events/stream')

@@ -173,6 +173,8 @@ async function sendEvents(
   }
   stream.onEnd(end)
   response.on('close', () => stream.finish('client'))
+  // A client that left while the stream was being set up: its 'close' has been and gone.
+  if (response.socket === null || response.socket.destroyed) stream.finish('client')
   // A connection that fails (a reset) ends the stream by 'close'; unhandled, the error would
   // take the process down.
   response.on('error', () => stream.finish('client'))
