@@ -39,6 +39,17 @@ export interface RetentionConfig {
   intervalSeconds: number
 }
 
+/** The live event stream, GET /events/stream. */
+export interface StreamConfig {
+  /** A comment line is sent this often on an idle stream, so that proxies keep it open. */
+  heartbeatSeconds: number
+  /**
+   * How often a stream reads on without being woken: a backstop for a lost notification, and
+   * on SQLite the only way another process's publishes reach a stream.
+   */
+  pollSeconds: number
+}
+
 export interface ServerConfig extends DatabaseConfig {
   port: number
   host: string
@@ -48,6 +59,7 @@ export interface ServerConfig extends DatabaseConfig {
   worker: boolean
   delivery: DeliveryConfig
   retention: RetentionConfig
+  stream: StreamConfig
 }
 
 export interface WorkerConfig extends DatabaseConfig {
@@ -114,6 +126,12 @@ const retentionConfigSchema = z.object({
   intervalSeconds: z.coerce.number().int().min(0).max(7 * 24 * 3600),
 })
 
+const streamConfigSchema = z.object({
+  // Fractions of a second are for tests; proxies commonly close connections idle for 60 s.
+  heartbeatSeconds: z.coerce.number().positive().max(300),
+  pollSeconds: z.coerce.number().positive().max(3600),
+})
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
 const serverConfigSchema = z.object({
@@ -125,6 +143,7 @@ const serverConfigSchema = z.object({
   worker: z.boolean(),
   delivery: deliveryConfigSchema,
   retention: retentionConfigSchema,
+  stream: streamConfigSchema,
 })
 
 const workerConfigSchema = z.object({
@@ -152,6 +171,8 @@ const settingNames: Record<string, string> = {
   dnsServers: 'WEBHOOK_DNS_SERVERS',
   exportDir: '--export-dir / RETENTION_EXPORT_DIR',
   intervalSeconds: 'RETENTION_INTERVAL_SECONDS',
+  heartbeatSeconds: 'STREAM_HEARTBEAT_SECONDS',
+  pollSeconds: 'STREAM_POLL_SECONDS',
 }
 
 function retentionSettings(
@@ -223,6 +244,10 @@ export function resolveServerConfig(
     worker: options.worker ?? true,
     delivery: deliverySettings(env),
     retention: retentionSettings(env),
+    stream: {
+      heartbeatSeconds: env['STREAM_HEARTBEAT_SECONDS'] ?? 15,
+      pollSeconds: env['STREAM_POLL_SECONDS'] ?? 5,
+    },
   })
 }
 
@@ -259,4 +284,28 @@ export function resolveDatabaseConfig(
   const databaseUrl = options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl
   if (databaseUrl === '') throw new ConfigError(['--database / DATABASE_URL: must not be empty'])
   return Object.freeze({ databaseUrl })
+}
+
+/** `seam-events tail`: a client of a running server, not a server. */
+export interface TailConfig {
+  /** The server's base URL, without a trailing slash. */
+  endpoint: string
+  apiKey: string
+}
+
+export function resolveTailConfig(
+  options: { endpoint?: string | undefined; apiKey?: string | undefined } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<TailConfig> {
+  const problems: string[] = []
+  const endpoint = options.endpoint ?? env['SEAM_ENDPOINT'] ?? `http://127.0.0.1:${env['PORT'] ?? 3000}`
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+    problems.push(`--endpoint / SEAM_ENDPOINT: not an http(s) URL: ${endpoint}`)
+  }
+  const apiKey = options.apiKey ?? env['SEAM_API_KEY'] ?? ''
+  if (apiKey.trim() === '') {
+    problems.push('--api-key / SEAM_API_KEY: required, a key that can read (see "seam-events api-keys create")')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze({ endpoint: endpoint.replace(/\/+$/, ''), apiKey: apiKey.trim() })
 }

@@ -16,6 +16,7 @@ import { docsContentSecurityPolicy } from '../src/http/docs-page.ts'
 import { assertRoutesDocumented } from '../src/http/openapi-document.ts'
 import { listEventsRoute } from '../src/http/routes/events/list.ts'
 import { rawRequest, publish } from './support/http.ts'
+import { openStream, type SseMessage } from './support/sse.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts'
 
@@ -155,7 +156,7 @@ describe('GET /openapi.json', () => {
       for (const parameter of operation.parameters ?? []) schemas.push(parameter.schema)
       if (operation.requestBody !== undefined) schemas.push(requestSchemaOf(document, path, operation))
       for (const response of Object.values(operation.responses as Record<string, Json>)) {
-        schemas.push(response.content['application/json'].schema)
+        for (const content of Object.values(response.content as Record<string, Json>)) schemas.push(content.schema)
       }
     }
     for (const schema of schemas) {
@@ -324,8 +325,28 @@ describe('GET /openapi.json', () => {
         }
         if ([...search].length > 0) url += `?${search}`
       }
-      const response = await rawRequest(url, init)
       const request = `${method.toUpperCase()} ${path} ${JSON.stringify(params)}`
+      const eventStream = operation.responses['200'].content['text/event-stream']
+      if (eventStream !== undefined) {
+        // A stream never ends: open it, publish, and check the event it sends against the schema.
+        const stream = await openStream(url, { apiKey: server.apiKey })
+        try {
+          assert.equal(stream.response.status, 200, request)
+          const [published] = await publish(server.endpoint, server.apiKey, [
+            { event_type: 'lock.unlocked', device_id: randomUUID(), connected_account_id: randomUUID(), method: 'manual' },
+          ])
+          const [message] = (await stream.take(1)) as [SseMessage]
+          assert.equal(JSON.parse(message.data).event_id, published?.['event_id'], request)
+          const pointer = `/paths/${path.replace(/\//g, '~1')}/${method}/responses/200/content/text~1event-stream/schema`
+          const matches = ajv.compile({ $ref: `openapi.json#${pointer}` })
+          assert.ok(matches(JSON.parse(message.data)), `${request}: ${ajv.errorsText(matches.errors)}`)
+        } finally {
+          stream.close()
+        }
+        exercised.push(`${method} ${path}`)
+        continue
+      }
+      const response = await rawRequest(url, init)
       assert.equal(response.status, 200, `${request}: ${response.text}`)
 
       const pointer = `/paths/${path.replace(/\//g, '~1')}/${method}/responses/200/content/application~1json/schema`

@@ -7,6 +7,7 @@ import { CliError } from './database-command.ts'
 import { registerMigrateCommand } from './migrate.ts'
 import { registerRetentionCommand } from './retention.ts'
 import { registerServeCommand } from './serve.ts'
+import { registerTailCommand } from './tail.ts'
 import { registerWorkerCommand } from './worker.ts'
 import { registerWorkspaceCommands } from './workspaces.ts'
 
@@ -21,6 +22,7 @@ registerWorkspaceCommands(program)
 registerApiKeyCommands(program)
 registerMigrateCommand(program)
 registerRetentionCommand(program)
+registerTailCommand(program)
 
 try {
   await program.parseAsync(process.argv)

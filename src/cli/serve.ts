@@ -43,6 +43,7 @@ async function serve(options: ServerOptions): Promise<void> {
     allowUnknownEventTypes: config.allowUnknownEventTypes,
     targetGuard,
     deliveriesQueued: () => worker?.wake(),
+    stream: { heartbeatMs: config.stream.heartbeatSeconds * 1000, pollMs: config.stream.pollSeconds * 1000 },
   })
   await app.listen({ port: config.port, host: config.host })
   const retention = startRetentionJob(store, config.retention, logger)

@@ -1,6 +1,7 @@
-// The parameters of /events/list and /events/get, as Seam's OpenAPI declares them, checked
-// once here so that the routes and the store only see well-formed queries. /events/histogram
-// takes the same filters as list (eventFilterParams, checkTimeRange, toEventFilters).
+// The parameters of /events/list and /events/get, as Seam's OpenAPI declares them, and of
+// /events/stream, which takes the same filters; checked once here so that the routes and the
+// store only see well-formed queries. /events/histogram takes the same filters as list
+// (eventFilterParams, checkTimeRange, toEventFilters).
 
 import { z } from './documented-zod.ts'
 
@@ -10,6 +11,7 @@ import {
   type EventFilters,
   type EventListQuery,
   type EventLookup,
+  type EventPosition,
 } from '../store/store.ts'
 import { eventTypePattern, isKnownEventType, knownEventTypes } from './event-catalog.ts'
 import { decodePageCursor } from './page-cursor.ts'
@@ -24,6 +26,7 @@ import {
   uuid,
 } from './param-schemas.ts'
 import type { ParsedTimestamp } from './timestamps.ts'
+import { invalidInput } from './validation-errors.ts'
 
 export const defaultListLimit = 500
 export const maxListLimit = 10_000
@@ -157,9 +160,39 @@ function eventLookupSchema(options: EventParamOptions) {
     )
 }
 
+/**
+ * Parameters of events/list that a stream refuses rather than ignores, with why: a caller who
+ * passes them expects something the stream does not do.
+ */
+const refusedStreamParams: Readonly<Record<string, string>> = {
+  between:
+    'A stream has no end: pass since (replay from a time, then live), or use /events/list for a closed window',
+  limit: 'A stream is not paged: it sends every matching event',
+  page_cursor: 'A stream is not paged: resume with the Last-Event-ID header (or last_event_id)',
+  unstable_offset: 'A stream is not paged: resume with the Last-Event-ID header (or last_event_id)',
+}
+
+/**
+ * The query parameters of GET /events/stream: the filters of events/list, `since` to replay
+ * from a time, and `last_event_id` (for clients that cannot send the Last-Event-ID header).
+ * Exported for documentation (OpenAPI).
+ */
+export function eventStreamParamsSchema(options: EventParamOptions) {
+  const { between: _refused, ...filters } = eventFilterParams(options)
+  return z.object({
+    ...filters,
+    since: filters.since.describe('Replay the events created at or after this instant, then go live.'),
+    last_event_id: z
+      .string()
+      .optional()
+      .describe('Resume after the event with this id (the Last-Event-ID header wins over it).'),
+  })
+}
+
 const schemasFor = schemasPerOption((options) => ({
   listEvents: listEventsSchema(options),
   eventLookup: eventLookupSchema(options),
+  eventStream: eventStreamParamsSchema(options),
 }))
 
 /** What /events/list parses its parameters with, and what its API reference is made from. */
@@ -225,6 +258,46 @@ export function toEventFilters(parsed: EventFilterParams): EventFilters {
   if (parsed.customer_key !== undefined) columns.customer_key = [parsed.customer_key]
   filters.columns = columns
   return filters
+}
+
+export interface EventStreamRequest {
+  filters: EventFilters
+  /** Resume strictly after this event; from the last_event_id parameter or the header. */
+  lastEventId: EventPosition | undefined
+  /** Whether `since` was given: then the stream replays from it rather than starting live. */
+  replay: boolean
+}
+
+/**
+ * `lastEventIdHeader` is the Last-Event-ID header, which EventSource sends when it reconnects;
+ * it wins over the parameter, since a reconnect repeats the URL it first opened.
+ */
+export function parseEventStreamParams(
+  params: Readonly<Record<string, unknown>>,
+  lastEventIdHeader: string | undefined,
+  options: EventParamOptions,
+): EventStreamRequest {
+  const refused = Object.entries(refusedStreamParams)
+    .filter(([name]) => params[name] !== undefined)
+    .map(([name, message]) => ({ path: [name], message }))
+  if (refused.length > 0) throw invalidInput('Invalid parameters', refused)
+  const parsed = parseOrThrow(schemasFor(options).eventStream, params)
+  const filters: EventFilters = toEventFilters(parsed)
+
+  let lastEventId: EventPosition | undefined
+  const [name, given] =
+    lastEventIdHeader !== undefined && lastEventIdHeader !== ''
+      ? ['Last-Event-ID', lastEventIdHeader]
+      : ['last_event_id', parsed.last_event_id]
+  if (given !== undefined && given !== '') {
+    lastEventId = decodePageCursor(given)
+    if (lastEventId === undefined) {
+      throw invalidInput('Invalid parameters', [
+        { path: [name], message: 'Invalid event id: pass the id of an event this stream sent' },
+      ])
+    }
+  }
+  return { filters, lastEventId, replay: parsed.since !== undefined }
 }
 
 export function parseEventLookupParams(

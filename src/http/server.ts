@@ -10,6 +10,7 @@ import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import { authenticate } from './authenticate.ts'
 import { consolePlugin } from './console.ts'
 import { registerDocsPage } from './docs-page.ts'
+import { EventStreamHub } from './event-stream-hub.ts'
 import { sendError, toSeamApiError } from './error-reply.ts'
 import { collectParams } from './request-params.ts'
 import type { RouteContext, SeamRoute } from './route.ts'
@@ -17,6 +18,12 @@ import { getEventRoute } from './routes/events/get.ts'
 import { eventHistogramRoute } from './routes/events/histogram.ts'
 import { listEventsRoute } from './routes/events/list.ts'
 import { publishEventsRoute } from './routes/events/publish.ts'
+import {
+  eventStreamMethods,
+  eventStreamPath,
+  eventStreamDocs,
+  registerEventStreamRoute,
+} from './routes/events/stream.ts'
 import { healthRoute, readyRoute } from './routes/health.ts'
 import { assertRoutesDocumented, buildOpenApiDocument } from './openapi-document.ts'
 import { openApiRoute } from './routes/openapi.ts'
@@ -57,8 +64,9 @@ export const routes: readonly SeamRoute[] = [
  * (docs/benchmarks.md), cannot spare. Start-up still checks that every route has its docs, and
  * test/openapi.test.ts generates the document for both settings.
  */
+const documentedRoutes = [...routes, eventStreamDocs]
 const openApiJsonFor = schemasPerOption((options) =>
-  JSON.stringify(buildOpenApiDocument(routes, options)),
+  JSON.stringify(buildOpenApiDocument(documentedRoutes, options)),
 )
 
 export const maxBodyBytes = 1024 * 1024
@@ -72,6 +80,8 @@ export interface BuildServerOptions {
   deliveriesQueued?: () => void
   /** Sees each route as Fastify registers it: tests hold the API reference to what is served. */
   onRoute?: (route: RouteOptions) => void
+  /** How often an idle event stream sends a heartbeat comment, and reads on unwoken. */
+  stream?: { heartbeatMs: number; pollMs: number }
 }
 
 export function buildServer({
@@ -81,6 +91,7 @@ export function buildServer({
   targetGuard,
   deliveriesQueued = () => {},
   onRoute,
+  stream = { heartbeatMs: 15_000, pollMs: 5000 },
 }: BuildServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
@@ -109,12 +120,14 @@ export function buildServer({
     deliveriesQueued,
     openApiJson: () => openApiJsonFor({ allowUnknownEventTypes }),
   }
-  assertRoutesDocumented(routes)
+  assertRoutesDocumented(documentedRoutes)
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('seam-request-id', request.id)
   })
   app.addHook('onResponse', async (request, reply) => {
+    // A stream that started logs its own line when it ends, with what it sent.
+    if (request.routeOptions.url === eventStreamPath && reply.statusCode === 200) return
     request.log.info(
       {
         method: request.method,
@@ -142,7 +155,8 @@ export function buildServer({
     sendError(reply, request, toSeamApiError(error, request))
   })
 
-  const methodsByPath = new Map(routes.map((route) => [route.path, route.methods]))
+  const methodsByPath = new Map<string, readonly string[]>(routes.map((route) => [route.path, route.methods]))
+  methodsByPath.set(eventStreamPath, eventStreamMethods)
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? ''
     const methods = methodsByPath.get(path)
@@ -177,6 +191,17 @@ export function buildServer({
       },
     })
   }
+
+  const streams = new EventStreamHub(store, logger)
+  registerEventStreamRoute(app, context, streams, stream)
+  // Open streams never finish on their own: end them before the server waits for requests.
+  app.addHook('preClose', (done) => {
+    streams.endAll()
+    done()
+  })
+  app.addHook('onClose', async () => {
+    await streams.stop()
+  })
 
   void app.register(consolePlugin)
 

@@ -16,6 +16,7 @@ import type {
   EventFilters,
   EventListQuery,
   EventLookup,
+  EventPosition,
 } from './store.ts'
 
 export interface EventsTable {
@@ -147,10 +148,9 @@ export function compileListEvents(
   let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, query, retainedSince)
   const before = query.before
   if (before !== undefined) {
-    // The cursor's event gives the tie-breaking seq. Should it have been deleted since
-    // (retention), -1 degrades the position to "older than its created_at". Its created_at
-    // confines the lookup to one partition on PostgreSQL.
-    const beforeSeq = sql<number>`coalesce((select seq from events where workspace_id = ${workspaceId} and created_at = ${before.created_at} and event_id = ${before.event_id}), -1)`
+    // Should the cursor's event have been deleted since (retention), -1 degrades the position
+    // to "older than its created_at".
+    const beforeSeq = seqOf(workspaceId, before)
     select = select.where(({ eb, refTuple, tuple }) =>
       eb(refTuple('created_at', 'seq'), '<', tuple(before.created_at, beforeSeq)),
     )
@@ -158,6 +158,48 @@ export function compileListEvents(
   select = newestFirst(select).limit(query.limit + 1)
   if (query.offset > 0) select = select.offset(query.offset)
   return select.compile()
+}
+
+/**
+ * The tie-breaking seq of the event at a position (a cursor or a stream id names it by
+ * created_at and event_id, never by seq), or -1 when it is no longer stored. Its created_at
+ * confines the lookup to one partition on PostgreSQL.
+ */
+function seqOf(workspaceId: string, position: EventPosition): RawBuilder<number> {
+  return sql<number>`coalesce((select seq from events where workspace_id = ${workspaceId} and created_at = ${position.created_at} and event_id = ${position.event_id}), -1)`
+}
+
+/**
+ * The event stream's read: events strictly after `after`, oldest first. Within a workspace,
+ * publishes commit one at a time and created_at never goes backwards, so (created_at, seq)
+ * ascending is commit order: an event that commits later can never sort before one already
+ * read, and reading on from the last position sent misses nothing. A position whose event is
+ * gone (retention) degrades to "from its created_at on", which repeats rather than skips.
+ */
+export function compileEventsAfter(
+  db: Kysely<EventsDatabase>,
+  workspaceId: string,
+  filters: EventFilters,
+  after: EventPosition | null,
+  limit: number,
+  retainedSince: RetainedSince,
+): CompiledQuery<EventRow> {
+  let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, filters, retainedSince)
+  if (after !== null) {
+    const afterSeq = seqOf(workspaceId, after)
+    select = select.where(({ eb, refTuple, tuple }) =>
+      eb(refTuple('created_at', 'seq'), '>', tuple(after.created_at, afterSeq)),
+    )
+  }
+  return select.orderBy('created_at', 'asc').orderBy('seq', 'asc').limit(limit).compile()
+}
+
+/** The workspace's newest event, retained or not: where a live-only stream starts. */
+export function compileNewestEvent(
+  db: Kysely<EventsDatabase>,
+  workspaceId: string,
+): CompiledQuery<EventRow> {
+  return newestFirst(selectEvents(db, workspaceId)).limit(1).compile()
 }
 
 export function compileFindEvent(

@@ -125,6 +125,9 @@ export interface EventPosition {
   event_id: string
 }
 
+/** A position before every event: reading on from it reads a workspace from its start. */
+export const beforeFirstEvent: Readonly<EventPosition> = { created_at: '', event_id: '' }
+
 /** What events/list and events/histogram filter on: the events a query counts or pages through. */
 export interface EventFilters {
   /** Inclusive lower bound on created_at (ISO 8601 UTC with milliseconds). */
@@ -145,6 +148,13 @@ export interface EventListQuery extends EventFilters {
   offset: number
   limit: number
 }
+
+/**
+ * Called when events may have been committed: with the workspace, or with null when any
+ * workspace may have some (a notification connection came back, and what was sent while it was
+ * down is lost).
+ */
+export type EventsPublishedListener = (workspaceId: string | null) => void
 
 export interface EventPage {
   events: StoredEvent[]
@@ -212,6 +222,26 @@ export interface EventStore extends WebhookStore, DeliveryQueue, EventRetentionS
   ): Promise<EventBucketCount[]>
   /** The newest event matching every given field. */
   findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined>
+  /**
+   * Oldest first: up to `limit` events matching `filters` committed after the event at `after`
+   * (from the oldest retained event when null). Publishes to a workspace commit one at a time
+   * and created_at never goes backwards, so reading on from the last event returned misses
+   * nothing and repeats nothing.
+   */
+  listEventsAfter(
+    workspaceId: string,
+    filters: EventFilters,
+    after: EventPosition | null,
+    limit: number,
+  ): Promise<StoredEvent[]>
+  /** The position of the workspace's newest event, or null when it has none. */
+  newestEventPosition(workspaceId: string): Promise<EventPosition | null>
+  /**
+   * Calls `listener` after events are committed: at once for publishes through this store, and
+   * for publishes from other processes when the backend can signal them (PostgreSQL's
+   * LISTEN/NOTIFY). Resolves to a function that stops listening.
+   */
+  watchEvents(listener: EventsPublishedListener): Promise<() => Promise<void>>
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,16 +6,26 @@ export const deliveriesChannel = 'seam_events_deliveries'
 /** Queued in the caller's transaction: PostgreSQL sends it on commit, and drops it on rollback. */
 export const notifyDeliveriesSql = `SELECT pg_notify('${deliveriesChannel}', '')`
 
+/** The channel a publishing transaction notifies on commit; the payload is the workspace id. */
+export const eventsPublishedChannel = 'seam_events_published'
+
+/**
+ * A select-list item that queues the notification, for the workspace `$1`, in the publishing
+ * transaction, like notifyDeliveriesSql: sent on commit, dropped on rollback.
+ */
+export const notifyEventsPublishedColumn = `pg_notify('${eventsPublishedChannel}', $1::text)`
+
 const reconnectDelayMs = 1000
 
 /**
- * Holds one connection that LISTENs on the deliveries channel and calls `listener` on each
- * notification. A lost connection is opened again, and `listener` is called once it is back,
- * since notifications sent meanwhile are gone.
+ * Holds one connection that LISTENs on `channel` and calls `listener` with each notification's
+ * payload. A lost connection is opened again, and `listener` is called with null once it is
+ * back, since notifications sent meanwhile are gone.
  */
-export async function listenForDeliveries(
+export async function listenForNotifications(
   connectionString: string,
-  listener: () => void,
+  channel: string,
+  listener: (payload: string | null) => void,
   onError: (error: unknown) => void,
 ): Promise<() => Promise<void>> {
   let client: pg.Client | undefined
@@ -24,14 +34,14 @@ export async function listenForDeliveries(
 
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString })
-    next.on('notification', () => listener())
+    next.on('notification', (message) => listener(message.payload ?? ''))
     next.on('error', (error) => {
       onError(error)
       reopen(next)
     })
     next.on('end', () => reopen(next))
     await next.connect()
-    await next.query(`LISTEN ${deliveriesChannel}`)
+    await next.query(`LISTEN ${channel}`)
     client = next
   }
   const reopen = (lost: pg.Client): void => {
@@ -42,7 +52,7 @@ export async function listenForDeliveries(
       retry = setTimeout(() => {
         if (stopped) return
         connect()
-          .then(() => listener())
+          .then(() => listener(null))
           .catch((error: unknown) => {
             onError(error)
             attempt()
@@ -58,4 +68,13 @@ export async function listenForDeliveries(
     clearTimeout(retry)
     await client?.end().catch(() => {})
   }
+}
+
+/** Wakes a delivery worker whenever another process may have made deliveries due. */
+export async function listenForDeliveries(
+  connectionString: string,
+  listener: () => void,
+  onError: (error: unknown) => void,
+): Promise<() => Promise<void>> {
+  return await listenForNotifications(connectionString, deliveriesChannel, () => listener(), onError)
 }

@@ -12,8 +12,10 @@ import type pg from 'pg'
 
 import {
   compileCountEventsByBucket,
+  compileEventsAfter,
   compileFindEvent,
   compileListEvents,
+  compileNewestEvent,
   toEventBucketCounts,
   type DayBucketRow,
   type EventRow,
@@ -36,6 +38,8 @@ import {
   type EventListQuery,
   type EventLookup,
   type EventPage,
+  type EventPosition,
+  type EventsPublishedListener,
   type EventStore,
   type NewApiKey,
   type NewRecovery,
@@ -53,9 +57,18 @@ import { addDays, nextDay, utcDay } from '../utc-days.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { createPgConnection, type PgConnection, type Queryable } from './pg-connection.ts'
 import { pgMigrations } from './pg-migrations.ts'
-import { listenForDeliveries } from './pg-notifications.ts'
+import { EventWatchers } from '../event-watchers.ts'
+import {
+  eventsPublishedChannel,
+  listenForDeliveries,
+  listenForNotifications,
+  notifyEventsPublishedColumn,
+} from './pg-notifications.ts'
 import { retainedSince } from './pg-retained-since.ts'
 import { PgWebhooks, queueDeliveries, type OutboxEvent } from './pg-webhooks.ts'
+
+const lockWorkspaceForPublishSql = `SELECT ${notifyEventsPublishedColumn} FROM workspaces
+  WHERE workspace_id = $1 FOR NO KEY UPDATE`
 
 /** Publishes committed together at most, per workspace (see #insertEvents). */
 const maxGroupedWrites = 64
@@ -120,6 +133,9 @@ export class PgStore implements EventStore {
   readonly #preparedDays = new Set<string>()
   /** Per workspace with a publish transaction running here: the publishes waiting for the next. */
   readonly #queuedWrites = new Map<string, QueuedWrite[]>()
+  readonly #eventWatchers = new EventWatchers()
+  /** The LISTEN connection for other processes' publishes, open while anyone watches. */
+  #eventsListening: Promise<() => Promise<void>> | undefined
   readonly #queryBuilder = new Kysely<EventsDatabase>({
     dialect: {
       createAdapter: () => new PostgresAdapter(),
@@ -163,6 +179,9 @@ export class PgStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    const listening = this.#eventsListening
+    this.#eventsListening = undefined
+    await listening?.then((stop) => stop()).catch(() => {})
     await this.#connection.pool.end().catch(() => {})
   }
 
@@ -310,10 +329,10 @@ export class PgStore implements EventStore {
         // goes backwards within a workspace and seq order is commit order, which keeps `since`
         // polling and page cursors exact. It also makes the event_id check below race-free,
         // which a partitioned table cannot enforce with a unique index. Other workspaces write
-        // in parallel.
-        const locked = await client.query(
-          prepared('SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE', [workspaceId]),
-        )
+        // in parallel. The same statement queues the notification that wakes the event streams
+        // of other API processes: sent on commit, dropped on rollback, and no round trip of its
+        // own on the publish path.
+        const locked = await client.query(prepared(lockWorkspaceForPublishSql, [workspaceId]))
         // The check that the foreign key made before migration 4 dropped it (see there).
         if (locked.rowCount === 0) throw new Error(`no workspace ${workspaceId}`)
         for (const write of writes) {
@@ -336,6 +355,7 @@ export class PgStore implements EventStore {
       for (const write of writes) write.reject(error)
       return
     }
+    this.#eventWatchers.notify(workspaceId)
     settleWrites(writes, outcomes)
   }
 
@@ -412,6 +432,54 @@ export class PgStore implements EventStore {
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
     const [row] = await this.#compiled(compileFindEvent(this.#queryBuilder, workspaceId, lookup, retainedSince))
     return row === undefined ? undefined : toStoredEvent(row)
+  }
+
+  async listEventsAfter(
+    workspaceId: string,
+    filters: EventFilters,
+    after: EventPosition | null,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    const rows = await this.#compiled(
+      compileEventsAfter(this.#queryBuilder, workspaceId, filters, after, limit, retainedSince),
+    )
+    return rows.map(toStoredEvent)
+  }
+
+  async newestEventPosition(workspaceId: string): Promise<EventPosition | null> {
+    const [row] = await this.#compiled(compileNewestEvent(this.#queryBuilder, workspaceId))
+    return row === undefined ? null : { created_at: row.created_at, event_id: row.event_id }
+  }
+
+  /**
+   * Publishes through this process are told at once; those of other processes arrive by NOTIFY
+   * on one LISTEN connection, opened when the first watcher comes and closed after the last.
+   */
+  async watchEvents(listener: EventsPublishedListener): Promise<() => Promise<void>> {
+    const remove = this.#eventWatchers.add(listener)
+    this.#eventsListening ??= listenForNotifications(
+      this.#connectionString,
+      eventsPublishedChannel,
+      (workspaceId) => this.#eventWatchers.notify(workspaceId),
+      () => {
+        // A lost listening connection is reopened; meanwhile the watchers' own polls cover the gap.
+      },
+    )
+    const listening = this.#eventsListening
+    try {
+      await listening
+    } catch (error) {
+      remove()
+      if (this.#eventsListening === listening) this.#eventsListening = undefined
+      throw error
+    }
+    return async () => {
+      remove()
+      const listening = this.#eventsListening
+      if (this.#eventWatchers.size > 0 || listening === undefined) return
+      this.#eventsListening = undefined
+      await listening.then((stop) => stop()).catch(() => {})
+    }
   }
 
   createWebhook(workspaceId: string, webhook: NewWebhook): Promise<Webhook> {

@@ -15,8 +15,10 @@ import {
 
 import {
   compileCountEventsByBucket,
+  compileEventsAfter,
   compileFindEvent,
   compileListEvents,
+  compileNewestEvent,
   toEventBucketCounts,
   type DayBucketRow,
   type EventRow,
@@ -40,6 +42,8 @@ import {
   type EventListQuery,
   type EventLookup,
   type EventPage,
+  type EventPosition,
+  type EventsPublishedListener,
   type EventStore,
   type NewApiKey,
   type NewRecovery,
@@ -53,6 +57,7 @@ import {
   type Workspace,
   type WorkspacePatch,
 } from '../store.ts'
+import { EventWatchers } from '../event-watchers.ts'
 import { nextDay } from '../utc-days.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { sqliteMigrations } from './sqlite-migrations.ts'
@@ -98,6 +103,7 @@ export class SqliteStore implements EventStore {
   readonly #webhooks: SqliteWebhooks
   /** Publishes waiting for the next group commit, in arrival order. */
   readonly #queuedWrites: QueuedWrite[] = []
+  readonly #eventWatchers = new EventWatchers()
   readonly #writeEventsInSavepoint: Database.Transaction<(workspaceId: string, drafts: readonly EventDraft[]) => StoredEvent[]>
 
   constructor({ path }: SqliteStoreOptions) {
@@ -254,6 +260,9 @@ export class SqliteStore implements EventStore {
       for (const write of writes) write.reject(error)
       return
     }
+    for (const workspaceId of new Set(writes.map((write) => write.workspaceId))) {
+      this.#eventWatchers.notify(workspaceId)
+    }
     settleWrites(writes, outcomes)
   }
 
@@ -327,6 +336,33 @@ export class SqliteStore implements EventStore {
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
     const [row] = this.#all(compileFindEvent(this.#queryBuilder, workspaceId, lookup, this.#retainedSince))
     return row === undefined ? undefined : toStoredEvent(row)
+  }
+
+  async listEventsAfter(
+    workspaceId: string,
+    filters: EventFilters,
+    after: EventPosition | null,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    return this.#all(
+      compileEventsAfter(this.#queryBuilder, workspaceId, filters, after, limit, this.#retainedSince),
+    ).map(toStoredEvent)
+  }
+
+  async newestEventPosition(workspaceId: string): Promise<EventPosition | null> {
+    const [row] = this.#all(compileNewestEvent(this.#queryBuilder, workspaceId))
+    return row === undefined ? null : { created_at: row.created_at, event_id: row.event_id }
+  }
+
+  /**
+   * Publishes through this process are told at once. Another process writing the same file
+   * (a second `serve`) sends no signal: its events reach a stream by the stream's own poll.
+   */
+  async watchEvents(listener: EventsPublishedListener): Promise<() => Promise<void>> {
+    const remove = this.#eventWatchers.add(listener)
+    return async () => {
+      remove()
+    }
   }
 
   createWebhook(workspaceId: string, webhook: NewWebhook): Promise<Webhook> {

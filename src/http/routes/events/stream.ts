@@ -1,0 +1,268 @@
+// GET /events/stream: a workspace's events as Server-Sent Events, live, resumable. Each message
+// is one event: `id:` is its position (the same opaque form as a page cursor), `data:` its JSON
+// exactly as events/list returns it. It cannot be a SeamRoute, whose handler answers with one
+// JSON body, so it writes to the raw response itself once the request has been accepted.
+//
+// The first message is `event: start` with the stream's start position as its id and `{}` as
+// data: EventSource's onmessage does not see it (it has a type), but it sets the client's last
+// event id, so a client that loses the connection before any event arrives still resumes from
+// where it started instead of from "now", which would skip what was published in between.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
+import { SeamApiError } from '../../../domain/errors.ts'
+import { eventStreamParamsSchema, parseEventStreamParams } from '../../../domain/list-events-params.ts'
+import { encodePageCursor } from '../../../domain/page-cursor.ts'
+import { beforeFirstEvent, type EventPosition } from '../../../store/store.ts'
+import { authenticate } from '../../authenticate.ts'
+import type { EventStreamHub } from '../../event-stream-hub.ts'
+import { collectParams } from '../../request-params.ts'
+import { eventSchema } from '../../response-schemas.ts'
+import type { DocumentedRoute, RouteContext } from '../../route.ts'
+
+export const eventStreamPath = '/events/stream'
+export const eventStreamMethods = ['GET'] as const
+
+/** Its entry in GET /openapi.json, beside the SeamRoutes. */
+export const eventStreamDocs: DocumentedRoute = {
+  path: eventStreamPath,
+  methods: eventStreamMethods,
+  access: 'read',
+  docs: {
+    tag: 'events',
+    summary: 'Follow events live (Server-Sent Events)',
+    description:
+      'Ours, not Seam\'s: the workspace\'s events as they are published, with the filters of ' +
+      'events/list. Each message is one event: `id:` its position, `data:` its JSON exactly as ' +
+      'events/list returns it, on one line, no `event:` field. The first message, `event: start` ' +
+      'with `data: {}`, carries the position the stream starts from. Without `since` it sends ' +
+      'what is published after it opened; with `since` it replays from then, oldest first, then ' +
+      'goes live. Resume with the `Last-Event-ID` header (or `last_event_id`): exactly the events ' +
+      'after it, then live ones, on any API node. A `: heartbeat` comment comes every 15 s. ' +
+      '`between`, `limit`, `page_cursor` and `unstable_offset` are refused.',
+    params: eventStreamParamsSchema,
+    response: eventSchema,
+    responseMediaType: 'text/event-stream',
+  },
+}
+
+export interface EventStreamOptions {
+  heartbeatMs: number
+  /**
+   * Streams read on this often even without a wakeup: a notification can be lost (a LISTEN
+   * connection that dropped), and on SQLite another process's publishes send none.
+   */
+  pollMs: number
+}
+
+/** Events read and written at a time; a replay of a long backlog goes in steps of this many. */
+const batchSize = 500
+/** The reconnect delay EventSource clients are told to use. */
+const retryMs = 2000
+
+export function registerEventStreamRoute(
+  app: FastifyInstance,
+  context: RouteContext,
+  hub: EventStreamHub,
+  options: EventStreamOptions,
+): void {
+  app.route({
+    method: [...eventStreamMethods],
+    url: eventStreamPath,
+    // A HEAD request would open a stream with no body to send it in.
+    exposeHeadRoute: false,
+    handler: async (request, reply) => {
+      // Until the headers are sent, every failure is an ordinary Seam error response.
+      const apiKey = await authenticate(context.store, request, 'read')
+      const lastEventIdHeader = request.headers['last-event-id']
+      const { filters, lastEventId, replay } = parseEventStreamParams(
+        collectParams(request),
+        Array.isArray(lastEventIdHeader) ? lastEventIdHeader[0] : lastEventIdHeader,
+        context,
+      )
+      const workspaceId = apiKey.workspace_id
+      const stream = new StreamState()
+      const unregister = await hub.open(workspaceId, stream)
+      let start: EventPosition
+      try {
+        // Taken after wakeups are live and before the headers go out: a client that has seen
+        // the headers and then publishes is sure to receive its event.
+        start =
+          lastEventId ??
+          (replay ? beforeFirstEvent : await context.store.newestEventPosition(workspaceId)) ??
+          beforeFirstEvent
+      } catch (error) {
+        unregister()
+        throw error
+      }
+      reply.hijack()
+      void sendEvents(request, reply, {
+        stream,
+        unregister,
+        start,
+        read: (after) => context.store.listEventsAfter(workspaceId, filters, after, batchSize),
+        // A key revoked while its stream is open is refused from then on, as on every request:
+        // the stream ends, and the client's reconnect gets the 401.
+        stillAuthorized: () =>
+          authenticate(context.store, request, 'read').then(
+            () => true,
+            (error: unknown) => !(error instanceof SeamApiError),
+          ),
+        ...options,
+      })
+    },
+  })
+}
+
+type EndedBy = 'client' | 'server' | 'error' | 'unauthorized'
+
+/** The part of a stream the hub drives: wakeups, and the end at shutdown. */
+class StreamState {
+  /** Events may be waiting: set by a wakeup, cleared when a read starts. */
+  pending = true
+  ended: EndedBy | undefined
+  #waiter: (() => void) | undefined
+  #onEnd: (() => void) | undefined
+
+  wake(): void {
+    this.pending = true
+    this.#release()
+  }
+
+  end(): void {
+    this.finish('server')
+  }
+
+  finish(reason: EndedBy): void {
+    if (this.ended !== undefined) return
+    this.ended = reason
+    this.#onEnd?.()
+    this.#release()
+  }
+
+  /** Calls `onEnd` once, when the stream ends for whatever reason. */
+  onEnd(onEnd: () => void): void {
+    this.#onEnd = onEnd
+  }
+
+  /** Resolves at the next wakeup or end, at once if one is already due. */
+  async next(): Promise<void> {
+    if (this.pending || this.ended !== undefined) return
+    await new Promise<void>((resolve) => {
+      this.#waiter = resolve
+    })
+  }
+
+  #release(): void {
+    const waiter = this.#waiter
+    this.#waiter = undefined
+    waiter?.()
+  }
+}
+
+interface StreamRun {
+  stream: StreamState
+  unregister: () => void
+  start: EventPosition
+  read: (after: EventPosition) => Promise<{ event_id: string; created_at: string; json: string }[]>
+  /** False once the stream's key is revoked (or lost its scope). */
+  stillAuthorized: () => Promise<boolean>
+  heartbeatMs: number
+  pollMs: number
+}
+
+async function sendEvents(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { stream, unregister, start, read, stillAuthorized, heartbeatMs, pollMs }: StreamRun,
+): Promise<void> {
+  const response = reply.raw
+  let position = start
+  let eventsSent = 0
+
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    // nginx buffers responses unless told not to, which would hold events back.
+    'x-accel-buffering': 'no',
+    // The connection ends with the stream: a client reconnects with a new request anyway, and
+    // a stream ended at shutdown must not leave a keep-alive socket that holds up the close.
+    connection: 'close',
+    'seam-request-id': request.id,
+  })
+  response.write(`retry: ${retryMs}\n: stream open\n\nevent: start\nid: ${encodePageCursor(start)}\ndata: {}\n\n`)
+
+  const end = (): void => {
+    if (!response.writableEnded) response.end()
+  }
+  stream.onEnd(end)
+  response.on('close', () => stream.finish('client'))
+  // A client that left while the stream was being set up: its 'close' has been and gone.
+  if (response.socket === null || response.socket.destroyed) stream.finish('client')
+  // A connection that fails (a reset) ends the stream by 'close'; unhandled, the error would
+  // take the process down.
+  response.on('error', () => stream.finish('client'))
+  const heartbeat = setInterval(() => {
+    // A stream that is waiting for 'drain' is not idle: its client is slow, not gone.
+    if (stream.ended === undefined && !response.writableNeedDrain) response.write(': heartbeat\n\n')
+  }, heartbeatMs)
+  const poll = setInterval(() => {
+    stream.wake()
+    void stillAuthorized().then((authorized) => {
+      if (!authorized) stream.finish('unauthorized')
+    })
+  }, pollMs)
+
+  try {
+    while (stream.ended === undefined) {
+      await stream.next()
+      stream.pending = false
+      for (;;) {
+        if (stream.ended !== undefined) break
+        const events = await read(position)
+        const last = events.at(-1)
+        if (last === undefined || stream.ended !== undefined) break
+        const messages = events.map((event) => {
+          position = { created_at: event.created_at, event_id: event.event_id }
+          return `id: ${encodePageCursor(position)}\ndata: ${event.json}\n\n`
+        })
+        eventsSent += events.length
+        if (!response.write(messages.join(''))) await drained(response)
+        if (events.length < batchSize) break
+      }
+    }
+  } catch (error) {
+    // The headers are out, so no error body can follow: the stream ends, and the client
+    // reconnects with its Last-Event-ID.
+    request.log.error({ err: error }, 'event stream failed')
+    stream.finish('error')
+  } finally {
+    clearInterval(heartbeat)
+    clearInterval(poll)
+    unregister()
+    end()
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status_code: 200,
+        response_time_ms: Math.round(reply.elapsedTime * 100) / 100,
+        events_sent: eventsSent,
+        ended_by: stream.ended,
+      },
+      'request',
+    )
+  }
+}
+
+function drained(response: FastifyReply['raw']): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done)
+      response.off('close', done)
+      resolve()
+    }
+    response.on('drain', done)
+    response.on('close', done)
+  })
+}
