@@ -53,6 +53,9 @@ describe('the web console in Chromium', () => {
       if (message.type() === 'error') consoleProblems.push(message.text())
     })
     page.on('pageerror', (error) => consoleProblems.push(error.message))
+    page.on('response', (response) => {
+      if (response.status() >= 400) consoleProblems.push(`${response.status()} ${response.url()}`)
+    })
   })
 
   after(async () => {
@@ -288,10 +291,11 @@ describe('the web console in Chromium', () => {
     assert.ok(requestedUrls.length > 0)
     const foreign = requestedUrls.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'))
     assert.deepEqual(foreign, [])
-    // A refused wrong key shows up as a failed request (401) in the console; nothing else may.
+    // The wrong key refused at sign-in is the one failed request (401); nothing else may fail.
     assert.deepEqual(
       consoleProblems.filter((text) => !text.includes('401')),
       [],
     )
+    assert.ok(consoleProblems.some((text) => text.startsWith('401 ') && text.endsWith('/events/list')))
   })
 })
