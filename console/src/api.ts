@@ -1,4 +1,12 @@
 // The console talks to the service only through its public HTTP API, with the signed-in key.
+// The bodies it reads are typed by the server's own types (type-only imports: nothing of the
+// server is bundled), so that the console cannot drift from what the routes answer.
+
+import type { EventHistogram } from '../../src/domain/event-histogram.ts'
+import type { Delivery, DeliveryAttempt, Recovery } from '../../src/store/store.ts'
+
+export type { Delivery, DeliveryAttempt, Recovery }
+export type Histogram = EventHistogram
 
 export interface ApiErrorBody {
   type: string
@@ -75,15 +83,6 @@ export interface EventPage {
   pagination: { next_page_cursor: string | null; has_next_page: boolean }
 }
 
-export interface Histogram {
-  bucket_seconds: number
-  start: string
-  end: string
-  event_types: string[]
-  buckets: { start: string; counts: Record<string, number>; total: number }[]
-  total_events: number
-}
-
 export interface Webhook {
   webhook_id: string
   url: string
@@ -95,41 +94,4 @@ export interface Webhook {
   failing_since: string | null
   created_at: string
   updated_at: string
-}
-
-export interface DeliveryAttempt {
-  attempted_at: string
-  duration_ms: number
-  status_code: number | null
-  error: string | null
-  response_body: string | null
-}
-
-export interface Delivery {
-  delivery_id: string
-  webhook_id: string
-  event_id: string
-  event_type: string
-  status: 'pending' | 'succeeded' | 'failed'
-  attempt_count: number
-  next_attempt_at: string | null
-  last_error: string | null
-  created_at: string
-  completed_at: string | null
-  recovery_id: string | null
-  attempts: DeliveryAttempt[]
-}
-
-export interface Recovery {
-  recovery_id: string
-  webhook_id: string
-  since: string
-  until: string
-  status: 'running' | 'completed'
-  events_total: number
-  events_scanned: number
-  deliveries_queued: number
-  deliveries: Record<Delivery['status'], number>
-  created_at: string
-  completed_at: string | null
 }

@@ -1,12 +1,18 @@
 // The events explorer's filters: every filter events/list takes, and the time range.
 
+import type { EventFilterColumn } from '../../src/store/store.ts'
 import { rangeParams, type TimeRange } from './format.ts'
 
 declare const __KNOWN_EVENT_TYPES__: readonly string[]
 export const knownEventTypes: readonly string[] = __KNOWN_EVENT_TYPES__
 
 /** Id filters shown up front; the rest sit under "More filters". */
-export const primaryIdFilters = ['device_id', 'access_code_id', 'acs_system_id', 'connected_account_id'] as const
+export const primaryIdFilters = [
+  'device_id',
+  'access_code_id',
+  'acs_system_id',
+  'connected_account_id',
+] as const satisfies readonly EventFilterColumn[]
 export const moreIdFilters = [
   'connect_webview_id',
   'acs_entrance_id',
@@ -18,7 +24,7 @@ export const moreIdFilters = [
   'access_grant_id',
   'access_method_id',
   'space_id',
-] as const
+] as const satisfies readonly EventFilterColumn[]
 export type IdFilter = (typeof primaryIdFilters)[number] | (typeof moreIdFilters)[number]
 
 export interface EventFilters {
