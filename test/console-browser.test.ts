@@ -76,7 +76,6 @@ describe('the web console in Chromium', () => {
 
   test('signs in with an API key, kept in session storage and never in a URL', { skip }, async () => {
     await page.goto(`${server.endpoint}/console`)
-    assert.equal(new URL(page.url()).pathname, '/console/')
     await page.getByLabel('API key').waitFor()
     await screenshot(page, 'console-1-sign-in')
 

@@ -2,11 +2,12 @@
 // The console is static files that use the public API like any client; this process only hands
 // them out.
 
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import fastifyStatic from '@fastify/static'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 
 // Two levels up is the package root both from src/http (tsx) and from dist/http (built).
 const consoleDirectory = fileURLToPath(new URL('../../dist/console/', import.meta.url))
@@ -25,19 +26,35 @@ const contentSecurityPolicy = [
   "form-action 'self'",
 ].join('; ')
 
+const pageHeaders = {
+  'content-security-policy': contentSecurityPolicy,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+}
+
 /** A Fastify plugin: `app.register(consolePlugin)`. */
 export async function consolePlugin(app: FastifyInstance): Promise<void> {
-  app.get('/console', (_request, reply) => reply.redirect('/console/', 308))
-
   if (!existsSync(consoleDirectory)) {
-    app.get('/console/*', (_request, reply) =>
+    const notBuilt = (_request: unknown, reply: FastifyReply): FastifyReply =>
       reply
         .code(503)
         .type('text/plain; charset=utf-8')
-        .send('The console is not built: run `npm run build` (npm install does it too).\n'),
-    )
+        .send('The console is not built: run `npm run build` (npm install does it too).\n')
+    app.get('/console', notBuilt)
+    app.get('/console/*', notBuilt)
     return
   }
+
+  // The page itself at /console too, not only /console/: its asset URLs are absolute, and a
+  // client that does not follow redirects still gets the console.
+  const page = readFileSync(join(consoleDirectory, 'index.html'), 'utf8')
+  app.get('/console', (_request, reply) =>
+    reply
+      .headers(pageHeaders)
+      .header('cache-control', 'no-cache')
+      .type('text/html; charset=utf-8')
+      .send(page),
+  )
 
   await app.register(fastifyStatic, {
     root: consoleDirectory,
@@ -45,9 +62,7 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
     // Another plugin may register @fastify/static too; only one may decorate the reply.
     decorateReply: false,
     setHeaders(reply, filePath) {
-      reply.header('content-security-policy', contentSecurityPolicy)
-      reply.header('x-content-type-options', 'nosniff')
-      reply.header('referrer-policy', 'no-referrer')
+      reply.headers(pageHeaders)
       // Built assets have content hashes in their names; index.html must be fetched anew.
       reply.header(
         'cache-control',
