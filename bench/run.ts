@@ -3,9 +3,10 @@
 // bench/results.json (and as a Markdown table to bench/results.md). Ratios are measured side by side in the same run, since absolute figures
 // drift on shared machines. See docs/benchmarks.md for the method.
 //
-//   npm run bench -- [--only ingest,query,fake,delivery] [--backends sqlite,postgres]
+//   npm run bench -- [--only ingest,query,fake,delivery,stream] [--backends sqlite,postgres]
 //                    [--events 1000000] [--duration 5] [--clients 16] [--fake-sizes 10000,100000]
-//                    [--delivery-events 20000] [--steady-seconds 10] [--cpu-prof DIR]
+//                    [--delivery-events 20000] [--steady-seconds 10] [--streams 1,100,1000]
+//                    [--stream-events-per-second 50] [--cpu-prof DIR]
 
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -18,8 +19,9 @@ import { runDeliveryWorkload } from './workloads/delivery.ts'
 import { runFakeSeamWorkload } from './workloads/fake-seam.ts'
 import { runIngestWorkload } from './workloads/ingest.ts'
 import { runQueryWorkload } from './workloads/query.ts'
+import { runStreamWorkload } from './workloads/stream.ts'
 
-const workloadNames = ['ingest', 'query', 'fake', 'delivery'] as const
+const workloadNames = ['ingest', 'query', 'fake', 'delivery', 'stream'] as const
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +33,8 @@ const { values } = parseArgs({
     'fake-sizes': { type: 'string', default: '10000,100000' },
     'delivery-events': { type: 'string', default: '20000' },
     'steady-seconds': { type: 'string', default: '10' },
+    streams: { type: 'string', default: '1,100,1000' },
+    'stream-events-per-second': { type: 'string', default: '50' },
     'cpu-prof': { type: 'string' },
   },
 })
@@ -102,6 +106,16 @@ try {
           runDeliveryWorkload({ ...deliveryOptions, topology: 'scaled' }),
         )
       }
+    }
+    if (only.has('stream')) {
+      await step(`event stream, ${backend}`, () =>
+        runStreamWorkload({
+          backend,
+          streamCounts: values.streams.split(',').map((count) => positive('streams', count)),
+          eventsPerSecond: positive('stream-events-per-second', values['stream-events-per-second']),
+          seconds: durationSeconds,
+        }),
+      )
     }
   }
   if (only.has('fake')) {

@@ -31,6 +31,11 @@ export function targetMet(row: BenchRow): boolean | undefined {
   }
 }
 
+/** Nearest rank on sorted samples. */
+export function percentile(sorted: readonly number[], quantile: number): number {
+  return sorted[Math.max(0, Math.ceil(quantile * sorted.length) - 1)] ?? NaN
+}
+
 export function formatValue(value: number): string {
   if (!Number.isFinite(value)) return String(value)
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US')

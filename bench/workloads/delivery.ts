@@ -21,7 +21,7 @@ import {
   type ServiceProcess,
 } from '../lib/processes.ts'
 import { sharedClockNow, startReceiverProcess, type Receipt, type ReceiverProcess } from '../lib/receiver-process.ts'
-import { formatTable, type BenchRow } from '../lib/report.ts'
+import { formatTable, percentile, type BenchRow } from '../lib/report.ts'
 
 export type DeliveryTopology = 'single' | 'scaled'
 
@@ -258,11 +258,6 @@ async function measureSteadyLatency(
       note: `from the first measured send to the last answer; sends at most ${formatMs(mostBehindScheduleMs)} behind schedule`,
     },
   ]
-}
-
-/** Nearest rank on sorted samples. */
-function percentile(sorted: readonly number[], quantile: number): number {
-  return sorted[Math.max(0, Math.ceil(quantile * sorted.length) - 1)] ?? NaN
 }
 
 function formatMs(milliseconds: number): string {
