@@ -72,6 +72,45 @@ describe('GET /events/stream', { timeout: 60_000 }, () => {
     assert.deepEqual(page.json.events.map((event: any) => event.event_id), [published[0]!.event_id])
   })
 
+  it('gives each of many streams every event once, in order, while publishes keep coming', async () => {
+    // Streams with equal filters share their reads; one with other filters reads its own.
+    const device = randomUUID()
+    const alike = await Promise.all(Array.from({ length: 30 }, () => open('?event_types=lock.unlocked')))
+    const onDevice = await open(`?device_id=${device}`)
+    const published: string[] = []
+    const onDevicePublished: string[] = []
+    const publishes = Array.from({ length: 10 }, async (_, n) => {
+      const batch = await publish(server.endpoint, server.apiKey, [
+        lockUnlocked(),
+        deviceConnected(n % 2 === 0 ? device : randomUUID()),
+        lockUnlocked(n % 2 === 0 ? device : randomUUID()),
+      ])
+      return batch
+    })
+    // Publishes run at once and commit one after another: the streams' order is commit order,
+    // which events/list (newest first) gives back.
+    for (const batch of await Promise.all(publishes)) {
+      for (const event of batch) {
+        if (event.event_type === 'lock.unlocked') published.push(event.event_id)
+        if (event.device_id === device) onDevicePublished.push(event.event_id)
+      }
+    }
+    const listed = await rawRequest(`${server.endpoint}/events/list?since=2000-01-01&limit=10000`, { apiKey: server.apiKey })
+    const commitOrder = (listed.json.events as { event_id: string }[]).map((event) => event.event_id).reverse()
+    const inCommitOrder = (ids: readonly string[]) =>
+      commitOrder.filter((id) => ids.includes(id))
+    for (const stream of alike) {
+      assert.deepEqual(eventIds(await stream.take(20)), inCommitOrder(published))
+    }
+    assert.deepEqual(eventIds(await onDevice.take(10)), inCommitOrder(onDevicePublished))
+    // Nothing more came: no event was sent twice.
+    await publish(server.endpoint, server.apiKey, [lockUnlocked(device)])
+    for (const stream of [...alike, onDevice]) {
+      const [next] = await stream.take(1, stream === onDevice ? 10 : 20)
+      assert.equal(JSON.parse(next!.data).device_id, device)
+    }
+  })
+
   it('starts with a retry hint and a comment, and sends heartbeats', async () => {
     const stream = await open()
     await stream.waitForComment((comment) => comment.trim() === 'stream open')

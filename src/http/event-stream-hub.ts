@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino'
 
-import type { EventStore } from '../store/store.ts'
+import type { EventStore, StoredEvent } from '../store/store.ts'
 
 /** What the hub needs of an open stream. */
 export interface OpenStream {
@@ -20,6 +20,10 @@ export class EventStreamHub {
   readonly #streamsByWorkspace = new Map<string, Set<OpenStream>>()
   /** Resolves to the function that stops the watch, or undefined when it could not start. */
   #watching: Promise<(() => Promise<void>) | undefined> | undefined
+  /** Counts each workspace's wakeups: a read begun after wakeup n sees what woke it. */
+  #wakeups = new Map<string, number>()
+  /** Reads in flight, by sharedReadKey: streams that want the same events share one query. */
+  #readsInFlight = new Map<string, Promise<StoredEvent[]>>()
 
   constructor(store: EventStore, logger: Logger) {
     this.#store = store
@@ -73,7 +77,27 @@ export class EventStreamHub {
     return this.#watching
   }
 
+  /**
+   * Reads what `load` reads, sharing it with every stream that asks for the same `query`
+   * (workspace, filters, position) while it is in flight: a thousand streams of one workspace
+   * woken by one publish make one query, not a thousand. A read is shared only among streams
+   * asking after the same wakeup, so none gets an answer that began before its wakeup and
+   * misses the commit that caused it.
+   */
+  readShared(workspaceId: string, query: string, load: () => Promise<StoredEvent[]>): Promise<StoredEvent[]> {
+    const key = `${workspaceId}\n${this.#wakeups.get(workspaceId) ?? 0}\n${query}`
+    let read = this.#readsInFlight.get(key)
+    if (read === undefined) {
+      read = load().finally(() => this.#readsInFlight.delete(key))
+      this.#readsInFlight.set(key, read)
+    }
+    return read
+  }
+
   #wake(workspaceId: string | null): void {
+    for (const woken of workspaceId === null ? [...this.#streamsByWorkspace.keys()] : [workspaceId]) {
+      this.#wakeups.set(woken, (this.#wakeups.get(woken) ?? 0) + 1)
+    }
     const groups =
       workspaceId === null
         ? [...this.#streamsByWorkspace.values()]

@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { SeamApiError } from '../../../domain/errors.ts'
 import { eventStreamParamsSchema, parseEventStreamParams } from '../../../domain/list-events-params.ts'
 import { encodePageCursor } from '../../../domain/page-cursor.ts'
-import { beforeFirstEvent, type EventPosition } from '../../../store/store.ts'
+import { beforeFirstEvent, type EventPosition, type StoredEvent } from '../../../store/store.ts'
 import { authenticate } from '../../authenticate.ts'
 import type { EventStreamHub } from '../../event-stream-hub.ts'
 import { collectParams } from '../../request-params.ts'
@@ -81,6 +81,8 @@ export function registerEventStreamRoute(
         context,
       )
       const workspaceId = apiKey.workspace_id
+      // Streams with equal filters at the same position share their reads (EventStreamHub).
+      const filtersKey = JSON.stringify(filters)
       const stream = new StreamState()
       const unregister = await hub.open(workspaceId, stream)
       let start: EventPosition
@@ -100,7 +102,10 @@ export function registerEventStreamRoute(
         stream,
         unregister,
         start,
-        read: (after) => context.store.listEventsAfter(workspaceId, filters, after, batchSize),
+        read: (after) =>
+          hub.readShared(workspaceId, `${filtersKey}\n${after.created_at}\n${after.event_id}`, () =>
+            context.store.listEventsAfter(workspaceId, filters, after, batchSize),
+          ),
         // A key revoked while its stream is open is refused from then on, as on every request:
         // the stream ends, and the client's reconnect gets the 401.
         stillAuthorized: () =>
@@ -164,7 +169,7 @@ interface StreamRun {
   stream: StreamState
   unregister: () => void
   start: EventPosition
-  read: (after: EventPosition) => Promise<{ event_id: string; created_at: string; json: string }[]>
+  read: (after: EventPosition) => Promise<StoredEvent[]>
   /** False once the stream's key is revoked (or lost its scope). */
   stillAuthorized: () => Promise<boolean>
   heartbeatMs: number
@@ -222,12 +227,9 @@ async function sendEvents(
         const events = await read(position)
         const last = events.at(-1)
         if (last === undefined || stream.ended !== undefined) break
-        const messages = events.map((event) => {
-          position = { created_at: event.created_at, event_id: event.event_id }
-          return `id: ${encodePageCursor(position)}\ndata: ${event.json}\n\n`
-        })
+        position = { created_at: last.created_at, event_id: last.event_id }
         eventsSent += events.length
-        if (!response.write(messages.join(''))) await drained(response)
+        if (!response.write(messagesOf(events))) await drained(response)
         if (events.length < batchSize) break
       }
     }
@@ -253,6 +255,20 @@ async function sendEvents(
       'request',
     )
   }
+}
+
+/** The SSE text of a read, made once for all the streams that share the read. */
+const messagesByRead = new WeakMap<readonly StoredEvent[], string>()
+
+function messagesOf(events: readonly StoredEvent[]): string {
+  let messages = messagesByRead.get(events)
+  if (messages === undefined) {
+    messages = events
+      .map((event) => `id: ${encodePageCursor({ created_at: event.created_at, event_id: event.event_id })}\ndata: ${event.json}\n\n`)
+      .join('')
+    messagesByRead.set(events, messages)
+  }
+  return messages
 }
 
 function drained(response: FastifyReply['raw']): Promise<void> {
