@@ -114,6 +114,11 @@ describe('the web console in Chromium', () => {
     assert.equal(await rows().locator('td[data-label="Device"]').textContent(), deviceB)
     await screenshot(page, 'console-3-filtered')
 
+    // Several devices at once (device_ids).
+    await page.getByLabel('Device id').fill(`${deviceA}, ${deviceB}`)
+    await page.getByRole('button', { name: 'Apply filters' }).click()
+    await waitForRowCount(4)
+
     // Back to everything: remove the type chip and clear the device.
     await page.getByRole('button', { name: 'Remove lock.unlocked' }).click()
     await page.getByLabel('Device id').fill('')

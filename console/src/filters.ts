@@ -43,14 +43,39 @@ export const defaultFilters: EventFilters = {
   event_id: '',
 }
 
+/** The id filters events/list also takes as a list (`device_ids`): several ids match any of them. */
+const listedIdFilters: ReadonlySet<IdFilter> = new Set([
+  'device_id',
+  'access_code_id',
+  'acs_system_id',
+  'access_grant_id',
+  'access_method_id',
+  'space_id',
+])
+
+export function splitIds(text: string): string[] {
+  return text.split(/[\s,]+/).filter((id) => id !== '')
+}
+
 /** What every filter but the time range sends: shared by events/list, the histogram and the stream. */
 export function matchParams(filters: EventFilters): Record<string, unknown> {
-  return {
+  const params: Record<string, unknown> = {
     event_types: filters.event_types,
-    ...Object.fromEntries(Object.entries(filters.ids).map(([name, value]) => [name, value?.trim()])),
     customer_key: filters.customer_key.trim(),
-    event_ids: filters.event_id.trim() === '' ? [] : [filters.event_id.trim()],
+    event_ids: splitIds(filters.event_id),
   }
+  for (const [name, text] of Object.entries(filters.ids) as [IdFilter, string | undefined][]) {
+    const ids = splitIds(text ?? '')
+    if (ids.length > 1 && listedIdFilters.has(name)) params[`${name}s`] = ids
+    // Several ids where only one is taken: sent as typed, so the server's error names the field.
+    else params[name] = ids.length > 1 ? text?.trim() : ids[0]
+  }
+  return params
+}
+
+/** Whether a field takes several ids, comma separated. */
+export function takesSeveralIds(name: IdFilter): boolean {
+  return listedIdFilters.has(name)
 }
 
 export function queryParams(filters: EventFilters, now = Date.now()): Record<string, unknown> {

@@ -8,6 +8,7 @@ import {
   knownEventTypes,
   moreIdFilters,
   primaryIdFilters,
+  takesSeveralIds,
 } from '../filters.ts'
 
 /** Edits a draft of the filters; nothing is queried until the form is submitted. */
@@ -76,6 +77,7 @@ export function EventFilterForm({
         id={`filter-${name}`}
         name={name}
         spellcheck={false}
+        placeholder={takesSeveralIds(name) ? 'one or more, comma separated' : undefined}
         value={draft.ids[name] ?? ''}
         onInput={(event) => setId(name, event.currentTarget.value)}
       />
@@ -173,10 +175,11 @@ export function EventFilterForm({
             />
           </div>
           <div class="field">
-            <label for="filter-event-id">Event id</label>
+            <label for="filter-event-id">Event ids</label>
             <input
               id="filter-event-id"
               spellcheck={false}
+              placeholder="one or more, comma separated"
               value={draft.event_id}
               onInput={(event) => setDraft({ ...draft, event_id: event.currentTarget.value })}
             />
