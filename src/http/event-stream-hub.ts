@@ -4,6 +4,7 @@
 
 import type { Logger } from 'pino'
 
+import { SeamApiError } from '../domain/errors.ts'
 import type { EventStore, StoredEvent } from '../store/store.ts'
 
 /** What the hub needs of an open stream. */
@@ -25,9 +26,21 @@ export class EventStreamHub {
   /** Reads in flight, by sharedReadKey: streams that want the same events share one query. */
   #readsInFlight = new Map<string, Promise<StoredEvent[]>>()
 
-  constructor(store: EventStore, logger: Logger) {
+  /** Per workspace with streams: the timer that reads on in case a wakeup was lost. */
+  readonly #polls = new Map<string, NodeJS.Timeout>()
+  readonly #pollMs: number
+  /** Set by endAll: the server is closing, and a stream that arrives late must not stay open. */
+  #closed = false
+
+  /**
+   * `pollMs`: how often the streams of a workspace read on unwoken, in case a notification was
+   * lost (a LISTEN connection that dropped; on SQLite, another process's publishes). One timer a
+   * workspace rather than one a stream, so that its streams share those reads too.
+   */
+  constructor(store: EventStore, logger: Logger, pollMs: number) {
     this.#store = store
     this.#logger = logger
+    this.#pollMs = pollMs
   }
 
   /**
@@ -36,22 +49,35 @@ export class EventStreamHub {
    * that unregisters it.
    */
   async open(workspaceId: string, stream: OpenStream): Promise<() => void> {
+    // A request authenticated while the server began to close would otherwise open a stream
+    // nothing ends, and hold the close up until its client left.
+    if (this.#closed) throw new SeamApiError('service_unavailable', 'The server is shutting down; reconnect')
     let streams = this.#streamsByWorkspace.get(workspaceId)
     if (streams === undefined) {
       streams = new Set()
       this.#streamsByWorkspace.set(workspaceId, streams)
+      const poll = setInterval(() => this.#wake(workspaceId), this.#pollMs)
+      poll.unref()
+      this.#polls.set(workspaceId, poll)
     }
     streams.add(stream)
     await this.#watch()
     return () => {
       const current = this.#streamsByWorkspace.get(workspaceId)
       current?.delete(stream)
-      if (current?.size === 0) this.#streamsByWorkspace.delete(workspaceId)
+      if (current?.size === 0) {
+        this.#streamsByWorkspace.delete(workspaceId)
+        clearInterval(this.#polls.get(workspaceId))
+        this.#polls.delete(workspaceId)
+        // No stream of it is left to be reading, so its count can start again.
+        this.#wakeups.delete(workspaceId)
+      }
     }
   }
 
   /** Ends every open stream, so that a graceful shutdown is not held up by them. */
   endAll(): void {
+    this.#closed = true
     for (const streams of this.#streamsByWorkspace.values()) {
       for (const stream of [...streams]) stream.end()
     }
@@ -66,10 +92,11 @@ export class EventStreamHub {
   }
 
   #watch(): Promise<unknown> {
+    if (this.#closed) return Promise.resolve()
     this.#watching ??= this.#store
       .watchEvents((workspaceId) => this.#wake(workspaceId))
       .catch((error: unknown) => {
-        // Streams still see new events through their own poll; the next stream tries again.
+        // Streams still see new events through the poll; the next stream tries again.
         this.#logger.warn({ err: error }, 'cannot watch for published events; streams fall back to polling')
         this.#watching = undefined
         return undefined

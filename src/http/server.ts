@@ -192,7 +192,7 @@ export function buildServer({
     })
   }
 
-  const streams = new EventStreamHub(store, logger)
+  const streams = new EventStreamHub(store, logger, stream.pollMs)
   registerEventStreamRoute(app, context, streams, stream)
   // Open streams never finish on their own: end them before the server waits for requests.
   app.addHook('preClose', (done) => {

@@ -184,7 +184,14 @@ export function compileEventsAfter(
   limit: number,
   retainedSince: RetainedSince,
 ): CompiledQuery<EventRow> {
-  let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, filters, retainedSince)
+  // Implied by the position's comparison below, but said as a bound of its own: PostgreSQL
+  // prunes day partitions on a plain bound of created_at, not on a row comparison. Merged into
+  // the lower bound rather than added, for SQLite's planner (see RetainedSince).
+  const from =
+    after === null || after.created_at === '' || (filters.created_at_min ?? '') >= after.created_at
+      ? filters
+      : { ...filters, created_at_min: after.created_at }
+  let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, from, retainedSince)
   if (after !== null) {
     const afterSeq = seqOf(workspaceId, after)
     select = select.where(({ eb, refTuple, tuple }) =>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 
 import { ApiError, callApi, type Delivery } from '../api.ts'
 import { formatTime } from '../format.ts'
@@ -17,6 +17,8 @@ export function DeliveriesList({ webhookId }: { webhookId: string }) {
   const [nextCursor, setNextCursor] = useState<string | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [refreshes, setRefreshes] = useState(0)
+  // Read by the refresh timer: once older pages are shown, the cursor is theirs, not page 1's.
+  const loadedOlder = useRef(false)
 
   type DeliveryPage = { deliveries: Delivery[]; pagination: { next_page_cursor: string | null } }
   const fetchPage = (cursor?: string): Promise<DeliveryPage> =>
@@ -34,7 +36,7 @@ export function DeliveriesList({ webhookId }: { webhookId: string }) {
         .then((page) => {
           if (stopped) return
           setDeliveries(page.deliveries)
-          if (older.length === 0) setNextCursor(page.pagination.next_page_cursor)
+          if (!loadedOlder.current) setNextCursor(page.pagination.next_page_cursor)
           setError(null)
         })
         .catch((caught: unknown) => !stopped && setError(caught instanceof ApiError ? caught.message : String(caught)))
@@ -58,9 +60,14 @@ export function DeliveriesList({ webhookId }: { webhookId: string }) {
 
   const loadOlder = async (): Promise<void> => {
     if (nextCursor === null) return
-    const page = await fetchPage(nextCursor)
-    setOlder([...older, ...page.deliveries])
-    setNextCursor(page.pagination.next_page_cursor)
+    try {
+      const page = await fetchPage(nextCursor)
+      loadedOlder.current = true
+      setOlder((shown) => [...shown, ...page.deliveries])
+      setNextCursor(page.pagination.next_page_cursor)
+    } catch (caught) {
+      setError(caught instanceof ApiError ? caught.message : String(caught))
+    }
   }
 
   const shown = [...(deliveries ?? []), ...older.filter((d) => !deliveries?.some((n) => n.delivery_id === d.delivery_id))]
@@ -75,6 +82,7 @@ export function DeliveriesList({ webhookId }: { webhookId: string }) {
             value={status}
             onChange={(event) => {
               setStatus(event.currentTarget.value)
+              loadedOlder.current = false
               setOlder([])
             }}
           >

@@ -1,3 +1,4 @@
+import { Fragment } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 
 import { ApiError, callApi, type Delivery, type SeamEvent } from '../api.ts'
@@ -37,12 +38,12 @@ export function EventDetail({ event, onClose }: { event: SeamEvent; onClose(): v
         <dt>Occurred</dt>
         <dd>{formatTime(event.occurred_at)}</dd>
         {ids.map(([name, value]) => (
-          <>
-            <dt key={`${name}-label`}>{name}</dt>
-            <dd key={name}>
+          <Fragment key={name}>
+            <dt>{name}</dt>
+            <dd>
               <code>{String(value)}</code>
             </dd>
-          </>
+          </Fragment>
         ))}
       </dl>
       <h3>Deliveries</h3>

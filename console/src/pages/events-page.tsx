@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 
 import { ApiError, callApi, type EventPage, type Histogram, type SeamEvent } from '../api.ts'
 import { EventDetail } from '../components/event-detail.tsx'
@@ -10,6 +10,8 @@ import { formatTime } from '../format.ts'
 import { useSession } from '../session.ts'
 
 const pageSizes = [50, 100, 500]
+/** Live mode adds rows to the page; past this many the oldest are dropped. */
+const maxShownEvents = 1000
 
 interface Query {
   filters: EventFilters
@@ -41,35 +43,62 @@ export function EventsPage() {
     setError(caught instanceof ApiError ? caught.message : String(caught))
   }
 
+  // The page the list shows was loaded for this query (page 1): where live mode takes over.
+  const [loadedFirstPageOf, setLoadedFirstPageOf] = useState<Query | null>(null)
+  // Ids on the page, so that an event both listed and streamed is shown once.
+  const shownIds = useRef<Set<string>>(new Set())
+  const newestShown = useRef<SeamEvent | undefined>(undefined)
+
   useEffect(() => {
+    // A response that arrives after the filters or the page changed again is dropped.
+    let current = true
     setLoading(true)
     setError(null)
     callApi<EventPage>(apiKey, '/events/list', { ...params, limit: pageSize, page_cursor: cursor })
-      .then(setPage)
-      .catch(report)
-      .finally(() => setLoading(false))
+      .then((loaded) => {
+        if (!current) return
+        setPage(loaded)
+        shownIds.current = new Set(loaded.events.map((event) => event.event_id))
+        newestShown.current = loaded.events[0]
+        setLoadedFirstPageOf(cursor === undefined ? query : null)
+      })
+      .catch((caught: unknown) => current && report(caught))
+      .finally(() => current && setLoading(false))
+    return () => {
+      current = false
+    }
   }, [apiKey, query, pageSize, cursor])
 
   useEffect(() => {
+    let current = true
     setHistogram(null)
     callApi<{ histogram: Histogram }>(apiKey, '/events/histogram', params)
-      .then((body) => setHistogram(body.histogram))
-      .catch(report)
+      .then((body) => current && setHistogram(body.histogram))
+      .catch((caught: unknown) => current && report(caught))
+    return () => {
+      current = false
+    }
   }, [apiKey, query])
 
   const liveAllowed = query.filters.range.kind === 'last'
+  const liveReady = live && liveAllowed && loadedFirstPageOf === query
   useEffect(() => {
-    if (!live || !liveAllowed) {
+    if (!liveReady) {
       setStreamState(null)
       return
     }
-    const stop = openEventStream(apiKey, matchParams(query.filters), {
+    // From the newest event listed (inclusive: repeats are dropped below), or from when the
+    // query ran, so that nothing published between the list and the stream is missed.
+    const since = newestShown.current?.created_at ?? new Date(query.at).toISOString()
+    const stop = openEventStream(apiKey, { ...matchParams(query.filters), since }, {
       onEvent: (event) => {
+        if (shownIds.current.has(event.event_id)) return
+        shownIds.current.add(event.event_id)
         setLiveIds((ids) => new Set(ids).add(event.event_id))
-        setPage((current) =>
-          current === null ? current : { ...current, events: [event, ...current.events] },
+        setPage((shown) =>
+          shown === null ? shown : { ...shown, events: [event, ...shown.events].slice(0, maxShownEvents) },
         )
-        setHistogram((current) => (current === null ? current : countLiveEvent(current, event)))
+        setHistogram((shown) => (shown === null ? shown : countLiveEvent(shown, event)))
       },
       onState: setStreamState,
       onFatal: (caught) => {
@@ -78,7 +107,7 @@ export function EventsPage() {
       },
     })
     return stop
-  }, [apiKey, live, liveAllowed, query])
+  }, [apiKey, liveReady, query])
 
   const apply = (filters: EventFilters): void => {
     setQuery({ filters, at: Date.now() })

@@ -49,8 +49,8 @@ export const eventStreamDocs: DocumentedRoute = {
 export interface EventStreamOptions {
   heartbeatMs: number
   /**
-   * Streams read on this often even without a wakeup: a notification can be lost (a LISTEN
-   * connection that dropped), and on SQLite another process's publishes send none.
+   * Streams read on this often even without a wakeup (EventStreamHub: a notification can be
+   * lost, and on SQLite another process's publishes send none), and recheck their key.
    */
   pollMs: number
 }
@@ -198,7 +198,12 @@ async function sendEvents(
   response.write(`retry: ${retryMs}\n: stream open\n\nevent: start\nid: ${encodePageCursor(start)}\ndata: {}\n\n`)
 
   const end = (): void => {
-    if (!response.writableEnded) response.end()
+    if (response.writableEnded) return
+    // A client that stopped reading would keep a graceful end waiting for its buffer to
+    // drain, and the server's close with it: a stream the server ends with data still queued
+    // is cut instead (the client resumes from its Last-Event-ID).
+    if (stream.ended === 'server' && response.writableNeedDrain) response.destroy()
+    else response.end()
   }
   stream.onEnd(end)
   response.on('close', () => stream.finish('client'))
@@ -211,8 +216,8 @@ async function sendEvents(
     // A stream that is waiting for 'drain' is not idle: its client is slow, not gone.
     if (stream.ended === undefined && !response.writableNeedDrain) response.write(': heartbeat\n\n')
   }, heartbeatMs)
-  const poll = setInterval(() => {
-    stream.wake()
+  // The hub reads on for every stream of the workspace each pollMs; here the key is checked.
+  const keyCheck = setInterval(() => {
     void stillAuthorized().then((authorized) => {
       if (!authorized) stream.finish('unauthorized')
     })
@@ -240,7 +245,7 @@ async function sendEvents(
     stream.finish('error')
   } finally {
     clearInterval(heartbeat)
-    clearInterval(poll)
+    clearInterval(keyCheck)
     unregister()
     end()
     request.log.info(
