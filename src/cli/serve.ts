@@ -86,6 +86,8 @@ function printFirstWorkspace(
       '',
       `  curl -sS "${endpoint}/events/list?since=${since}" -H "Authorization: Bearer ${token}"`,
       '',
+      `or sign in to the console at ${endpoint}/console with the key; the API reference is at ${endpoint}/docs.`,
+      '',
       'More workspaces and keys: npx seam-events workspaces create --name NAME',
       '',
       '',
