@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 
 import { stopTestPostgres } from '../../test/support/postgres.ts'
+import { postJson, publishEventIds } from '../lib/api.ts'
 import { createFleet, publishBodies, type Fleet } from '../lib/fleet.ts'
 import {
   createBenchDatabase,
@@ -113,7 +114,7 @@ async function withSetup<T>(
     const apiEndpoints = processes.map((service) => service.endpoint).filter((endpoint) => endpoint !== '')
     const webhookPaths = Array.from({ length: webhookCount }, (_, n) => `/hook/${n + 1}`)
     for (const path of webhookPaths) {
-      await postJson(apiEndpoints[0] as string, apiKey, '/webhooks/create', JSON.stringify({ url: `${receiver.origin}${path}` }))
+      await postJson({ endpoint: apiEndpoints[0] as string, apiKey }, '/webhooks/create', JSON.stringify({ url: `${receiver.origin}${path}` }))
     }
     await receiver.reset()
     return await measure({ receiver, apiKey, apiEndpoints, webhookPaths })
@@ -145,7 +146,7 @@ async function measureBacklog(
       while (nextBody < bodies.length) {
         const body = nextBody++
         const endpoint = setup.apiEndpoints[body % setup.apiEndpoints.length] as string
-        eventIds.push(...(await publishEvents(endpoint, setup.apiKey, bodies[body] as string)))
+        eventIds.push(...(await publishEventIds({ endpoint, apiKey: setup.apiKey }, bodies[body] as string)))
       }
     }),
   )
@@ -224,7 +225,7 @@ async function measureSteadyLatency(
     if (batch === warmUpBatches) firstMeasuredSentAt = sentAt
     const endpoint = setup.apiEndpoints[batch % setup.apiEndpoints.length] as string
     publishes.push(
-      publishEvents(endpoint, setup.apiKey, bodies[batch] as string).then((eventIds) => {
+      publishEventIds({ endpoint, apiKey: setup.apiKey }, bodies[batch] as string).then((eventIds) => {
         if (!measured) return
         for (const eventId of eventIds) sentAtByEvent.set(eventId, sentAt)
         measuredAnswered += eventIds.length
@@ -262,23 +263,6 @@ async function measureSteadyLatency(
 
 function formatMs(milliseconds: number): string {
   return `${milliseconds.toFixed(1)} ms`
-}
-
-/** POST /events/publish; the ids of the stored events, in order. */
-async function publishEvents(endpoint: string, apiKey: string, body: string): Promise<string[]> {
-  const answer = (await postJson(endpoint, apiKey, '/events/publish', body)) as { events: { event_id: string }[] }
-  return answer.events.map((event) => event.event_id)
-}
-
-async function postJson(endpoint: string, apiKey: string, path: string, body: string): Promise<unknown> {
-  const response = await fetch(`${endpoint}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body,
-  })
-  const text = await response.text()
-  if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${text.slice(0, 500)}`)
-  return JSON.parse(text)
 }
 
 // Alone: `node --import tsx bench/workloads/delivery.ts [--backend postgres] [--topology scaled]

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import { createFake } from '@seamapi/fake-seam-connect'
 
 import { freePort } from '../../test/support/webhook-receiver.ts'
+import { postJson, type ApiTarget } from '../lib/api.ts'
 import { createFleet, fleetEventTypes, publishBodies } from '../lib/fleet.ts'
 import { runLoad, type LoadRequest, type LoadResult } from '../lib/load.ts'
 import { createBenchDatabase, createWorkspace, startServe, type ServiceProcess } from '../lib/processes.ts'
@@ -57,12 +58,7 @@ interface ListRequestSet {
   variants: readonly Record<string, unknown>[]
 }
 
-interface Endpoint {
-  endpoint: string
-  apiKey: string
-}
-
-interface FakeService extends Endpoint {
+interface FakeService extends ApiTarget {
   stop(): Promise<void>
 }
 
@@ -82,7 +78,7 @@ async function compareAtSize(size: number, options: FakeSeamWorkloadOptions): Pr
   try {
     const workspace = await createWorkspace(database.url, 'fake-seam bench')
     serve = await startServe({ databaseUrl: database.url, directory: database.directory })
-    const ours: Endpoint = { endpoint: serve.endpoint, apiKey: workspace.apiKey }
+    const ours: ApiTarget = { endpoint: serve.endpoint, apiKey: workspace.apiKey }
 
     const fleet = createFleet()
     const stored = await publishEvents(ours, publishBodies(fleet, size / publishBatchSize, publishBatchSize))
@@ -92,7 +88,7 @@ async function compareAtSize(size: number, options: FakeSeamWorkloadOptions): Pr
     const rows: BenchRow[] = []
     for (const requestSet of requestSets) {
       const fakeAnswerSizes = await checkSameAnswers(ours, fake, requestSet, size)
-      const load = (target: Endpoint) =>
+      const load = (target: ApiTarget) =>
         timeLoad(target, requestSet, options, `${requestSet.label}, ${size} events`)
       const oursResult = await load(ours)
       const fakeResult = await load(fake)
@@ -136,7 +132,7 @@ async function compareAtSize(size: number, options: FakeSeamWorkloadOptions): Pr
 }
 
 /** Publishes the bodies one after another and returns the events as the server stored them. */
-async function publishEvents(ours: Endpoint, bodies: readonly string[]): Promise<StoredEvent[]> {
+async function publishEvents(ours: ApiTarget, bodies: readonly string[]): Promise<StoredEvent[]> {
   const stored: StoredEvent[] = []
   for (const body of bodies) {
     const answer = (await postJson(ours, '/events/publish', body)) as { events: StoredEvent[] }
@@ -253,8 +249,8 @@ function listRequestSets(stored: readonly StoredEvent[], deviceIds: readonly str
  * event ids for every variant. Returns the number of events of each of the fake's answers.
  */
 async function checkSameAnswers(
-  ours: Endpoint,
-  fake: Endpoint,
+  ours: ApiTarget,
+  fake: ApiTarget,
   requestSet: ListRequestSet,
   size: number,
 ): Promise<number[]> {
@@ -277,7 +273,7 @@ async function checkSameAnswers(
   return answerSizes
 }
 
-async function listEveryPage(ours: Endpoint, body: Record<string, unknown>): Promise<string[]> {
+async function listEveryPage(ours: ApiTarget, body: Record<string, unknown>): Promise<string[]> {
   const ids: string[] = []
   let cursor: string | null = null
   do {
@@ -293,7 +289,7 @@ async function listEveryPage(ours: Endpoint, body: Record<string, unknown>): Pro
 }
 
 async function timeLoad(
-  target: Endpoint,
+  target: ApiTarget,
   requestSet: ListRequestSet,
   options: FakeSeamWorkloadOptions,
   what: string,
@@ -309,17 +305,6 @@ async function timeLoad(
   const result = await runLoad({ ...load, durationSeconds: options.durationSeconds })
   if (result.failures > 0) throw new Error(`fake-seam: ${result.failures} failed requests timing ${what} on ${target.endpoint}`)
   return result
-}
-
-async function postJson(target: Endpoint, path: string, body: string): Promise<unknown> {
-  const response = await fetch(`${target.endpoint}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${target.apiKey}`, 'content-type': 'application/json' },
-    body,
-  })
-  const text = await response.text()
-  if (response.status !== 200) throw new Error(`fake-seam: ${path} on ${target.endpoint} answered ${response.status}: ${text.slice(0, 500)}`)
-  return JSON.parse(text)
 }
 
 function latencies(result: LoadResult): string {

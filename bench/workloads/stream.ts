@@ -14,6 +14,7 @@ import { createParser } from 'eventsource-parser'
 
 import { decodePageCursor } from '../../src/domain/page-cursor.ts'
 import { stopTestPostgres } from '../../test/support/postgres.ts'
+import { publishEventIds } from '../lib/api.ts'
 import { createFleet, publishBodies } from '../lib/fleet.ts'
 import { createBenchDatabase, createWorkspace, startServe, type Backend, type ServiceProcess } from '../lib/processes.ts'
 import { formatTable, percentile, type BenchRow } from '../lib/report.ts'
@@ -76,7 +77,7 @@ async function measureStreams(options: StreamWorkloadOptions, streamCount: numbe
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
       const sent = performance.now()
       publishes.push(
-        publish(publishNode.endpoint, apiKey, body).then((eventIds) => {
+        publishEventIds({ endpoint: publishNode.endpoint, apiKey }, body).then((eventIds) => {
           for (const eventId of eventIds) sentAt.set(eventId, sent)
         }),
       )
@@ -166,17 +167,6 @@ async function openClient(endpoint: string, apiKey: string): Promise<StreamClien
   })()
   await startMessage
   return client
-}
-
-async function publish(endpoint: string, apiKey: string, body: string): Promise<string[]> {
-  const response = await fetch(`${endpoint}/events/publish`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body,
-  })
-  const text = await response.text()
-  if (response.status !== 200) throw new Error(`publish answered ${response.status}: ${text.slice(0, 500)}`)
-  return (JSON.parse(text) as { events: { event_id: string }[] }).events.map((event) => event.event_id)
 }
 
 // Alone: `node --import tsx bench/workloads/stream.ts [--backend postgres] [--streams 1,100,1000]
