@@ -3,6 +3,7 @@
 // server is bundled), so that the console cannot drift from what the routes answer.
 
 import type { EventHistogram } from '../../src/domain/event-histogram.ts'
+import type { webhookJson } from '../../src/http/routes/webhooks/webhook-json.ts'
 import type { Delivery, DeliveryAttempt, Recovery } from '../../src/store/store.ts'
 
 export type { Delivery, DeliveryAttempt, Recovery }
@@ -24,6 +25,11 @@ export class ApiError extends Error {
     this.type = body.type
     this.status = status
   }
+}
+
+/** What the console shows for a failed call: the server's message, or what went wrong. */
+export function errorMessage(caught: unknown): string {
+  return caught instanceof ApiError ? caught.message : String(caught)
 }
 
 export type Params = Record<string, unknown>
@@ -83,15 +89,5 @@ export interface EventPage {
   pagination: { next_page_cursor: string | null; has_next_page: boolean }
 }
 
-export interface Webhook {
-  webhook_id: string
-  url: string
-  event_types: string[]
-  secret: string
-  disabled: boolean
-  disabled_reason: string | null
-  disabled_at: string | null
-  failing_since: string | null
-  created_at: string
-  updated_at: string
-}
+/** A webhook as the routes write it (webhookJson). */
+export type Webhook = ReturnType<typeof webhookJson>

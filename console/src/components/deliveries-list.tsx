@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 
-import { ApiError, callApi, type Delivery } from '../api.ts'
+import { callApi, type Delivery, errorMessage } from '../api.ts'
 import { formatTime } from '../format.ts'
 import { useSession } from '../session.ts'
 import { StatusBadge } from './status-badge.tsx'
@@ -39,7 +39,7 @@ export function DeliveriesList({ webhookId }: { webhookId: string }) {
           if (!loadedOlder.current) setNextCursor(page.pagination.next_page_cursor)
           setError(null)
         })
-        .catch((caught: unknown) => !stopped && setError(caught instanceof ApiError ? caught.message : String(caught)))
+        .catch((caught: unknown) => !stopped && setError(errorMessage(caught)))
     }
     load()
     const timer = setInterval(() => document.visibilityState === 'visible' && load(), refreshMs)
@@ -54,7 +54,7 @@ export function DeliveriesList({ webhookId }: { webhookId: string }) {
       await callApi(apiKey, '/webhooks/deliveries/retry', { delivery_id: delivery.delivery_id })
       setRefreshes((count) => count + 1)
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught))
+      setError(errorMessage(caught))
     }
   }
 
@@ -66,7 +66,7 @@ export function DeliveriesList({ webhookId }: { webhookId: string }) {
       setOlder((shown) => [...shown, ...page.deliveries])
       setNextCursor(page.pagination.next_page_cursor)
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught))
+      setError(errorMessage(caught))
     }
   }
 

@@ -1,7 +1,7 @@
 import { Fragment } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 
-import { ApiError, callApi, type Delivery, type SeamEvent } from '../api.ts'
+import { callApi, type Delivery, errorMessage, type SeamEvent } from '../api.ts'
 import { formatTime } from '../format.ts'
 import { useSession } from '../session.ts'
 import { CopyButton } from './copy-button.tsx'
@@ -18,7 +18,7 @@ export function EventDetail({ event, onClose }: { event: SeamEvent; onClose(): v
   useEffect(() => {
     callApi<{ deliveries: Delivery[] }>(apiKey, '/webhooks/deliveries/list', { event_id: event.event_id })
       .then((page) => setDeliveries(page.deliveries))
-      .catch((error: unknown) => setDeliveriesError(error instanceof ApiError ? error.message : String(error)))
+      .catch((error: unknown) => setDeliveriesError(errorMessage(error)))
   }, [apiKey, event.event_id])
 
   const ids = Object.entries(event).filter(

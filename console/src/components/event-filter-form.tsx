@@ -11,6 +11,12 @@ import {
   takesSeveralIds,
 } from '../filters.ts'
 
+/** The two ends of a custom range, as the form shows them. */
+const rangeBounds = [
+  { bound: 'start', label: 'From' },
+  { bound: 'end', label: 'To' },
+] as const
+
 /** Edits a draft of the filters; nothing is queried until the form is submitted. */
 export function EventFilterForm({
   applied,
@@ -97,30 +103,22 @@ export function EventFilterForm({
           <option value="between">Custom range…</option>
         </select>
       </div>
-      {draft.range.kind === 'between' && (
-        <>
-          <div class="field">
-            <label for="filter-start">From</label>
+      {rangeBounds.map(({ bound, label }) => {
+        const { range } = draft
+        if (range.kind !== 'between') return null
+        return (
+          <div class="field" key={bound}>
+            <label for={`filter-${bound}`}>{label}</label>
             <input
-              id="filter-start"
+              id={`filter-${bound}`}
               type="datetime-local"
               step={1}
-              value={toDatetimeLocal(new Date(draft.range.start))}
-              onChange={(event) => setBound('start', event.currentTarget.value)}
+              value={toDatetimeLocal(new Date(range[bound]))}
+              onChange={(event) => setBound(bound, event.currentTarget.value)}
             />
           </div>
-          <div class="field">
-            <label for="filter-end">To</label>
-            <input
-              id="filter-end"
-              type="datetime-local"
-              step={1}
-              value={toDatetimeLocal(new Date(draft.range.end))}
-              onChange={(event) => setBound('end', event.currentTarget.value)}
-            />
-          </div>
-        </>
-      )}
+        )
+      })}
       <div class="field event-types">
         <label for="filter-event-type">Event types</label>
         <div class="chips">

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 
-import { ApiError, callApi, type Recovery } from '../api.ts'
+import { callApi, errorMessage, type Recovery } from '../api.ts'
 import { formatTime, fromDatetimeLocal, plural, toDatetimeLocal } from '../format.ts'
 import { useSession } from '../session.ts'
 
@@ -20,7 +20,7 @@ export function RecoverForm({ webhookId }: { webhookId: string }) {
     const timer = setTimeout(() => {
       callApi<{ recovery: Recovery }>(apiKey, '/webhooks/recoveries/get', { recovery_id: recovery.recovery_id })
         .then((body) => setRecovery(body.recovery))
-        .catch((caught: unknown) => setError(caught instanceof ApiError ? caught.message : String(caught)))
+        .catch((caught: unknown) => setError(errorMessage(caught)))
     }, pollMs)
     return () => clearTimeout(timer)
   }, [apiKey, recovery])
@@ -36,7 +36,7 @@ export function RecoverForm({ webhookId }: { webhookId: string }) {
       })
       setRecovery(body.recovery)
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught))
+      setError(errorMessage(caught))
     }
   }
 

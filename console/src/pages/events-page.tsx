@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 
-import { ApiError, callApi, type EventPage, type Histogram, type SeamEvent } from '../api.ts'
+import { ApiError, callApi, errorMessage, type EventPage, type Histogram, type SeamEvent } from '../api.ts'
 import { EventDetail } from '../components/event-detail.tsx'
 import { EventFilterForm } from '../components/event-filter-form.tsx'
 import { TimelineChart } from '../components/timeline-chart.tsx'
@@ -40,7 +40,7 @@ export function EventsPage() {
 
   const report = (caught: unknown): void => {
     if (caught instanceof ApiError && caught.status === 401) signOut()
-    setError(caught instanceof ApiError ? caught.message : String(caught))
+    setError(errorMessage(caught))
   }
 
   // The page the list shows was loaded for this query (page 1): where live mode takes over.

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks'
 
-import { ApiError, callApi } from '../api.ts'
+import { callApi, errorMessage } from '../api.ts'
 
 /** Checks the key with a real read before keeping it, so a typo is caught here, not later. */
 export function SignInPage({ onSignedIn }: { onSignedIn(apiKey: string): void }) {
@@ -18,7 +18,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn(apiKey: string): void })
       await callApi(key, '/events/list', { since: new Date().toISOString(), limit: 1 })
       onSignedIn(key)
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught))
+      setError(errorMessage(caught))
       setChecking(false)
     }
   }

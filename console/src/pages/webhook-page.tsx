@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 
-import { ApiError, callApi, type Webhook } from '../api.ts'
+import { callApi, errorMessage, type Webhook } from '../api.ts'
 import { DeliveriesList } from '../components/deliveries-list.tsx'
 import { Modal } from '../components/modal.tsx'
 import { RecoverForm } from '../components/recover-form.tsx'
@@ -22,7 +22,7 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
     setWebhook(next)
     setEventTypes(next.event_types.join(', '))
   }
-  const fail = (caught: unknown): void => setError(caught instanceof ApiError ? caught.message : String(caught))
+  const fail = (caught: unknown): void => setError(errorMessage(caught))
 
   useEffect(() => {
     callApi<{ webhook: Webhook }>(apiKey, '/webhooks/get', { webhook_id: webhookId })

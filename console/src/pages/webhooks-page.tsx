@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 
-import { ApiError, callApi, type Webhook } from '../api.ts'
+import { callApi, errorMessage, type Webhook } from '../api.ts'
 import { SecretNotice } from '../components/secret-notice.tsx'
 import { formatTime } from '../format.ts'
 import { useSession } from '../session.ts'
@@ -31,7 +31,7 @@ export function WebhooksPage() {
   const load = (): void => {
     callApi<{ webhooks: Webhook[] }>(apiKey, '/webhooks/list')
       .then((body) => setWebhooks(body.webhooks))
-      .catch((caught: unknown) => setError(caught instanceof ApiError ? caught.message : String(caught)))
+      .catch((caught: unknown) => setError(errorMessage(caught)))
   }
   useEffect(load, [apiKey])
 
@@ -49,7 +49,7 @@ export function WebhooksPage() {
       setEventTypes('*')
       load()
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught))
+      setError(errorMessage(caught))
     } finally {
       setCreating(false)
     }
