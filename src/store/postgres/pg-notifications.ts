@@ -6,14 +6,25 @@ export const deliveriesChannel = 'seam_events_deliveries'
 /** Queued in the caller's transaction: PostgreSQL sends it on commit, and drops it on rollback. */
 export const notifyDeliveriesSql = `SELECT pg_notify('${deliveriesChannel}', '')`
 
-/** The channel a publishing transaction notifies on commit; the payload is the workspace id. */
+/**
+ * The channel a publishing transaction notifies on commit. The payload is the workspace id and
+ * the publishing store's token: the process that published has already told its own streams,
+ * and skips its own notification rather than waking them a second time.
+ */
 export const eventsPublishedChannel = 'seam_events_published'
 
 /**
- * A select-list item that queues the notification, for the workspace `$1`, in the publishing
- * transaction, like notifyDeliveriesSql: sent on commit, dropped on rollback.
+ * A select-list item that queues the notification, for the workspace `$1` from the store of
+ * token `$2`, in the publishing transaction, like notifyDeliveriesSql: sent on commit, dropped
+ * on rollback.
  */
-export const notifyEventsPublishedColumn = `pg_notify('${eventsPublishedChannel}', $1::text)`
+export const notifyEventsPublishedColumn = `pg_notify('${eventsPublishedChannel}', $1::text || ' ' || $2::text)`
+
+/** The workspace of an events-published payload, or undefined when `ownToken` sent it. */
+export function publishedWorkspace(payload: string, ownToken: string): string | undefined {
+  const [workspaceId = '', sender] = payload.split(' ')
+  return sender === ownToken ? undefined : workspaceId
+}
 
 const reconnectDelayMs = 1000
 

@@ -63,6 +63,7 @@ import {
   listenForDeliveries,
   listenForNotifications,
   notifyEventsPublishedColumn,
+  publishedWorkspace,
 } from './pg-notifications.ts'
 import { retainedSince } from './pg-retained-since.ts'
 import { PgWebhooks, queueDeliveries, type OutboxEvent } from './pg-webhooks.ts'
@@ -134,6 +135,8 @@ export class PgStore implements EventStore {
   /** Per workspace with a publish transaction running here: the publishes waiting for the next. */
   readonly #queuedWrites = new Map<string, QueuedWrite[]>()
   readonly #eventWatchers = new EventWatchers()
+  /** Names this store's events-published notifications, so that it skips its own. */
+  readonly #notificationToken = randomUUID()
   /** The LISTEN connection for other processes' publishes, open while anyone watches. */
   #eventsListening: Promise<() => Promise<void>> | undefined
   readonly #queryBuilder = new Kysely<EventsDatabase>({
@@ -332,7 +335,7 @@ export class PgStore implements EventStore {
         // in parallel. The same statement queues the notification that wakes the event streams
         // of other API processes: sent on commit, dropped on rollback, and no round trip of its
         // own on the publish path.
-        const locked = await client.query(prepared(lockWorkspaceForPublishSql, [workspaceId]))
+        const locked = await client.query(prepared(lockWorkspaceForPublishSql, [workspaceId, this.#notificationToken]))
         // The check that the foreign key made before migration 4 dropped it (see there).
         if (locked.rowCount === 0) throw new Error(`no workspace ${workspaceId}`)
         for (const write of writes) {
@@ -460,7 +463,12 @@ export class PgStore implements EventStore {
     this.#eventsListening ??= listenForNotifications(
       this.#connectionString,
       eventsPublishedChannel,
-      (workspaceId) => this.#eventWatchers.notify(workspaceId),
+      (payload) => {
+        // null: the connection came back, and whatever was sent meanwhile is lost.
+        if (payload === null) return this.#eventWatchers.notify(null)
+        const workspaceId = publishedWorkspace(payload, this.#notificationToken)
+        if (workspaceId !== undefined) this.#eventWatchers.notify(workspaceId)
+      },
       () => {
         // A lost listening connection is reopened; meanwhile the watchers' own polls cover the gap.
       },
