@@ -33,8 +33,9 @@ try {
 
   const store = await openStore(database.url)
   const logger = createLogger('silent')
-  const targetGuard = createTargetGuard(resolveServerConfig({}, {}).delivery, logger)
-  const app = buildServer({ store, logger, allowUnknownEventTypes: false, targetGuard })
+  const config = resolveServerConfig({}, {})
+  const targetGuard = createTargetGuard(config.delivery, logger)
+  const app = buildServer({ store, logger, allowUnknownEventTypes: false, limits: config.limits, targetGuard })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
   const since = new Date(Date.now() - days * dayMs).toISOString()

@@ -4,7 +4,16 @@
 
 import { z } from 'zod'
 
+import { parseDatabaseUrl, UnsupportedDatabaseUrlError } from './store/database-url.ts'
+
 export const defaultDatabaseUrl = 'sqlite:./data/events.db'
+
+/**
+ * Less than the 30 s that Kubernetes (and most supervisors) wait after SIGTERM before SIGKILL,
+ * and more than a webhook request may take (WEBHOOK_TIMEOUT_SECONDS, 15), so in-flight
+ * deliveries finish and are recorded.
+ */
+export const defaultShutdownTimeoutSeconds = 25
 
 export interface DatabaseConfig {
   databaseUrl: string
@@ -50,13 +59,36 @@ export interface StreamConfig {
   pollSeconds: number
 }
 
+/** What protects the API from slow, greedy or careless clients. */
+export interface RequestLimitsConfig {
+  /** A request not received whole within this long is answered 408 and its connection closed. */
+  requestTimeoutSeconds: number
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutSeconds: number
+  /** Requests one API key may make per second on average; 0 turns the limit off. */
+  rateLimitPerSecond: number
+  /** Requests one API key may make at once. */
+  rateLimitBurst: number
+  maxWebhooksPerWorkspace: number
+}
+
 export interface ServerConfig extends DatabaseConfig {
   port: number
   host: string
+  /**
+   * The base URL clients reach this server at (behind a proxy, say), for the links it returns
+   * (`next_page_url`); unset, the request's own Host header is used.
+   */
+  publicUrl?: string | undefined
   allowUnknownEventTypes: boolean
   logLevel: string
   /** Whether `serve` runs a delivery worker in its own process. */
   worker: boolean
+  /** How long `serve` keeps retrying a database it cannot reach at start, before giving up. */
+  databaseConnectTimeoutSeconds: number
+  /** How long a stop may take to finish in-flight work before what is left is closed. */
+  shutdownTimeoutSeconds: number
+  limits: RequestLimitsConfig
   delivery: DeliveryConfig
   retention: RetentionConfig
   stream: StreamConfig
@@ -64,6 +96,8 @@ export interface ServerConfig extends DatabaseConfig {
 
 export interface WorkerConfig extends DatabaseConfig {
   logLevel: string
+  databaseConnectTimeoutSeconds: number
+  shutdownTimeoutSeconds: number
   delivery: DeliveryConfig
   retention: RetentionConfig
 }
@@ -132,23 +166,77 @@ const streamConfigSchema = z.object({
   pollSeconds: z.coerce.number().positive().max(3600),
 })
 
+const requestLimitsSchema = z
+  .object({
+    // Fractions of a second are for tests.
+    requestTimeoutSeconds: z.coerce.number().positive().max(3600),
+    keepAliveTimeoutSeconds: z.coerce.number().positive().max(3600),
+    rateLimitPerSecond: z.coerce.number().min(0).max(1_000_000),
+    rateLimitBurst: z.coerce.number().int().min(1).max(10_000_000).optional(),
+    maxWebhooksPerWorkspace: z.coerce.number().int().min(1).max(100_000),
+  })
+  .transform((limits) => ({
+    ...limits,
+    rateLimitBurst: limits.rateLimitBurst ?? Math.max(1, Math.ceil(limits.rateLimitPerSecond * 2)),
+  }))
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+
+const databaseUrl = z
+  .string()
+  .min(1, 'must not be empty')
+  .superRefine((url, context) => {
+    try {
+      parseDatabaseUrl(url)
+    } catch (error) {
+      if (!(error instanceof UnsupportedDatabaseUrlError)) throw error
+      context.addIssue({ code: 'custom', message: error.message })
+    }
+  })
+
+const publicUrl = z
+  .string()
+  .optional()
+  .transform((value, context): string | undefined => {
+    if (value === undefined || value.trim() === '') return undefined
+    const url = URL.canParse(value) ? new URL(value) : undefined
+    if (url === undefined || !/^https?:$/.test(url.protocol) || url.search !== '' || url.hash !== '') {
+      context.addIssue({
+        code: 'custom',
+        message: `must be an http(s) URL without a query, such as https://events.example.com; got ${value}`,
+      })
+      return z.NEVER
+    }
+    // The routes' paths are appended to it: https://example.com/seam/ + events/list.
+    return url.href.replace(/\/+$/, '')
+  })
+
+const shutdownTimeoutSeconds = z.coerce.number().positive().max(3600)
+const databaseConnectTimeoutSeconds = z.coerce.number().min(0).max(3600)
+/** Long enough for a PostgreSQL container started beside this one to accept connections. */
+const defaultDatabaseConnectTimeoutSeconds = 60
 
 const serverConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
-  databaseUrl: z.string().min(1),
+  publicUrl,
+  databaseUrl,
   allowUnknownEventTypes: booleanSetting,
   logLevel,
   worker: z.boolean(),
+  databaseConnectTimeoutSeconds,
+  shutdownTimeoutSeconds,
+  limits: requestLimitsSchema,
   delivery: deliveryConfigSchema,
   retention: retentionConfigSchema,
   stream: streamConfigSchema,
 })
 
 const workerConfigSchema = z.object({
-  databaseUrl: z.string().min(1),
+  databaseUrl,
   logLevel,
+  databaseConnectTimeoutSeconds,
+  shutdownTimeoutSeconds,
   delivery: deliveryConfigSchema,
   retention: retentionConfigSchema,
 })
@@ -156,6 +244,14 @@ const workerConfigSchema = z.object({
 const settingNames: Record<string, string> = {
   port: '--port / PORT',
   host: '--host / HOST',
+  publicUrl: '--public-url / PUBLIC_URL',
+  databaseConnectTimeoutSeconds: 'DATABASE_CONNECT_TIMEOUT_SECONDS',
+  shutdownTimeoutSeconds: 'SHUTDOWN_TIMEOUT_SECONDS',
+  requestTimeoutSeconds: 'REQUEST_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'KEEP_ALIVE_TIMEOUT_SECONDS',
+  rateLimitPerSecond: 'RATE_LIMIT_PER_SECOND',
+  rateLimitBurst: 'RATE_LIMIT_BURST',
+  maxWebhooksPerWorkspace: 'MAX_WEBHOOKS_PER_WORKSPACE',
   databaseUrl: '--database / DATABASE_URL',
   allowUnknownEventTypes: '--allow-unknown-event-types / ALLOW_UNKNOWN_EVENT_TYPES',
   logLevel: 'LOG_LEVEL',
@@ -223,6 +319,7 @@ function deepFreeze<T>(value: T): Readonly<T> {
 export interface ServerOptions {
   port?: string | number | undefined
   host?: string | undefined
+  publicUrl?: string | undefined
   database?: string | undefined
   allowUnknownEventTypes?: boolean | undefined
   logLevel?: string | undefined
@@ -237,11 +334,21 @@ export function resolveServerConfig(
   return parseConfig(serverConfigSchema, {
     port: options.port ?? env['PORT'] ?? 3000,
     host: options.host ?? env['HOST'] ?? '127.0.0.1',
+    publicUrl: options.publicUrl ?? env['PUBLIC_URL'],
     databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
     allowUnknownEventTypes:
       options.allowUnknownEventTypes ?? env['ALLOW_UNKNOWN_EVENT_TYPES'] ?? false,
     logLevel: options.logLevel ?? env['LOG_LEVEL'] ?? 'info',
     worker: options.worker ?? true,
+    databaseConnectTimeoutSeconds: env['DATABASE_CONNECT_TIMEOUT_SECONDS'] ?? defaultDatabaseConnectTimeoutSeconds,
+    shutdownTimeoutSeconds: env['SHUTDOWN_TIMEOUT_SECONDS'] ?? defaultShutdownTimeoutSeconds,
+    limits: {
+      requestTimeoutSeconds: env['REQUEST_TIMEOUT_SECONDS'] ?? 30,
+      keepAliveTimeoutSeconds: env['KEEP_ALIVE_TIMEOUT_SECONDS'] ?? 72,
+      rateLimitPerSecond: env['RATE_LIMIT_PER_SECOND'] ?? 10_000,
+      rateLimitBurst: env['RATE_LIMIT_BURST'],
+      maxWebhooksPerWorkspace: env['MAX_WEBHOOKS_PER_WORKSPACE'] ?? 50,
+    },
     delivery: deliverySettings(env),
     retention: retentionSettings(env),
     stream: {
@@ -258,6 +365,8 @@ export function resolveWorkerConfig(
   return parseConfig(workerConfigSchema, {
     databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
     logLevel: env['LOG_LEVEL'] ?? 'info',
+    databaseConnectTimeoutSeconds: env['DATABASE_CONNECT_TIMEOUT_SECONDS'] ?? defaultDatabaseConnectTimeoutSeconds,
+    shutdownTimeoutSeconds: env['SHUTDOWN_TIMEOUT_SECONDS'] ?? defaultShutdownTimeoutSeconds,
     delivery: deliverySettings(env),
     retention: retentionSettings(env),
   })
@@ -269,7 +378,7 @@ export function resolveRetentionConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<DatabaseConfig & { retention: RetentionConfig }> {
   return parseConfig(
-    z.object({ databaseUrl: z.string().min(1), retention: retentionConfigSchema }),
+    z.object({ databaseUrl, retention: retentionConfigSchema }),
     {
       databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
       retention: retentionSettings(env, options.exportDir),
@@ -281,9 +390,9 @@ export function resolveDatabaseConfig(
   options: { database?: string | undefined } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<DatabaseConfig> {
-  const databaseUrl = options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl
-  if (databaseUrl === '') throw new ConfigError(['--database / DATABASE_URL: must not be empty'])
-  return Object.freeze({ databaseUrl })
+  return parseConfig(z.object({ databaseUrl }), {
+    databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
+  })
 }
 
 /** `seam-events tail`: a client of a running server, not a server. */

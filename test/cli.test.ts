@@ -45,8 +45,10 @@ describe('seam-events CLI', () => {
 
   it('takes DATABASE_URL from the environment, and fails clearly on a bad workspace', async () => {
     const env = { DATABASE_URL: `sqlite:${join(directory, 'env.db')}` }
-    const { stdout } = await cli(['workspaces', 'list', '--json'], env)
+    await cli(['migrate'], env)
+    const { stdout, stderr } = await cli(['workspaces', 'list', '--json'], env)
     assert.deepEqual(JSON.parse(stdout), { workspaces: [] })
+    assert.equal(stderr, `seam-events: using the SQLite database ${join(directory, 'env.db')}\n`)
     await assert.rejects(cli(['api-keys', 'create', '--workspace', 'nope', '--database', database()]), (error: any) => {
       assert.equal(error.code, 1)
       assert.match(error.stderr, /No workspace nope/)

@@ -59,7 +59,7 @@ async function assertRefused(
   await assert.rejects(guard.assertAllowed(url), (error: unknown) => {
     assert.ok(error instanceof WebhookTargetError, `${url}: ${String(error)}`)
     assert.ok(error.message.includes(`${expected.range} address`), `${url}: ${error.message}`)
-    assert.match(error.message, /^url: .*; webhook targets must be public$/)
+    assert.match(error.message, /^url: .*; webhook targets must be public \(for local development, start the server with WEBHOOK_ALLOW_PRIVATE_TARGETS=true\)$/)
     if (expected.metadata === true) assert.match(error.message, /metadata/, url)
     if (expected.message !== undefined) assert.match(error.message, expected.message, url)
     return true
@@ -157,7 +157,7 @@ describe('TargetGuard.assertAllowed', () => {
     }
     await assertRefused(guard, 'https://private.test/hooks', {
       range: 'private',
-      message: /^url: https:\/\/private\.test\/hooks resolves to 10\.0\.0\.7, a private address; webhook targets must be public$/,
+      message: /^url: https:\/\/private\.test\/hooks resolves to 10\.0\.0\.7, a private address; webhook targets must be public \(for local development, start the server with WEBHOOK_ALLOW_PRIVATE_TARGETS=true\)$/,
     })
   })
 
@@ -242,7 +242,7 @@ describe('TargetGuard.dispatcher', () => {
     const guard = new TargetGuard({ allowPrivateTargets: false, dnsServers: [dns.server] })
     try {
       const cases: [url: string, message: RegExp][] = [
-        [`http://127.0.0.1:${port}/hooks`, /^127\.0\.0\.1 is a loopback address; webhook targets must be public$/],
+        [`http://127.0.0.1:${port}/hooks`, /^127\.0\.0\.1 is a loopback address; webhook targets must be public \(for local development, start the server with WEBHOOK_ALLOW_PRIVATE_TARGETS=true\)$/],
         [`http://[::1]:${port}/hooks`, /^::1 is a loopback address/],
         [`http://[::ffff:127.0.0.1]:${port}/hooks`, /^::ffff:7f00:1 is a loopback address/],
         [`http://rebind.test:${port}/hooks`, /^rebind\.test resolves to 127\.0\.0\.1, a loopback address/],

@@ -2,9 +2,7 @@ import { Option, type Command } from 'commander'
 
 import { createApiKey } from '../domain/workspace-admin.ts'
 import type { ApiKey, ApiKeyScope } from '../store/store.ts'
-import { CliError, printResult, withStore, type DatabaseOption } from './database-command.ts'
-
-const databaseHelp = 'sqlite:PATH or a path (default: DATABASE_URL or ./data/events.db)'
+import { CliError, databaseOptionHelp, printResult, withStore, type DatabaseOption } from './database-command.ts'
 
 export function registerApiKeyCommands(program: Command): void {
   const apiKeys = program.command('api-keys').description('Create, list and revoke API keys')
@@ -20,7 +18,7 @@ export function registerApiKeyCommands(program: Command): void {
         .default('all'),
     )
     .option('--json', 'print one JSON object')
-    .option('--database <url>', databaseHelp)
+    .option('--database <url>', databaseOptionHelp)
     .action(
       async (
         options: DatabaseOption & { workspace: string; name: string; scope: ApiKeyScope; json?: boolean },
@@ -46,7 +44,7 @@ export function registerApiKeyCommands(program: Command): void {
     .description('List API keys (never their tokens), of one workspace or of all')
     .option('--workspace <workspace_id>', 'only this workspace')
     .option('--json', 'print one JSON object')
-    .option('--database <url>', databaseHelp)
+    .option('--database <url>', databaseOptionHelp)
     .action(async (options: DatabaseOption & { workspace?: string; json?: boolean }) => {
       await withStore(options, async (store) => {
         const workspaceIds =
@@ -74,7 +72,7 @@ export function registerApiKeyCommands(program: Command): void {
     .argument('[api_key_id]', 'the key to revoke')
     .option('--api-key-id <api_key_id>', 'the key to revoke (instead of the argument)')
     .option('--json', 'print one JSON object')
-    .option('--database <url>', databaseHelp)
+    .option('--database <url>', databaseOptionHelp)
     .action(
       async (
         argument: string | undefined,

@@ -1,18 +1,35 @@
 import { resolveDatabaseConfig } from '../config.ts'
-import { openStore } from '../store/open-store.ts'
+import { describeDatabase, parseDatabaseUrl } from '../store/database-url.ts'
+import { openStore, type OpenStoreOptions } from '../store/open-store.ts'
 import type { EventStore } from '../store/store.ts'
 
 export interface DatabaseOption {
   database?: string
 }
 
-/** Opens (and creates or migrates) the database for one command, and always closes it. */
+/** The `--database` help of every command that opens one. */
+export const databaseOptionHelp =
+  'postgres://user:password@host/db for PostgreSQL, or sqlite:PATH (a plain path too) for SQLite (DATABASE_URL, default sqlite:./data/events.db)'
+
+/**
+ * Opens (and creates or migrates) a command's database, saying on stderr which one it is: a
+ * command run from the wrong folder, or with the wrong DATABASE_URL, shows it at once.
+ */
+export async function openCommandStore(databaseUrl: string, options: OpenStoreOptions): Promise<EventStore> {
+  process.stderr.write(`seam-events: using the ${describeDatabase(parseDatabaseUrl(databaseUrl))}\n`)
+  return await openStore(databaseUrl, options)
+}
+
+/**
+ * Opens the database for one command, and always closes it. Only the commands that set up an
+ * installation (`migrate`, `workspaces create`) create a SQLite file that is not there yet.
+ */
 export async function withStore<T>(
-  options: DatabaseOption,
+  options: DatabaseOption & OpenStoreOptions,
   action: (store: EventStore) => Promise<T>,
 ): Promise<T> {
   const { databaseUrl } = resolveDatabaseConfig(options)
-  const store = await openStore(databaseUrl)
+  const store = await openCommandStore(databaseUrl, { createIfMissing: options.createIfMissing ?? false })
   try {
     return await action(store)
   } finally {

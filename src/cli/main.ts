@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander'
 
 import { ConfigError } from '../config.ts'
-import { UnsupportedDatabaseUrlError } from '../store/open-store.ts'
+import { ListenError } from '../service.ts'
+import { DatabaseOpenError, UnsupportedDatabaseUrlError } from '../store/open-store.ts'
 import { registerApiKeyCommands } from './api-keys.ts'
 import { CliError } from './database-command.ts'
 import { registerMigrateCommand } from './migrate.ts'
@@ -31,10 +32,17 @@ try {
   if (
     error instanceof CliError ||
     error instanceof ConfigError ||
-    error instanceof UnsupportedDatabaseUrlError
+    error instanceof UnsupportedDatabaseUrlError ||
+    error instanceof DatabaseOpenError ||
+    error instanceof ListenError
   ) {
     process.stderr.write(`seam-events: ${error.message}\n`)
     process.exit(1)
   }
-  throw error
+  // Anything else is a bug of ours: one line still, and where to report it.
+  process.stderr.write(
+    `seam-events: unexpected error: ${error instanceof Error ? error.message : String(error)} ` +
+      '(please report it, with LOG_LEVEL=debug output if you can)\n',
+  )
+  process.exit(1)
 }

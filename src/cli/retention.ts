@@ -1,9 +1,8 @@
 import type { Command } from 'commander'
 
 import { resolveRetentionConfig } from '../config.ts'
-import { openStore } from '../store/open-store.ts'
 import { runRetentionPass } from '../workers/retention-pass.ts'
-import { CliError, printResult } from './database-command.ts'
+import { CliError, databaseOptionHelp, openCommandStore, printResult } from './database-command.ts'
 
 export function registerRetentionCommand(program: Command): void {
   program
@@ -12,11 +11,11 @@ export function registerRetentionCommand(program: Command): void {
       'Export, then remove, the events past their workspace retention now (serve and worker also do it hourly)',
     )
     .option('--export-dir <dir>', 'write <dir>/<day>/<workspace_id>.ndjson first (RETENTION_EXPORT_DIR)')
-    .option('--database <url>', 'postgres://..., sqlite:PATH or a path (DATABASE_URL, default ./data/events.db)')
+    .option('--database <url>', databaseOptionHelp)
     .option('--json', 'print one JSON object')
     .action(async (options: { database?: string; exportDir?: string; json?: boolean }) => {
       const config = resolveRetentionConfig(options)
-      const store = await openStore(config.databaseUrl)
+      const store = await openCommandStore(config.databaseUrl, { createIfMissing: false })
       try {
         const report = await runRetentionPass(store, { now: Date.now(), exportDir: config.retention.exportDir })
         if (!report.ran) throw new CliError('another retention pass is running on this database; try again later')

@@ -1,23 +1,23 @@
-import type { AddressInfo } from 'node:net'
-
 import type { Command } from 'commander'
 
 import { resolveServerConfig, type ServerOptions } from '../config.ts'
 import { bootstrapFirstWorkspace, type BootstrappedWorkspace } from '../domain/workspace-admin.ts'
-import { buildServer } from '../http/server.ts'
 import { createLogger } from '../logger.ts'
-import { openStore } from '../store/open-store.ts'
-import { startRetentionJob } from '../workers/retention-job.ts'
-import { createTargetGuard, startDeliveryWorker } from '../workers/start-delivery.ts'
+import { startApiService } from '../service.ts'
+import { describeDatabase, parseDatabaseUrl } from '../store/database-url.ts'
 import { stopOnSignals } from './shutdown.ts'
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('Run the HTTP API')
-    .option('--port <port>', 'port to listen on (PORT, default 3000)')
+    .description('Run the HTTP API (and, unless --no-worker, webhook delivery)')
+    .option('--port <port>', 'port to listen on (PORT, default 3000; 0 picks a free one)')
     .option('--host <host>', 'address to bind (HOST, default 127.0.0.1)')
-    .option('--database <url>', 'sqlite:PATH or a path (DATABASE_URL, default ./data/events.db)')
+    .option(
+      '--database <url>',
+      'postgres://user:password@host/db for PostgreSQL, or sqlite:PATH (a plain path too) for SQLite (DATABASE_URL, default sqlite:./data/events.db)',
+    )
+    .option('--public-url <url>', 'the base URL clients reach this server at, for the links it returns (PUBLIC_URL)')
     .option(
       '--allow-unknown-event-types',
       'accept event types that @seamapi/types does not know yet (ALLOW_UNKNOWN_EVENT_TYPES)',
@@ -31,41 +31,18 @@ export function registerServeCommand(program: Command): void {
 async function serve(options: ServerOptions): Promise<void> {
   const config = resolveServerConfig(options)
   const logger = createLogger(config.logLevel)
-  const store = await openStore(config.databaseUrl)
-  const bootstrapped = await bootstrapFirstWorkspace(store)
-  const targetGuard = createTargetGuard(config.delivery, logger)
-  const worker = config.worker
-    ? startDeliveryWorker(store, targetGuard, config.delivery, logger)
-    : undefined
-  const app = buildServer({
-    store,
-    logger,
-    allowUnknownEventTypes: config.allowUnknownEventTypes,
-    targetGuard,
-    deliveriesQueued: () => worker?.wake(),
-    stream: { heartbeatMs: config.stream.heartbeatSeconds * 1000, pollMs: config.stream.pollSeconds * 1000 },
-  })
-  await app.listen({ port: config.port, host: config.host })
-  const retention = startRetentionJob(store, config.retention, logger)
-  const { port } = app.server.address() as AddressInfo
-  const endpoint = `http://${displayHost(config.host)}:${port}`
-  if (bootstrapped !== undefined) printFirstWorkspace(endpoint, bootstrapped)
-  logger.info({ endpoint, database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') }, 'ready')
+  process.stderr.write(`seam-events: using the ${describeDatabase(parseDatabaseUrl(config.databaseUrl))}\n`)
+  const service = await startApiService(config, logger)
+  const bootstrapped = await bootstrapFirstWorkspace(service.store)
+  if (bootstrapped !== undefined) printFirstWorkspace(service.endpoint, bootstrapped)
+  logger.info({ endpoint: service.endpoint, database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') }, 'ready')
 
-  // app.close() stops accepting and waits for in-flight requests; the worker finishes its
-  // in-flight deliveries and records them; then the database closes.
-  stopOnSignals(logger, 'finishing in-flight requests', async () => {
-    await app.close()
-    await retention.stop()
-    await worker?.stop()
-    await targetGuard.close()
-    await store.close()
+  stopOnSignals(logger, {
+    description: 'finishing in-flight requests and deliveries',
+    stop: () => service.stop(),
+    timeoutSeconds: config.shutdownTimeoutSeconds,
+    dropConnections: () => service.dropConnections(),
   })
-}
-
-function displayHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1'
-  return host.includes(':') ? `[${host}]` : host
 }
 
 function printFirstWorkspace(

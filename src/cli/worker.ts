@@ -2,29 +2,25 @@ import type { Command } from 'commander'
 
 import { resolveWorkerConfig } from '../config.ts'
 import { createLogger } from '../logger.ts'
-import { openStore } from '../store/open-store.ts'
-import { startRetentionJob } from '../workers/retention-job.ts'
-import { createTargetGuard, startDeliveryWorker } from '../workers/start-delivery.ts'
+import { startWorkerService } from '../service.ts'
+import { describeDatabase, parseDatabaseUrl } from '../store/database-url.ts'
+import { databaseOptionHelp } from './database-command.ts'
 import { stopOnSignals } from './shutdown.ts'
 
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('Deliver webhooks, without serving the API (pair with `serve --no-worker`)')
-    .option('--database <url>', 'sqlite:PATH or a path (DATABASE_URL, default ./data/events.db)')
+    .option('--database <url>', databaseOptionHelp)
     .action(async (options: { database?: string }) => {
       const config = resolveWorkerConfig(options)
       const logger = createLogger(config.logLevel)
-      const store = await openStore(config.databaseUrl)
-      const guard = createTargetGuard(config.delivery, logger)
-      const worker = startDeliveryWorker(store, guard, config.delivery, logger)
-      const retention = startRetentionJob(store, config.retention, logger)
-
-      stopOnSignals(logger, 'finishing in-flight deliveries', async () => {
-        await retention.stop()
-        await worker.stop()
-        await guard.close()
-        await store.close()
+      process.stderr.write(`seam-events: using the ${describeDatabase(parseDatabaseUrl(config.databaseUrl))}\n`)
+      const service = await startWorkerService(config, logger)
+      stopOnSignals(logger, {
+        description: 'finishing in-flight deliveries',
+        stop: () => service.stop(),
+        timeoutSeconds: config.shutdownTimeoutSeconds,
       })
     })
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 
 import { createApiKey } from '../domain/workspace-admin.ts'
 import { maxEventRetentionDays } from '../store/store.ts'
-import { CliError, printResult, withStore, type DatabaseOption } from './database-command.ts'
+import { CliError, databaseOptionHelp, printResult, withStore, type DatabaseOption } from './database-command.ts'
 
 const retentionHelp = `days events are kept, 1 to ${maxEventRetentionDays} (default 30)`
 
@@ -31,13 +31,15 @@ export function registerWorkspaceCommands(program: Command): void {
     .option('--retention-days <days>', retentionHelp)
     .option('--no-api-key', 'do not create a first API key')
     .option('--json', 'print one JSON object')
-    .option('--database <url>', 'sqlite:PATH or a path (default: DATABASE_URL or ./data/events.db)')
+    .option('--database <url>', databaseOptionHelp)
     .action(async (options: CreateOptions) => {
       const settings =
         options.retentionDays === undefined
           ? {}
           : { event_retention_days: parseRetentionDays(options.retentionDays) }
-      await withStore(options, async (store) => {
+      // The first command of a new installation: the only one besides serve and migrate that
+      // may create the database.
+      await withStore({ ...options, createIfMissing: true }, async (store) => {
         const workspace = await store.createWorkspace(options.name, settings)
         if (!options.apiKey) {
           printResult(options.json ?? false, workspace, [
@@ -68,7 +70,7 @@ export function registerWorkspaceCommands(program: Command): void {
     .requiredOption('--workspace <workspace_id>', 'the workspace to change')
     .option('--retention-days <days>', `${retentionHelp}; a shorter one hides older events at once`)
     .option('--json', 'print one JSON object')
-    .option('--database <url>', 'sqlite:PATH or a path (default: DATABASE_URL or ./data/events.db)')
+    .option('--database <url>', databaseOptionHelp)
     .action(async (options: DatabaseOption & { workspace: string; retentionDays?: string; json?: boolean }) => {
       if (options.retentionDays === undefined) throw new CliError('nothing to change: give --retention-days')
       const event_retention_days = parseRetentionDays(options.retentionDays)
@@ -87,7 +89,7 @@ export function registerWorkspaceCommands(program: Command): void {
     .command('list')
     .description('List every workspace')
     .option('--json', 'print one JSON object')
-    .option('--database <url>', 'sqlite:PATH or a path (default: DATABASE_URL or ./data/events.db)')
+    .option('--database <url>', databaseOptionHelp)
     .action(async (options: DatabaseOption & { json?: boolean }) => {
       await withStore(options, async (store) => {
         const list = await store.listWorkspaces()

@@ -4,6 +4,7 @@
 export const errorStatusByType = {
   invalid_input: 400,
   invalid_content_type: 400,
+  webhook_limit_reached: 400,
   unauthorized: 401,
   forbidden: 403,
   event_not_found: 404,
@@ -12,8 +13,10 @@ export const errorStatusByType = {
   recovery_not_found: 404,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   payload_too_large: 413,
   rate_limited: 429,
+  headers_too_large: 431,
   internal_server_error: 500,
   service_unavailable: 503,
 } as const
@@ -30,12 +33,20 @@ export interface ValidationErrors {
 export class SeamApiError extends Error {
   readonly type: ErrorType
   readonly validationErrors: ValidationErrors | undefined
+  /** Response headers that belong to the error, such as `retry-after` on a 429. */
+  readonly headers: Readonly<Record<string, string>>
 
-  constructor(type: ErrorType, message: string, validationErrors?: ValidationErrors) {
+  constructor(
+    type: ErrorType,
+    message: string,
+    validationErrors?: ValidationErrors,
+    headers: Readonly<Record<string, string>> = {},
+  ) {
     super(message)
     this.name = 'SeamApiError'
     this.type = type
     this.validationErrors = validationErrors
+    this.headers = headers
   }
 
   get statusCode(): number {

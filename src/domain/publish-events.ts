@@ -45,7 +45,12 @@ export function parsePublishRequest(body: unknown, options: PublishOptions): Pub
     ])
   }
   if (event !== undefined) {
-    return { drafts: [parseEvent(event, ['event'], options)], single: true }
+    try {
+      return { drafts: [parseEvent(event, ['event'], options)], single: true }
+    } catch (error) {
+      if (error instanceof EventIssues) throw invalidInput('Invalid event; it was not stored', error.issues)
+      throw error
+    }
   }
   if (!Array.isArray(events)) {
     throw invalidInput('Invalid request body', [

@@ -108,7 +108,9 @@ function describeRange(address: string, range: string): string {
   return `${article} ${range} address${metadata}`
 }
 
-const mustBePublic = 'webhook targets must be public'
+// Names the setting, so that a developer pointing a webhook at their laptop learns the way.
+const mustBePublic =
+  'webhook targets must be public (for local development, start the server with WEBHOOK_ALLOW_PRIVATE_TARGETS=true)'
 
 /**
  * Walks `.cause` chains (and AggregateError's `errors`) to the WebhookTargetError that refused a

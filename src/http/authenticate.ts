@@ -4,13 +4,25 @@ import { hashApiKeyToken } from '../domain/api-key-token.ts'
 import { SeamApiError } from '../domain/errors.ts'
 import type { ApiKey, ApiKeyScope, EventStore } from '../store/store.ts'
 
-/** What a route needs of its caller's key: `read` and `publish` keys each do one thing. */
-export type RequiredAccess = 'read' | 'publish'
+/**
+ * What a route needs of its caller's key. `read` and `publish` keys each do one thing; `all`
+ * is needed by whatever changes webhooks or causes deliveries, because a webhook's secret
+ * signs what its receiver trusts: a key that could re-point a webhook, or learn a new secret by
+ * rotating it, could forge deliveries.
+ */
+export type RequiredAccess = 'read' | 'publish' | 'all'
 
 const grants: Record<ApiKeyScope, readonly RequiredAccess[]> = {
-  all: ['read', 'publish'],
+  all: ['read', 'publish', 'all'],
   read: ['read'],
   publish: ['publish'],
+}
+
+/** The key scopes that may call a route that needs `access`: `["read", "all"]` for `read`. */
+export function scopesGranting(access: RequiredAccess): ApiKeyScope[] {
+  return (Object.keys(grants) as ApiKeyScope[]).filter((scope) => grants[scope].includes(access)).sort(
+    (a, b) => (a === 'all' ? 1 : 0) - (b === 'all' ? 1 : 0),
+  )
 }
 
 /**
@@ -34,9 +46,10 @@ export async function authenticate(
   if (apiKey === undefined) throw new SeamApiError('unauthorized', 'Invalid API key')
   if (apiKey.revoked_at !== null) throw new SeamApiError('unauthorized', 'This API key has been revoked')
   if (!grants[apiKey.scope].includes(access)) {
+    const needed = scopesGranting(access).map((scope) => `"${scope}"`).join(' or ')
     throw new SeamApiError(
       'forbidden',
-      `This API key's scope is "${apiKey.scope}"; this route needs a key that can ${access}`,
+      `This API key's scope is "${apiKey.scope}"; this route needs a key of scope ${needed}`,
     )
   }
   return apiKey

@@ -8,18 +8,21 @@ import { invalidInput } from '../domain/validation-errors.ts'
 /** Parameters the SDK adds that carry no meaning for the server. */
 const ignoredParams = new Set(['_strict'])
 
+/**
+ * The parameters as one object with no prototype: a client's key may be any name, `toString`
+ * and `__proto__` included, and must never meet (or replace) an inherited member.
+ */
 export function collectParams(request: FastifyRequest): Record<string, unknown> {
-  const params: Record<string, unknown> = {}
+  const params: Record<string, unknown> = Object.create(null)
   const query = (request.query ?? {}) as Record<string, string | string[]>
   for (const [rawKey, value] of Object.entries(query)) {
     // `key[]=a&key[]=b` is the same list as `key=a&key=b`.
     const key = rawKey.endsWith('[]') ? rawKey.slice(0, -2) : rawKey
     if (ignoredParams.has(key)) continue
-    const previous = params[key]
-    if (previous === undefined) {
+    if (!Object.hasOwn(params, key)) {
       params[key] = rawKey === key ? value : toList(value)
     } else {
-      params[key] = [...toList(previous as string | string[]), ...toList(value)]
+      params[key] = [...toList(params[key] as string | string[]), ...toList(value)]
     }
   }
   const { body } = request

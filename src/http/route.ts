@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { ZodTypeAny } from 'zod'
 
+import type { RequestLimitsConfig } from '../config.ts'
 import type { ErrorType } from '../domain/errors.ts'
 import type { EventParamOptions } from '../domain/param-schemas.ts'
 import type { ApiKey, EventStore } from '../store/store.ts'
@@ -9,7 +10,17 @@ import type { RequiredAccess } from './authenticate.ts'
 
 export interface RouteContext {
   store: EventStore
+  /** False while the database is still being reached at start: routes that need it answer 503. */
+  databaseReady(): boolean
+  /**
+   * Lets a request in, or throws the Seam error that refuses it: the database is not up yet,
+   * the key is missing or may not call a route that needs `access`, or it is over its rate.
+   */
+  admit(request: FastifyRequest, access: RequiredAccess): Promise<ApiKey>
   allowUnknownEventTypes: boolean
+  limits: RequestLimitsConfig
+  /** The base URL of links this server returns; undefined: from the request's Host. */
+  publicUrl: string | undefined
   /** Refuses webhook URLs that point at non-public addresses. */
   targetGuard: TargetGuard
   /** Tells a delivery worker in this process that new deliveries may be due. */
@@ -31,6 +42,10 @@ export interface RouteInput {
 export interface SeamRoute {
   path: string
   methods: readonly ('GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE')[]
+  /**
+   * The one place a route says what key it needs (null: none). The server authenticates before
+   * `handle` runs, and test/route-scopes.test.ts holds every registered route to a table.
+   */
   access: RequiredAccess | null
   /** Returns the complete JSON body of a 200 response. */
   handle(input: RouteInput): Promise<string>

@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto'
 
-import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
+import { performance } from 'node:perf_hooks'
+
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify'
 import type { Logger } from 'pino'
 
+import type { RequestLimitsConfig } from '../config.ts'
 import { SeamApiError } from '../domain/errors.ts'
+import { assertJsonDepth } from '../domain/json-depth.ts'
 import { schemasPerOption } from '../domain/param-schemas.ts'
-import type { EventStore } from '../store/store.ts'
+import { RequestRateLimiter } from '../domain/request-rate-limit.ts'
+import type { ApiKey, EventStore } from '../store/store.ts'
 import type { TargetGuard } from '../domain/webhook-target-guard.ts'
-import { authenticate } from './authenticate.ts'
+import { authenticate, type RequiredAccess } from './authenticate.ts'
 import { consolePlugin } from './console.ts'
 import { registerDocsPage } from './docs-page.ts'
 import { EventStreamHub } from './event-stream-hub.ts'
-import { sendError, toSeamApiError } from './error-reply.ts'
+import { answerClientError, sendError, toSeamApiError } from './error-reply.ts'
 import { collectParams } from './request-params.ts'
 import type { RouteContext, SeamRoute } from './route.ts'
 import { getEventRoute } from './routes/events/get.ts'
@@ -75,6 +80,14 @@ export interface BuildServerOptions {
   store: EventStore
   logger: Logger
   allowUnknownEventTypes: boolean
+  limits: RequestLimitsConfig
+  /** The base URL of the links the server returns; default: the request's Host. */
+  publicUrl?: string | undefined
+  /**
+   * False while the database is still being reached at start: every route that needs it (and
+   * /ready) answers 503 until then. Default: always ready.
+   */
+  databaseReady?: () => boolean
   targetGuard: TargetGuard
   /** Called after a request queued deliveries: wakes a worker running in this process. */
   deliveriesQueued?: () => void
@@ -88,14 +101,30 @@ export function buildServer({
   store,
   logger,
   allowUnknownEventTypes,
+  limits,
+  publicUrl,
+  databaseReady = () => true,
   targetGuard,
   deliveriesQueued = () => {},
   onRoute,
   stream = { heartbeatMs: 15_000, pollMs: 5000 },
 }: BuildServerOptions): FastifyInstance {
+  const requestTimeoutMs = limits.requestTimeoutSeconds * 1000
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: maxBodyBytes,
+    // A request (headers and body) not received whole in time is answered 408 and closed, so
+    // that slow clients cannot hold connections forever. Only receiving counts: a long
+    // response, such as an event stream, is not cut.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
+    http: {
+      headersTimeout: requestTimeoutMs,
+      // Node checks the timeouts this often (30 s by default, which would let a request run
+      // to twice its timeout).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, requestTimeoutMs / 4)),
+    },
+    clientErrorHandler: (error, socket) => answerClientError(logger, error, socket),
     // Request ids are ours: a client-sent id would let callers forge log correlation.
     requestIdHeader: false,
     genReqId: () => randomUUID(),
@@ -113,9 +142,41 @@ export function buildServer({
 
   if (onRoute !== undefined) app.addHook('onRoute', onRoute)
 
+  const rateLimiter =
+    limits.rateLimitPerSecond > 0
+      ? new RequestRateLimiter({ perSecond: limits.rateLimitPerSecond, burst: limits.rateLimitBurst })
+      : undefined
+  /** Lets a request in: the database is up, its key may call the route, and within its rate. */
+  const admit = async (request: FastifyRequest, access: RequiredAccess): Promise<ApiKey> => {
+    if (!databaseReady()) {
+      throw new SeamApiError(
+        'service_unavailable',
+        'The server is still connecting to its database; try again shortly',
+        undefined,
+        { 'retry-after': '1' },
+      )
+    }
+    const apiKey = await authenticate(store, request, access)
+    const decision = rateLimiter?.take(apiKey.api_key_id, performance.now())
+    if (decision !== undefined && !decision.allowed) {
+      throw new SeamApiError(
+        'rate_limited',
+        `This API key made more than ${limits.rateLimitPerSecond} requests per second ` +
+          `(bursts of ${limits.rateLimitBurst}); retry after the time in the retry-after header`,
+        undefined,
+        { 'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) },
+      )
+    }
+    return apiKey
+  }
+
   const context: RouteContext = {
     store,
+    databaseReady,
+    admit,
     allowUnknownEventTypes,
+    limits,
+    publicUrl,
     targetGuard,
     deliveriesQueued,
     openApiJson: () => openApiJsonFor({ allowUnknownEventTypes }),
@@ -148,7 +209,19 @@ export function buildServer({
       done(null, undefined)
       return
     }
-    parseJson(request, body as string, done)
+    parseJson(request, body as string, (error, parsed) => {
+      if (error !== null) {
+        done(error, undefined)
+        return
+      }
+      try {
+        assertJsonDepth(parsed)
+      } catch (tooDeep) {
+        done(tooDeep as Error, undefined)
+        return
+      }
+      done(null, parsed)
+    })
   })
 
   app.setErrorHandler((error, request, reply) => {
@@ -182,8 +255,7 @@ export function buildServer({
       method: [...route.methods],
       url: route.path,
       handler: async (request, reply) => {
-        const apiKey =
-          route.access === null ? null : await authenticate(store, request, route.access)
+        const apiKey = route.access === null ? null : await admit(request, route.access)
         const params = collectParams(request)
         const body = await route.handle({ params, apiKey, request, context })
         reply.type('application/json; charset=utf-8')

@@ -398,7 +398,8 @@ export interface OutcomePolicy {
 }
 
 export interface WebhookStore {
-  createWebhook(workspaceId: string, webhook: NewWebhook): Promise<Webhook>
+  /** Undefined, and nothing created, when the workspace already has `maxWebhooks` webhooks. */
+  createWebhook(workspaceId: string, webhook: NewWebhook, maxWebhooks: number): Promise<Webhook | undefined>
   listWebhooks(workspaceId: string): Promise<Webhook[]>
   getWebhook(workspaceId: string, webhookId: string): Promise<Webhook | undefined>
   /** Disabling parks the webhook's pending deliveries; enabling makes them due at once. */

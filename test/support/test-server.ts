@@ -1,18 +1,16 @@
 // Starts the real server on a free loopback port with a real, temporary database, exactly as
-// `seam-events serve` wires it, for tests that talk to it over HTTP.
+// `seam-events serve` does (src/service.ts), for tests that talk to it over HTTP.
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
 
 import { resolveServerConfig } from '../../src/config.ts'
 import { createApiKey } from '../../src/domain/workspace-admin.ts'
-import { buildServer, type BuildServerOptions } from '../../src/http/server.ts'
+import type { BuildServerOptions } from '../../src/http/server.ts'
 import { createLogger } from '../../src/logger.ts'
-import { openStore } from '../../src/store/open-store.ts'
+import { startApiService, type ApiService } from '../../src/service.ts'
 import type { ApiKeyScope, EventStore } from '../../src/store/store.ts'
-import { createTargetGuard, startDeliveryWorker } from '../../src/workers/start-delivery.ts'
 import { createTestDatabase } from './postgres.ts'
 
 /** The contract suites run once on each backend. */
@@ -31,6 +29,7 @@ export interface TestServer extends TestWorkspace {
   /** For CLI commands run against the same database. */
   databaseUrl: string
   store: EventStore
+  service: ApiService
   createWorkspace(name?: string): Promise<TestWorkspace>
   createKey(workspaceId: string, scope: ApiKeyScope): Promise<{ apiKeyId: string; apiKey: string }>
   close(): Promise<void>
@@ -45,8 +44,9 @@ export interface TestServerOptions {
   /** Runs a delivery worker in the server's process, as `serve` does. Default true. */
   worker?: boolean
   /**
-   * Settings as environment variables (WEBHOOK_*). Tests default to private targets allowed
-   * (receivers listen on loopback) and a retry schedule of fractions of a second.
+   * Settings as environment variables. Tests default to private targets allowed (receivers
+   * listen on loopback), a retry schedule of fractions of a second, and no retention job (tests
+   * that want one run it).
    */
   env?: Record<string, string>
   /** Sees each route as Fastify registers it. */
@@ -58,14 +58,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const backend = options.backend ?? (process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite')
   const database = backend === 'postgres' ? await createTestDatabase() : undefined
   const databaseUrl = database?.url ?? `sqlite:${join(directory, 'events.db')}`
-  const store = await openStore(databaseUrl)
   const config = resolveServerConfig(
-    {},
+    {
+      port: 0,
+      host: '127.0.0.1',
+      database: databaseUrl,
+      allowUnknownEventTypes: options.allowUnknownEventTypes ?? false,
+      worker: options.worker ?? true,
+    },
     {
       WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
       WEBHOOK_RETRY_SCHEDULE: '0.2,0.4,0.8',
       WEBHOOK_TIMEOUT_SECONDS: '2',
       WEBHOOK_LEASE_SECONDS: '8',
+      RETENTION_INTERVAL_SECONDS: '0',
       ...options.env,
     },
   )
@@ -73,22 +79,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     options.logLines === undefined
       ? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent')
       : createLogger('info', { write: (line: string) => void options.logLines?.push(line) })
-  const targetGuard = createTargetGuard(config.delivery, logger)
-  const worker =
-    options.worker === false
-      ? undefined
-      : startDeliveryWorker(store, targetGuard, config.delivery, logger)
-  const app = buildServer({
-    store,
+  const service = await startApiService(
+    config,
     logger,
-    allowUnknownEventTypes: options.allowUnknownEventTypes ?? false,
-    targetGuard,
-    deliveriesQueued: () => worker?.wake(),
-    ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }),
-    stream: { heartbeatMs: config.stream.heartbeatSeconds * 1000, pollMs: config.stream.pollSeconds * 1000 },
-  })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as AddressInfo
+    options.onRoute === undefined ? {} : { onRoute: options.onRoute },
+  )
+  const { store } = service
 
   const createKey = async (workspaceId: string, scope: ApiKeyScope) => {
     const { apiKey, token } = await createApiKey(store, workspaceId, { name: `test ${scope}`, scope })
@@ -103,17 +99,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   return {
     ...first,
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: service.endpoint,
     backend,
     databaseUrl,
     store,
+    service,
     createWorkspace,
     createKey,
     async close() {
-      await app.close()
-      await worker?.stop()
-      await targetGuard.close()
-      await store.close()
+      await service.stop()
       await database?.drop()
       rmSync(directory, { recursive: true, force: true })
     },

@@ -45,7 +45,8 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
     try {
       const body = await callApi<{ webhook: Webhook }>(apiKey, '/webhooks/rotate_secret', { webhook_id: webhookId })
       show(body.webhook)
-      setNewSecret(body.webhook.secret)
+      // Only a key of scope "all" may rotate, and it is always shown the secret.
+      setNewSecret(body.webhook.secret ?? null)
     } catch (caught) {
       fail(caught)
     }

@@ -44,7 +44,8 @@ export function WebhooksPage() {
         url: url.trim(),
         event_types: parseEventTypes(eventTypes),
       })
-      setNewSecret({ webhookId: webhook.webhook_id, secret: webhook.secret })
+      // Only a key of scope "all" may create, and it is always shown the secret.
+      if (webhook.secret !== undefined) setNewSecret({ webhookId: webhook.webhook_id, secret: webhook.secret })
       setUrl('')
       setEventTypes('*')
       load()

@@ -28,12 +28,17 @@ export const readyRoute: SeamRoute = {
   docs: {
     tag: 'health',
     summary: 'Readiness',
-    description: 'The database answers, so a load balancer can route traffic here.',
+    description:
+      'The database answers, so a load balancer can route traffic here. While `serve` is still ' +
+      'reaching its database at start (DATABASE_CONNECT_TIMEOUT_SECONDS), 503.',
     params: null,
     response: okBody({ status: z.literal('ready') }),
     errors: ['service_unavailable'],
   },
   async handle({ context, request }) {
+    if (!context.databaseReady()) {
+      throw new SeamApiError('service_unavailable', 'The server is still connecting to its database')
+    }
     try {
       await context.store.ping()
     } catch (error) {

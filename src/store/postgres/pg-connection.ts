@@ -15,7 +15,8 @@ export interface PgConnection {
 }
 
 export function createPgConnection(connectionString: string): PgConnection {
-  const pool = new pg.Pool({ connectionString, max: 10 })
+  // A server that drops packets would otherwise hold a connect for the OS's TCP timeout (minutes).
+  const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 })
   // The hot statements are named prepared statements, to be planned once per connection. Left
   // to choose, PostgreSQL kept planning some of them anew on every call (a custom plan looked
   // cheaper than a generic one across the day partitions), which cost more than running them:

@@ -490,8 +490,8 @@ export class PgStore implements EventStore {
     }
   }
 
-  createWebhook(workspaceId: string, webhook: NewWebhook): Promise<Webhook> {
-    return this.#webhooks.createWebhook(workspaceId, webhook)
+  createWebhook(workspaceId: string, webhook: NewWebhook, maxWebhooks: number): Promise<Webhook | undefined> {
+    return this.#webhooks.createWebhook(workspaceId, webhook, maxWebhooks)
   }
 
   listWebhooks(workspaceId: string): Promise<Webhook[]> {

@@ -163,17 +163,21 @@ export class PgWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchDeliv
     this.#connection = connection
   }
 
-  async createWebhook(workspaceId: string, webhook: NewWebhook): Promise<Webhook> {
+  async createWebhook(workspaceId: string, webhook: NewWebhook, maxWebhooks: number): Promise<Webhook | undefined> {
     const now = new Date().toISOString()
-    const [row] = await rows<WebhookRow>(
-      this.#connection.pool,
-      `INSERT INTO webhooks (webhook_id, workspace_id, url, event_types, secret, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       RETURNING ${webhookColumns}`,
-      [randomUUID(), workspaceId, webhook.url, JSON.stringify(webhook.event_types), webhook.secret, now, now],
-    )
-    if (row === undefined) throw new Error('INSERT ... RETURNING returned no row')
-    return toWebhook(row)
+    return this.#connection.transaction(async (client) => {
+      // Creates of one workspace take turns, so that two at once cannot both see room for one.
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended('webhooks:' || $1, 0))", [workspaceId])
+      const [row] = await rows<WebhookRow>(
+        client,
+        `INSERT INTO webhooks (webhook_id, workspace_id, url, event_types, secret, created_at, updated_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7
+         WHERE (SELECT count(*) FROM webhooks WHERE workspace_id = $2) < $8
+         RETURNING ${webhookColumns}`,
+        [randomUUID(), workspaceId, webhook.url, JSON.stringify(webhook.event_types), webhook.secret, now, now, maxWebhooks],
+      )
+      return row === undefined ? undefined : toWebhook(row)
+    })
   }
 
   async listWebhooks(workspaceId: string): Promise<Webhook[]> {

@@ -116,12 +116,14 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
     this.#connection = connection
   }
 
-  async createWebhook(workspaceId: string, webhook: NewWebhook): Promise<Webhook> {
+  async createWebhook(workspaceId: string, webhook: NewWebhook, maxWebhooks: number): Promise<Webhook | undefined> {
     const now = new Date().toISOString()
     const webhookId = randomUUID()
-    this.#run(
+    // One statement: the count and the insert cannot be split by another writer.
+    const { changes } = this.#run(
       `INSERT INTO webhooks (webhook_id, workspace_id, url, event_types, secret, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+       SELECT ?, ?, ?, ?, ?, ?, ?
+       WHERE (SELECT count(*) FROM webhooks WHERE workspace_id = ?) < ?`,
       webhookId,
       workspaceId,
       webhook.url,
@@ -129,8 +131,10 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
       webhook.secret,
       now,
       now,
+      workspaceId,
+      maxWebhooks,
     )
-    return this.#requireWebhook(workspaceId, webhookId)
+    return changes === 0 ? undefined : this.#requireWebhook(workspaceId, webhookId)
   }
 
   async listWebhooks(workspaceId: string): Promise<Webhook[]> {

@@ -26,7 +26,10 @@ export const listEventsRoute: SeamRoute = {
           .string()
           .url()
           .nullable()
-          .describe('This request as a GET URL, with the cursor of the next page.'),
+          .describe(
+            'This request as a GET URL, with the cursor of the next page, on the server\'s ' +
+              'PUBLIC_URL when it has one (else on the Host the request was sent to).',
+          ),
       }),
     }),
   },
@@ -41,7 +44,7 @@ export const listEventsRoute: SeamRoute = {
       next_page_url:
         nextPageCursor === null
           ? null
-          : nextPageUrl(`${request.protocol}://${request.host}/events/list`, params, nextPageCursor),
+          : nextPageUrl(`${context.publicUrl ?? `${request.protocol}://${request.host}`}/events/list`, params, nextPageCursor),
     }
     return rawJsonObject({
       events: rawJsonArray(page.events.map((event) => event.json)),

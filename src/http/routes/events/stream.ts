@@ -14,7 +14,7 @@ import { SeamApiError } from '../../../domain/errors.ts'
 import { eventStreamParamsSchema, parseEventStreamParams } from '../../../domain/list-events-params.ts'
 import { encodePageCursor } from '../../../domain/page-cursor.ts'
 import { beforeFirstEvent, type EventPosition, type StoredEvent } from '../../../store/store.ts'
-import { authenticate } from '../../authenticate.ts'
+import { authenticate, type RequiredAccess } from '../../authenticate.ts'
 import type { EventStreamHub } from '../../event-stream-hub.ts'
 import { collectParams } from '../../request-params.ts'
 import { eventSchema } from '../../response-schemas.ts'
@@ -22,12 +22,14 @@ import type { DocumentedRoute, RouteContext } from '../../route.ts'
 
 export const eventStreamPath = '/events/stream'
 export const eventStreamMethods = ['GET'] as const
+/** What the stream's key must allow, when it opens and at every recheck. */
+const eventStreamAccess: RequiredAccess = 'read'
 
 /** Its entry in GET /openapi.json, beside the SeamRoutes. */
 export const eventStreamDocs: DocumentedRoute = {
   path: eventStreamPath,
   methods: eventStreamMethods,
-  access: 'read',
+  access: eventStreamAccess,
   docs: {
     tag: 'events',
     summary: 'Follow events live (Server-Sent Events)',
@@ -73,7 +75,7 @@ export function registerEventStreamRoute(
     exposeHeadRoute: false,
     handler: async (request, reply) => {
       // Until the headers are sent, every failure is an ordinary Seam error response.
-      const apiKey = await authenticate(context.store, request, 'read')
+      const apiKey = await context.admit(request, eventStreamAccess)
       const lastEventIdHeader = request.headers['last-event-id']
       const { filters, lastEventId, replay } = parseEventStreamParams(
         collectParams(request),
@@ -109,7 +111,7 @@ export function registerEventStreamRoute(
         // A key revoked while its stream is open is refused from then on, as on every request:
         // the stream ends, and the client's reconnect gets the 401.
         stillAuthorized: () =>
-          authenticate(context.store, request, 'read').then(
+          authenticate(context.store, request, eventStreamAccess).then(
             () => true,
             (error: unknown) => !(error instanceof SeamApiError),
           ),

@@ -6,7 +6,7 @@ import { workspaceOf, type SeamRoute } from '../../route.ts'
 export const deleteWebhookRoute: SeamRoute = {
   path: '/webhooks/delete',
   methods: ['DELETE', 'POST'],
-  access: 'read',
+  access: 'all',
   docs: {
     tag: 'webhooks',
     summary: 'Delete a webhook',

@@ -20,6 +20,6 @@ export const getWebhookRoute: SeamRoute = {
     const webhookId = parseWebhookIdParams(input.params)
     const webhook = await input.context.store.getWebhook(workspaceOf(input), webhookId)
     if (webhook === undefined) throw new SeamApiError('webhook_not_found', 'Webhook not found')
-    return JSON.stringify({ webhook: webhookJson(webhook), ok: true })
+    return JSON.stringify({ webhook: webhookJson(webhook, input.apiKey), ok: true })
   },
 }

@@ -16,6 +16,6 @@ export const listWebhooksRoute: SeamRoute = {
   },
   async handle(input) {
     const webhooks = await input.context.store.listWebhooks(workspaceOf(input))
-    return JSON.stringify({ webhooks: webhooks.map(webhookJson), ok: true })
+    return JSON.stringify({ webhooks: webhooks.map((webhook) => webhookJson(webhook, input.apiKey)), ok: true })
   },
 }

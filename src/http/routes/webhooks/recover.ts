@@ -10,7 +10,7 @@ import { workspaceOf, type SeamRoute } from '../../route.ts'
 export const recoverWebhookRoute: SeamRoute = {
   path: '/webhooks/recover',
   methods: ['POST'],
-  access: 'read',
+  access: 'all',
   docs: {
     tag: 'webhooks',
     summary: 'Send a window of events again',

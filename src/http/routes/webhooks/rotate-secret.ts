@@ -12,7 +12,7 @@ const previousSecretLifetimeMs = 24 * 60 * 60 * 1000
 export const rotateWebhookSecretRoute: SeamRoute = {
   path: '/webhooks/rotate_secret',
   methods: ['POST'],
-  access: 'read',
+  access: 'all',
   docs: {
     tag: 'webhooks',
     summary: "Rotate a webhook's secret",
@@ -32,6 +32,6 @@ export const rotateWebhookSecretRoute: SeamRoute = {
       new Date(Date.now() + previousSecretLifetimeMs).toISOString(),
     )
     if (webhook === undefined) throw new SeamApiError('webhook_not_found', 'Webhook not found')
-    return JSON.stringify({ webhook: webhookJson(webhook), ok: true })
+    return JSON.stringify({ webhook: webhookJson(webhook, input.apiKey), ok: true })
   },
 }

@@ -13,7 +13,7 @@ import { webhookJson, webhookSchema } from './webhook-json.ts'
 export const updateWebhookRoute: SeamRoute = {
   path: '/webhooks/update',
   methods: ['PUT', 'POST', 'PATCH'],
-  access: 'read',
+  access: 'all',
   docs: {
     tag: 'webhooks',
     summary: 'Update a webhook',
@@ -31,6 +31,6 @@ export const updateWebhookRoute: SeamRoute = {
     const webhook = await context.store.updateWebhook(workspaceOf(input), webhook_id, patch)
     if (webhook === undefined) throw new SeamApiError('webhook_not_found', 'Webhook not found')
     if (patch.disabled === false) context.deliveriesQueued()
-    return JSON.stringify({ webhook: webhookJson(webhook), ok: true })
+    return JSON.stringify({ webhook: webhookJson(webhook, input.apiKey), ok: true })
   },
 }

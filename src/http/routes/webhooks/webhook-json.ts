@@ -1,5 +1,5 @@
 import { z } from '../../../domain/documented-zod.ts'
-import type { Webhook } from '../../../store/store.ts'
+import type { ApiKey, Webhook } from '../../../store/store.ts'
 import { timestampField } from '../../response-schemas.ts'
 
 /** Seam's webhook object (`webhook_id`, `url`, `event_types`, `secret`) and our operator fields. */
@@ -8,7 +8,13 @@ export const webhookSchema = z
     webhook_id: z.string(),
     url: z.string(),
     event_types: z.array(z.string()),
-    secret: z.string().describe('Signs deliveries, in the Standard Webhooks scheme Seam uses.'),
+    secret: z
+      .string()
+      .optional()
+      .describe(
+        'Signs deliveries, in the Standard Webhooks scheme Seam uses. Shown only to a key of scope ' +
+          '`all`: whoever holds it can sign deliveries that the receiver accepts.',
+      ),
     disabled: z.boolean(),
     disabled_reason: z
       .string()
@@ -26,13 +32,16 @@ export const webhookSchema = z
   })
   .openapi('Webhook')
 
-/** The return type is the schema's, so that the API reference shows every field written here. */
-export function webhookJson(webhook: Webhook): z.input<typeof webhookSchema> {
+/**
+ * The return type is the schema's, so that the API reference shows every field written here.
+ * The secret is left out for a key that may not change the webhook (a `read` key).
+ */
+export function webhookJson(webhook: Webhook, apiKey: ApiKey | null): z.input<typeof webhookSchema> {
   return {
     webhook_id: webhook.webhook_id,
     url: webhook.url,
     event_types: webhook.event_types,
-    secret: webhook.secret,
+    ...(apiKey?.scope === 'all' ? { secret: webhook.secret } : {}),
     disabled: webhook.disabled,
     disabled_reason: webhook.disabled_reason,
     disabled_at: webhook.disabled_at,

@@ -7,7 +7,7 @@ import { workspaceOf, type SeamRoute } from '../../../route.ts'
 export const retryDeliveryRoute: SeamRoute = {
   path: '/webhooks/deliveries/retry',
   methods: ['POST'],
-  access: 'read',
+  access: 'all',
   docs: {
     tag: 'webhooks',
     summary: 'Retry a delivery',
