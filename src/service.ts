@@ -85,6 +85,7 @@ export async function startApiService(
   }
   const { port } = app.server.address() as AddressInfo
   const endpoint = `http://${displayHost(config.host)}:${port}`
+  logger.info({ endpoint }, 'listening; reaching the database')
 
   try {
     await connectWithRetry(store, location, config.databaseConnectTimeoutSeconds, logger)
