@@ -6,9 +6,14 @@ import { promisify } from 'node:util'
 const bin = new URL('../../bin/seam-events.js', import.meta.url).pathname
 const run = promisify(execFile)
 
+export interface CommandOptions {
+  /** The folder the command runs in; default the test's own. */
+  cwd?: string
+}
+
 /** Runs one command to completion; rejects (with `code`, `stdout`, `stderr`) when it fails. */
-export async function cli(args: string[], env: Record<string, string> = {}) {
-  return await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env } })
+export async function cli(args: string[], env: Record<string, string> = {}, options: CommandOptions = {}) {
+  return await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, ...options })
 }
 
 export async function cliJson(args: string[], env: Record<string, string> = {}): Promise<any> {
@@ -26,8 +31,12 @@ export interface RunningCommand {
 }
 
 /** Starts a long-running command (`serve`, `worker`) in the background. */
-export function startCommand(args: string[], env: Record<string, string> = {}): RunningCommand {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } })
+export function startCommand(
+  args: string[],
+  env: Record<string, string> = {},
+  options: CommandOptions = {},
+): RunningCommand {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, ...options })
   let output = ''
   const listeners = new Set<() => void>()
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
