@@ -119,6 +119,9 @@ export function buildServer({
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
     http: {
+      // Node checks headersTimeout <= requestTimeout when it makes the server, before Fastify
+      // sets requestTimeout on it, so both go here too.
+      requestTimeout: requestTimeoutMs,
       headersTimeout: requestTimeoutMs,
       // Node checks the timeouts this often (30 s by default, which would let a request run
       // to twice its timeout).
