@@ -3,7 +3,7 @@
 // bench/results.json (and as a Markdown table to bench/results.md). Ratios are measured side by side in the same run, since absolute figures
 // drift on shared machines. See docs/benchmarks.md for the method.
 //
-//   npm run bench -- [--only ingest,query,fake,delivery,stream] [--backends sqlite,postgres]
+//   npm run bench -- [--only ingest,query,fake,delivery,stream,trust] [--backends sqlite,postgres]
 //                    [--events 1000000] [--duration 5] [--clients 16] [--fake-sizes 10000,100000]
 //                    [--delivery-events 20000] [--steady-seconds 10] [--streams 1,100,1000]
 //                    [--stream-events-per-second 50] [--cpu-prof DIR]
@@ -20,8 +20,9 @@ import { runFakeSeamWorkload } from './workloads/fake-seam.ts'
 import { runIngestWorkload } from './workloads/ingest.ts'
 import { runQueryWorkload } from './workloads/query.ts'
 import { runStreamWorkload } from './workloads/stream.ts'
+import { runTrustWorkload } from './workloads/trust.ts'
 
-const workloadNames = ['ingest', 'query', 'fake', 'delivery', 'stream'] as const
+const workloadNames = ['ingest', 'query', 'fake', 'delivery', 'stream', 'trust'] as const
 
 const { values } = parseArgs({
   options: {
@@ -116,6 +117,9 @@ try {
           seconds: durationSeconds,
         }),
       )
+    }
+    if (only.has('trust')) {
+      await step(`trust, ${backend}`, () => runTrustWorkload({ backend }))
     }
   }
   if (only.has('fake')) {

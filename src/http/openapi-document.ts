@@ -41,8 +41,9 @@ given as repeated query keys (\`device_ids=a&device_ids=b\` or \`device_ids[]=a\
 comma-separated string.
 
 **Authentication.** \`Authorization: Bearer <API key>\` (\`seam-events api-keys create\` makes
-one). A key's scope is \`all\`, \`read\` (every read and the webhooks) or \`publish\`
-(\`/events/publish\` only); each operation lists the access it needs. Seam's
+one). A key's scope is \`all\`, \`read\` (every read, webhooks without their secrets) or
+\`publish\` (\`/events/publish\` only); what changes a webhook or causes a delivery needs \`all\`.
+Each operation lists the access it needs (\`all\` grants \`read\` and \`publish\` too). Seam's
 \`seam-workspace\`/\`seam-client-session-token\` headers are not used: a key belongs to one workspace.
 
 **Errors** are Seam's envelope, \`{"error": {"type", "message", "request_id", "validation_errors"?}, "ok": false}\`,
@@ -167,7 +168,8 @@ export function buildOpenApiDocument(
     scheme: 'bearer',
     description:
       'An API key of the workspace, as `Authorization: Bearer seam_...`. Scopes: `all`, `read`, ' +
-      '`publish`; the list in an operation\'s requirement is the access it needs.',
+      '`publish`; the list in an operation\'s requirement is the access it needs, which a key of ' +
+      'that scope or of `all` has.',
   })
   registry.registerComponent('headers', 'seam-request-id', {
     description: 'The request\'s id, also in an error body; the server logs it with every line.',
