@@ -102,7 +102,7 @@ export interface ServiceProcess {
   pid: number
   /** Set for `serve`. */
   endpoint: string
-  /** From spawn to the first answer of /health (serve) or to the "ready" log line (worker). */
+  /** From spawn to the first 200 of /ready (serve) or to the "ready" log line (worker). */
   startupMs: number
   /** Resident memory now, and the most it has held. */
   memory(): { rssBytes: number; peakRssBytes: number }
@@ -122,9 +122,10 @@ export async function startServe(options: StartOptions & { worker?: boolean }): 
   const args = ['serve', '--port', String(port), '--host', '127.0.0.1', '--database', options.databaseUrl]
   if (options.worker === false) args.push('--no-worker')
   const endpoint = `http://127.0.0.1:${port}`
+  // /ready, not /health: serve answers /health as soon as it listens, before its database.
   return await startService(args, options, endpoint, async () => {
     try {
-      return (await fetch(`${endpoint}/health`)).status === 200
+      return (await fetch(`${endpoint}/ready`)).status === 200
     } catch {
       return false
     }
