@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 
 import { publish } from './support/http.ts'
-import { seamClient, seamSdks } from './support/seam-sdks.ts'
+import { newestSeamSdks, seamClient, seamSdks } from './support/seam-sdks.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 import {
   assertAllVerify,
@@ -110,7 +110,7 @@ describe('webhook delivery', () => {
   it('delivers every matching event, signed, with the body events/list returns', async () => {
     const receiver = await startWebhookReceiver()
     try {
-      const seam = seamClient(seamSdks[1]!, server.endpoint, server.apiKey)
+      const seam = seamClient(newestSeamSdks[1]!, server.endpoint, server.apiKey)
       const webhook = await seam.webhooks.create({ url: receiver.url, event_types: ['lock.*'] })
       const since = new Date().toISOString()
       const published = await publish(server.endpoint, server.apiKey, [
