@@ -47,7 +47,13 @@ export function parsePublishRequest(body: unknown, options: PublishOptions): Pub
     ])
   }
   if (event !== undefined) {
-    return { drafts: [parseEvent(event, ['event'], options)], single: true }
+    try {
+      return { drafts: [parseEvent(event, ['event'], options)], single: true }
+    } catch (error) {
+      // The single form's refusal is a 400 like the batch's, not an unhandled error.
+      if (!(error instanceof EventIssues)) throw error
+      throw invalidInput('Invalid event; it was not stored', error.issues)
+    }
   }
   if (!Array.isArray(events)) {
     throw invalidInput('Invalid request body', [
