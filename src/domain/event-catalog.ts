@@ -112,7 +112,15 @@ let documentedEvent: ReturnType<typeof seamEventSchema.openapi> | undefined
 export function documentedPublishedEventSchema() {
   if (documentedPublishedEvent === undefined) {
     const [first, ...rest] = (seamEventSchema.options as readonly AnyZodObject[]).map((option) =>
-      option.partial({ event_id: true, workspace_id: true, created_at: true, occurred_at: true }),
+      option.partial({
+        event_id: true,
+        workspace_id: true,
+        created_at: true,
+        occurred_at: true,
+        ...Object.fromEntries(
+          listsFilledWhenAbsent(option.shape['event_type'].value as string).map((field) => [field, true]),
+        ),
+      }),
     ) as z.ZodDiscriminatedUnionOption<'event_type'>[]
     if (first === undefined) throw new Error('@seamapi/types lists no event types')
     documentedPublishedEvent = z
@@ -120,7 +128,8 @@ export function documentedPublishedEventSchema() {
       .openapi('PublishedEvent', {
         description:
           'An event of one of Seam\'s types, as Seam\'s schema of that type has it; event_id, ' +
-          'workspace_id, created_at and occurred_at may be left out (the server sets them).',
+          'workspace_id, created_at and occurred_at may be left out (the server sets them), and ' +
+          'so may the *_errors and *_warnings lists the schema requires (stored as []).',
       })
   }
   return documentedPublishedEvent
