@@ -50,9 +50,8 @@ export function parsePublishRequest(body: unknown, options: PublishOptions): Pub
     try {
       return { drafts: [parseEvent(event, ['event'], options)], single: true }
     } catch (error) {
-      // The single form's refusal is a 400 like the batch's, not an unhandled error.
-      if (!(error instanceof EventIssues)) throw error
-      throw invalidInput('Invalid event; it was not stored', error.issues)
+      if (error instanceof EventIssues) throw invalidInput('Invalid event; it was not stored', error.issues)
+      throw error
     }
   }
   if (!Array.isArray(events)) {
