@@ -8,7 +8,7 @@ import { after, before, it } from 'node:test'
 import { knownEventTypes } from '../src/domain/event-catalog.ts'
 import { publish } from './support/http.ts'
 import { catalogEventTypes, sampleEventFor } from './support/sample-events.ts'
-import { seamClient, seamSdks } from './support/seam-sdks.ts'
+import { newestSeamSdks, seamClient } from './support/seam-sdks.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 
 let server: TestServer
@@ -36,7 +36,7 @@ it('publishes one event of every type, with all its fields, and reads each back 
     assert.equal(typeof event['event_description'], 'string')
   })
 
-  for (const sdk of seamSdks) {
+  for (const sdk of newestSeamSdks) {
     const client = seamClient(sdk, server.endpoint, server.apiKey)
     const listed = await client.events.list({ since: new Date(0), limit: 10_000 })
     assert.deepEqual(listed, [...stored].reverse(), sdk.name)

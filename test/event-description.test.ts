@@ -38,6 +38,8 @@ describe('describeEvent', () => {
     assert.equal(unlocked('manual'), 'The lock was unlocked manually.')
     assert.equal(unlocked('automatic'), 'The lock was unlocked automatically.')
     assert.equal(unlocked('seamapi'), 'The lock was unlocked through Seam.')
+    assert.equal(unlocked('remote'), 'The lock was unlocked remotely.')
+    assert.equal(unlocked('card'), 'The lock was unlocked with a card.')
     assert.equal(unlocked('unknown'), 'The lock was unlocked.')
     assert.equal(describeEvent({ event_type: 'lock.unlocked' }), 'The lock was unlocked.')
     assert.equal(

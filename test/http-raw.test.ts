@@ -91,7 +91,8 @@ describe('raw HTTP', () => {
 
     it('bad parameters name themselves in validation_errors', async () => {
       const cases: [query: string, param: string][] = [
-        [`since=${since}&limit=10001`, 'limit'],
+        [`since=${since}&limit=-5`, 'limit'],
+        [`since=${since}&event_type=Lock Unlocked`, 'event_type'],
         [`since=${since}&limit=0`, 'limit'],
         [`since=${since}&limit=abc`, 'limit'],
         [`since=${since}&unstable_offset=-1`, 'unstable_offset'],

@@ -25,7 +25,7 @@ type Json = any
 const httpMethods = ['get', 'post', 'put', 'patch', 'delete'] as const
 
 /** Paths that are pages for people, not API operations; the reference leaves them out. */
-const notApiRoutes = new Set(['GET /docs', 'GET /docs/init.js', 'GET /docs/assets/*', 'GET /console', 'GET /console/*'])
+const notApiRoutes = new Set(['GET /docs', 'GET /docs/init.js', 'GET /docs/event-types', 'GET /docs/event-types.md', 'GET /docs/assets/*', 'GET /console', 'GET /console/*'])
 
 function operationsOf(document: Json): { method: string; path: string; operation: Json }[] {
   return Object.entries(document.paths as Record<string, Json>).flatMap(([path, item]) =>
@@ -164,16 +164,18 @@ describe('GET /openapi.json', () => {
     }
   })
 
-  it('shows the limits /events/list enforces, which the server holds to', async () => {
+  it("shows /events/list's limit as Seam's spec has it (a number, no maximum) and what the server does with it", async () => {
     const query = document.paths['/events/list'].get.parameters
     const limit = query.find((parameter: Json) => parameter.name === 'limit')
-    const { type, minimum, maximum } = limit.schema
-    assert.deepEqual({ type, minimum, maximum, default: limit.schema.default }, {
-      type: 'integer',
-      minimum: 1,
-      maximum: 10000,
+    const { type, exclusiveMinimum, maximum } = limit.schema
+    assert.deepEqual({ type, exclusiveMinimum, maximum, default: limit.schema.default }, {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: undefined,
       default: 500,
     })
+    assert.match(limit.schema.description, /rounded down/)
+    assert.match(limit.schema.description, /10,000/)
     const body = document.paths['/events/list'].post.requestBody.content['application/json'].schema
     assert.deepEqual(body.properties.limit, limit.schema)
     assert.deepEqual(body.oneOf, [{ required: ['since'] }, { required: ['between'] }])
@@ -182,45 +184,48 @@ describe('GET /openapi.json', () => {
       rawRequest(`${server.endpoint}/events/list?since=2024-01-01T00:00:00Z&${params}`, {
         apiKey: server.apiKey,
       })
-    assert.equal((await list('limit=10000')).status, 200)
-    const refused = await list('limit=10001')
+    assert.equal((await list('limit=20000')).status, 200)
+    assert.equal((await list('limit=2.5')).status, 200)
+    const refused = await list('limit=0')
     assert.equal(refused.status, 400)
     assert.deepEqual(Object.keys(refused.json.error.validation_errors), ['_errors', 'limit'])
   })
 
-  it("lists Seam's event types as event_type's enum on a strict server", async () => {
-    const eventType = document.paths['/events/list'].get.parameters.find(
-      (parameter: Json) => parameter.name === 'event_type',
-    )
-    assert.deepEqual(eventType.schema.enum, [...knownEventTypes])
-    const eventTypes = document.paths['/events/list'].get.parameters.find(
-      (parameter: Json) => parameter.name === 'event_types',
-    )
-    assert.deepEqual(eventTypes.schema.items.enum, [...knownEventTypes])
-    assert.equal(eventTypes.schema.type, 'array')
+  it('documents read filters as any well-formed type name, and publish with the enum of known types', async () => {
+    const parameter = (path: string, name: string) =>
+      document.paths[path].get.parameters.find((candidate: Json) => candidate.name === name)
+    for (const path of ['/events/list', '/events/get', '/events/stream', '/events/histogram']) {
+      const eventType = parameter(path, 'event_type')
+      assert.equal(eventType.schema.type, 'string', path)
+      assert.equal(eventType.schema.enum, undefined, path)
+      assert.equal(new RegExp(eventType.schema.pattern).test('widget.battery_swapped'), true, path)
+      assert.equal(new RegExp(eventType.schema.pattern).test('lock'), false, path)
+    }
+    assert.equal(parameter('/events/list', 'event_types').schema.items.pattern, parameter('/events/list', 'event_type').schema.pattern)
 
-    const refused = await rawRequest(
-      `${server.endpoint}/events/list?since=2024-01-01T00:00:00Z&event_type=lock.made_up`,
-      { apiKey: server.apiKey },
-    )
-    assert.equal(refused.status, 400)
+    // A known type, one this server does not know, and an older name are all taken.
+    for (const name of ['lock.unlocked', 'widget.battery_swapped', 'noise_detection.detected_noise']) {
+      const listed = await rawRequest(
+        `${server.endpoint}/events/list?since=2024-01-01T00:00:00Z&event_type=${name}`,
+        { apiKey: server.apiKey },
+      )
+      assert.equal(listed.status, 200, `${name}: ${listed.text}`)
+    }
+    const published = resolve(document, document.components.schemas.PublishedEvent)
+    const publishedTypes = published.oneOf.map((option: Json) => resolve(document, option).properties.event_type.enum?.[0] ?? resolve(document, option).properties.event_type.const)
+    assert.deepEqual([...publishedTypes].sort(), [...knownEventTypes].sort())
 
-    // Every value the reference offers is one the server takes.
-    const listed = await rawRequest(`${server.endpoint}/events/list`, {
-      method: 'POST',
-      apiKey: server.apiKey,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ since: '2024-01-01T00:00:00Z', event_types: eventTypes.schema.items.enum }),
-    })
-    assert.equal(listed.status, 200, listed.text)
+    // Every webhook pattern the reference offers is one the server takes.
     const patterns = document.paths['/webhooks/create'].post.requestBody.content['application/json']
-      .schema.properties.event_types.items.enum
-    assert.ok(patterns.includes('*') && patterns.includes('lock.*') && patterns.includes('lock.unlocked'))
+      .schema.properties.event_types.items
+    const [families, exact] = patterns.anyOf
+    assert.ok(families.enum.includes('*') && families.enum.includes('lock.*'))
+    assert.equal(new RegExp(exact.pattern).test('camera.activated'), true)
     const created = await rawRequest(`${server.endpoint}/webhooks/create`, {
       method: 'POST',
       apiKey: server.apiKey,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ url: 'http://127.0.0.1:9/never-called', event_types: patterns }),
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/never-called', event_types: [...families.enum, ...knownEventTypes] }),
     })
     assert.equal(created.status, 200, created.text)
   })

@@ -14,7 +14,7 @@ import {
 } from './support/cli-process.ts'
 import { publish } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
-import { seamClient, seamSdks } from './support/seam-sdks.ts'
+import { newestSeamSdks, seamClient } from './support/seam-sdks.ts'
 import {
   assertAllVerify,
   callOk,
@@ -66,7 +66,7 @@ describe('seam-events processes on one PostgreSQL database', () => {
       published.push(...events.map((event) => event.event_id))
       // Read back at once through the other node.
       const other = nodes[(index + 1) % nodes.length]!
-      const seam = seamClient(seamSdks[1]!, other.endpoint, workspace.token)
+      const seam = seamClient(newestSeamSdks[1]!, other.endpoint, workspace.token)
       const listed = await seam.events.list({ since })
       assert.deepEqual(
         new Set(listed.map((event: any) => event.event_id)),

@@ -17,14 +17,14 @@ import { ageEvents, partitionExists } from './support/age-events.ts'
 import { cli, cliJson, startServe } from './support/cli-process.ts'
 import { publish } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
-import { seamClient, seamSdks } from './support/seam-sdks.ts'
+import { newestSeamSdks, seamClient } from './support/seam-sdks.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 import { callOk, deviceConnected, waitForDeliveries } from './support/webhook-api.ts'
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts'
 
 const dayMs = 24 * 60 * 60 * 1000
 const backend = process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite'
-const sdk = seamSdks.at(-1)!
+const sdk = newestSeamSdks.at(-1)!
 
 function dayOf(json: string): string {
   return (JSON.parse(json) as { created_at: string }).created_at.slice(0, 10)

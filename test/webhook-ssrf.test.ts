@@ -7,12 +7,12 @@ import { after, before, describe, it } from 'node:test'
 
 import { startDnsServer, type DnsServer } from './support/dns-server.ts'
 import { publish } from './support/http.ts'
-import { seamClient, seamSdks } from './support/seam-sdks.ts'
+import { newestSeamSdks, seamClient } from './support/seam-sdks.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 import { callOk, lockUnlocked, waitForDeliveries } from './support/webhook-api.ts'
 import { startWebhookReceiver } from './support/webhook-receiver.ts'
 
-const sdk = seamSdks[seamSdks.length - 1]!
+const sdk = newestSeamSdks[newestSeamSdks.length - 1]!
 
 /** One address of each refused class, as [literal, the class the error names]. */
 const refusedLiterals: [address: string, range: string][] = [

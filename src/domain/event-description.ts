@@ -125,6 +125,9 @@ const lockMethodPhrases: Readonly<Record<string, string>> = {
   keycode: ' with an access code',
   manual: ' manually',
   automatic: ' automatically',
+  remote: ' remotely',
+  card: ' with a card',
+  // Dropped from Seam's schema, but events stored before that may carry it.
   seamapi: ' through Seam',
 }
 
@@ -220,6 +223,23 @@ function describeConnectedAccountDisconnection(event: EventFields): string {
 export const describerByEventType: Readonly<Record<SeamEventType, Describer>> = {
   'access_code.created': () => 'An access code was created.',
   'access_code.changed': () => 'The access code was changed.',
+  'access_code.name_changed': (event) => {
+    const to = event['to']
+    const name = quoted(isRecord(to) ? (typeof to['name'] === 'string' ? to['name'] : undefined) : undefined)
+    return name === undefined ? 'The access code was renamed.' : `The access code was renamed to ${name}.`
+  },
+  // Never the code itself (see the top of this file): only that it changed.
+  'access_code.code_changed': () => 'The code of the access code was changed.',
+  'access_code.time_frame_changed': (event) => {
+    const to = event['to']
+    const startsAt = formatTimestamp(isRecord(to) && typeof to['starts_at'] === 'string' ? to['starts_at'] : undefined)
+    const endsAt = formatTimestamp(isRecord(to) && typeof to['ends_at'] === 'string' ? to['ends_at'] : undefined)
+    return withDetails("The access code's start or end time changed", [
+      startsAt === undefined ? undefined : `now starts ${startsAt}`,
+      endsAt === undefined ? undefined : `ends ${endsAt}`,
+    ])
+  },
+  'access_code.mutations_requested': () => 'Changes to the access code were requested from the device.',
   'access_code.scheduled_on_device': () => 'The access code was scheduled on the device.',
   'access_code.set_on_device': () => 'The access code was set on the device.',
   'access_code.removed_from_device': () => 'The access code was removed from the device.',
@@ -266,6 +286,9 @@ export const describerByEventType: Readonly<Record<SeamEventType, Describer>> = 
   'access_method.card_encoding_required': () => "The access method's card needs to be encoded.",
   'access_method.deleted': () => 'The access method was deleted.',
   'access_method.reissued': describeAccessMethodIssue('reissued'),
+  'access_method.created': () => 'An access method was created.',
+  'access_method.delay_in_issuing': () => 'Issuing the access method is taking longer than usual.',
+  'access_method.failed_to_issue': () => 'The access method could not be issued.',
 
   'acs_system.connected': () => 'The access system was connected.',
   'acs_system.added': () => 'An access system was added.',
@@ -299,6 +322,14 @@ export const describerByEventType: Readonly<Record<SeamEventType, Describer>> = 
   'action_attempt.lock_door.failed': () => 'The request to lock the door failed.',
   'action_attempt.unlock_door.succeeded': () => 'The request to unlock the door succeeded.',
   'action_attempt.unlock_door.failed': () => 'The request to unlock the door failed.',
+  'action_attempt.simulate_keypad_code_entry.succeeded': () =>
+    'The simulated entry of a code on the keypad succeeded.',
+  'action_attempt.simulate_keypad_code_entry.failed': () =>
+    'The simulated entry of a code on the keypad failed.',
+  'action_attempt.simulate_manual_lock_via_keypad.succeeded': () =>
+    'The simulated manual lock from the keypad succeeded.',
+  'action_attempt.simulate_manual_lock_via_keypad.failed': () =>
+    'The simulated manual lock from the keypad failed.',
 
   'connect_webview.login_succeeded': () => 'A login through the Connect Webview succeeded.',
   'connect_webview.login_failed': () => 'A login through the Connect Webview failed.',
@@ -338,6 +369,7 @@ export const describerByEventType: Readonly<Record<SeamEventType, Describer>> = 
     'The device no longer needs a third-party subscription to use all of its features.',
   'device.accessory_keypad_connected': () => 'An accessory keypad was connected to the device.',
   'device.accessory_keypad_disconnected': () => 'The accessory keypad was disconnected from the device.',
+  'device.doorbell_rang': () => 'The doorbell rang.',
   'device.name_changed': (event) => {
     const name = quoted(stringField(event, 'device_name'))
     return name === undefined ? 'The device was renamed.' : `The device was renamed to ${name}.`
@@ -386,6 +418,15 @@ export const describerByEventType: Readonly<Record<SeamEventType, Describer>> = 
     return temperature === undefined
       ? 'The thermostat temperature changed.'
       : `The thermostat temperature changed to ${temperature}.`
+  },
+
+  'camera.activated': (event) => {
+    const subject = codeField(event, 'motion_sub_type')
+    const reason = codeField(event, 'activation_reason')
+    if (reason !== 'motion_detected') return 'The camera was activated.'
+    return subject === undefined || subject === 'other'
+      ? 'The camera was activated by motion.'
+      : `The camera was activated by motion (${humanize(subject)}).`
   },
 
   'enrollment_automation.deleted': () => 'The enrollment automation was deleted.',

@@ -13,7 +13,7 @@ import {
   type EventLookup,
   type EventPosition,
 } from '../store/store.ts'
-import { eventTypePattern, isKnownEventType, knownEventTypes } from './event-catalog.ts'
+import { currentEventTypeName, eventTypeNames, eventTypePattern } from './event-catalog.ts'
 import { decodePageCursor } from './page-cursor.ts'
 import {
   type EventParamOptions,
@@ -29,22 +29,46 @@ import type { ParsedTimestamp } from './timestamps.ts'
 import { invalidInput } from './validation-errors.ts'
 
 export const defaultListLimit = 500
+/** The most events one page holds; a larger `limit` gets this many, and the cursor the rest. */
 export const maxListLimit = 10_000
 
-/** The API reference shows what this server takes: Seam's types, or any well-formed name. */
-function eventTypeParam({ allowUnknownEventTypes }: EventParamOptions) {
-  return z
-    .string()
-    .openapi(
-      allowUnknownEventTypes
-        ? { pattern: eventTypePattern.source, example: 'lock.unlocked' }
-        : { enum: [...knownEventTypes] },
-    )
-    .refine(
-      (value) => isKnownEventType(value) || (allowUnknownEventTypes && eventTypePattern.test(value)),
-      (value) => ({ message: `Unknown event type "${value}"` }),
-    )
-}
+/**
+ * An event type in a read filter (list, get, stream, histogram): any well-formed name, known or
+ * not. Seam keeps adding types, and a client newer than this server (an SDK whose types already
+ * list them) must get an empty list for a type it has not seen here, not a 400. An older name
+ * of a renamed type (renamedEventTypes) matches the type it became.
+ */
+export const eventTypeFilterParam = z
+  .string()
+  .refine(
+    (value) => eventTypePattern.test(value),
+    (value) => ({
+      message: `Invalid event type "${value}": expected a dotted lower-case name such as "lock.unlocked"`,
+    }),
+  )
+  .openapi({
+    pattern: eventTypePattern.source,
+    example: 'lock.unlocked',
+    description:
+      'An event type (docs/event-types.md, /docs/event-types). Any well-formed name is taken: ' +
+      'one this server does not know matches no event.',
+  })
+
+/**
+ * `limit` as Seam's OpenAPI has it (a number, no maximum): any positive number, a fraction
+ * rounded down (at least 1), and more than a page holds capped rather than refused, the cursor
+ * giving the rest.
+ */
+const limitParam = numberParam(
+  z.number({ invalid_type_error: 'Expected a positive number' }).positive(),
+)
+  .transform((limit) => Math.min(Math.max(1, Math.floor(limit)), maxListLimit))
+  .openapi({ type: 'number', exclusiveMinimum: 0, default: defaultListLimit })
+  .default(defaultListLimit)
+  .describe(
+    `Events per page: any positive number, a fraction rounded down; above ${maxListLimit.toLocaleString('en-US')} the page holds ` +
+      `${maxListLimit.toLocaleString('en-US')} and next_page_cursor gives the rest.`,
+  )
 
 /** Single-id filters: every indexed column but customer_key, which is free text. */
 const singleIdFilters = eventFilterColumns.filter(
@@ -65,8 +89,8 @@ const idListFilters = {
  * The filter parameters of /events/list: which events, leaving out how to page through them.
  * /events/histogram counts the events the same filters select, so it takes these too.
  */
-export function eventFilterParams(options: EventParamOptions) {
-  const eventType = eventTypeParam(options)
+export function eventFilterParams(_options: EventParamOptions) {
+  const eventType = eventTypeFilterParam
   return {
     since: timestamp.optional().describe('Events created at or after this instant.'),
     between: listParam(timestamp)
@@ -121,10 +145,10 @@ function listEventsSchema(options: EventParamOptions) {
   return z
     .object({
       ...eventFilterParams(options),
-      limit: numberParam(z.number().int().min(1).max(maxListLimit))
-        .default(defaultListLimit)
-        .describe('Events per page.'),
-      unstable_offset: numberParam(z.number().int().min(0))
+      limit: limitParam,
+      unstable_offset: numberParam(z.number().min(0))
+        .transform(Math.floor)
+        .openapi({ type: 'number', minimum: 0, default: 0 })
         .default(0)
         .describe('Events to skip, as Seam has it; page_cursor pages without gaps or repeats.'),
       page_cursor: z
@@ -141,12 +165,12 @@ function listEventsSchema(options: EventParamOptions) {
     .superRefine(checkTimeRange)
 }
 
-function eventLookupSchema(options: EventParamOptions) {
+function eventLookupSchema(_options: EventParamOptions) {
   return z
     .object({
       event_id: uuid.optional(),
       device_id: uuid.optional(),
-      event_type: eventTypeParam(options).optional(),
+      event_type: eventTypeFilterParam.optional(),
     })
     .openapi({
       anyOf: [{ required: ['event_id'] }, { required: ['device_id'] }, { required: ['event_type'] }],
@@ -242,8 +266,11 @@ export function toEventFilters(parsed: EventFilterParams): EventFilters {
     filters.created_at_before = end.ceil
   }
   if (parsed.event_ids !== undefined) filters.event_ids = parsed.event_ids
-  const eventTypes = intersect(parsed.event_type, parsed.event_types)
-  if (eventTypes !== undefined) filters.event_types = eventTypes
+  const eventTypes = intersect(
+    parsed.event_type === undefined ? undefined : currentEventTypeName(parsed.event_type),
+    parsed.event_types?.map(currentEventTypeName),
+  )
+  if (eventTypes !== undefined) filters.event_types = [...new Set(eventTypes.flatMap(eventTypeNames))]
 
   const ids = parsed as unknown as Record<string, string | string[] | undefined>
   const columns: Partial<Record<EventFilterColumn, readonly string[]>> = {}
@@ -308,7 +335,7 @@ export function parseEventLookupParams(
   const lookup: EventLookup = {}
   if (parsed.event_id !== undefined) lookup.event_id = parsed.event_id
   if (parsed.device_id !== undefined) lookup.device_id = parsed.device_id
-  if (parsed.event_type !== undefined) lookup.event_type = parsed.event_type
+  if (parsed.event_type !== undefined) lookup.event_types = eventTypeNames(parsed.event_type)
   return lookup
 }
 

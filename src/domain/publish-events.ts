@@ -6,8 +6,10 @@ import { randomUUID } from 'node:crypto'
 
 import { eventFilterColumns, type EventDraft } from '../store/store.ts'
 import {
+  currentEventTypeName,
   eventSchemaFor,
   eventTypePattern,
+  listsFilledWhenAbsent,
   serverSetEventFields,
 } from './event-catalog.ts'
 import { describeEvent } from './event-description.ts'
@@ -119,8 +121,9 @@ function parseEvent(
   const schema = eventSchemaFor(event_type)
   let fields: Record<string, unknown>
   if (schema !== undefined) {
+    const given = withSnapshotListsFilled(event_type, candidate)
     const result = schema.safeParse({
-      ...candidate,
+      ...given,
       event_id: draftEventId,
       workspace_id: placeholderWorkspaceId,
       created_at: placeholderTimestamp,
@@ -131,7 +134,17 @@ function parseEvent(
         issues.push({ path: [...path, ...issue.path], message: issue.message })
       }
     }
-    fields = result.success ? withoutServerSetFields(result.data) : {}
+    // The fields as given, not as parsed: Seam's object schemas strip the keys they do not know
+    // at every depth (an error's `is_bridge_error`, say, which the newest schema no longer
+    // lists), and a producer's data is kept. Parsing changes nothing else: Seam's event schemas
+    // have no defaults or transforms (test/catalog-current.test.ts checks that).
+    fields = withoutServerSetFields(given)
+  } else if (currentEventTypeName(event_type) !== event_type && !options.allowUnknownEventTypes) {
+    fail(
+      'event_type',
+      `"${event_type}" is the name Seam used before it renamed the type: publish it as "${currentEventTypeName(event_type)}"`,
+    )
+    fields = {}
   } else if (!options.allowUnknownEventTypes) {
     fail(
       'event_type',
@@ -160,6 +173,16 @@ function parseEvent(
     throw new EventIssues([{ path: [...path, 'event_description'], message: 'Expected a string' }])
   }
   return { event_id: draftEventId, event_type, occurred_at: occurredAt, fields }
+}
+
+/** The event with each snapshot list it leaves out (listsFilledWhenAbsent) as `[]`, at the end. */
+function withSnapshotListsFilled(
+  eventType: string,
+  event: Record<string, unknown>,
+): Record<string, unknown> {
+  const lists = listsFilledWhenAbsent(eventType).filter((field) => event[field] === undefined)
+  if (lists.length === 0) return event
+  return { ...event, ...Object.fromEntries(lists.map((field) => [field, []])) }
 }
 
 function withoutServerSetFields(event: Record<string, unknown>): Record<string, unknown> {

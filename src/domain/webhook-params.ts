@@ -4,7 +4,7 @@
 import { z } from './documented-zod.ts'
 
 import type { DeliveryListQuery, DeliveryStatus, NewRecovery, WebhookPatch } from '../store/store.ts'
-import { eventTypePattern, isKnownEventType, knownEventTypes } from './event-catalog.ts'
+import { currentEventTypeName, eventTypePattern, knownEventTypes } from './event-catalog.ts'
 import {
   booleanParam,
   type EventParamOptions,
@@ -21,17 +21,16 @@ export const defaultDeliveryListLimit = 100
 export const maxDeliveryListLimit = 1000
 
 /**
- * `*`, an event type, or `family.*`. A name no event can have is refused rather than stored,
- * so that a typo does not become a webhook that silently receives nothing.
+ * `*`, an event type, or `family.*`. An event type is taken when it is well formed, known or
+ * not: Seam keeps adding types, and a client newer than this server must be able to subscribe to
+ * one before the server knows it (the webhook gets those events once they are published). An
+ * older name of a renamed type is saved as its current name. A family no known type belongs to
+ * is refused (unless unknown types are allowed), so that a typo in a pattern does not become a
+ * webhook that silently receives nothing.
  */
 function eventTypePatternParam({ allowUnknownEventTypes }: EventParamOptions) {
   return z
     .string()
-    .openapi(
-      allowUnknownEventTypes
-        ? { pattern: anyEventTypePattern, example: 'lock.*' }
-        : { enum: ['*', ...knownFamilyPatterns(), ...knownEventTypes] },
-    )
     .refine(
       (pattern) => {
         if (pattern === '*') return true
@@ -40,11 +39,26 @@ function eventTypePatternParam({ allowUnknownEventTypes }: EventParamOptions) {
           if (!/^[a-z0-9_]+(\.[a-z0-9_]+)*\.$/.test(prefix)) return false
           return allowUnknownEventTypes || knownEventTypes.some((type) => type.startsWith(prefix))
         }
-        return isKnownEventType(pattern) || (allowUnknownEventTypes && eventTypePattern.test(pattern))
+        return eventTypePattern.test(pattern)
       },
       (pattern) => ({
-        message: `Unknown event type "${pattern}": use an event type, a "family.*" pattern, or "*"`,
+        message: `Invalid event type "${pattern}": use an event type such as "lock.unlocked", a "family.*" pattern of known types, or "*"`,
       }),
+    )
+    .transform(currentEventTypeName)
+    .openapi(
+      allowUnknownEventTypes
+        ? { pattern: anyEventTypePattern, example: 'lock.*' }
+        : {
+            anyOf: [
+              { type: 'string', enum: ['*', ...knownFamilyPatterns()] },
+              { type: 'string', pattern: eventTypePattern.source },
+            ],
+            example: 'lock.*',
+            description:
+              '`*`, a `family.*` pattern of known types, or an event type (any well-formed name: ' +
+              'docs/event-types.md lists the known ones).',
+          },
     )
 }
 
@@ -64,9 +78,12 @@ function knownFamilyPatterns(): string[] {
 }
 
 function eventTypesParam(options: EventParamOptions) {
-  return listParam(eventTypePatternParam(options)).refine((patterns) => patterns.length > 0, {
-    message: 'Must list at least one event type, or "*" for all',
-  })
+  return listParam(eventTypePatternParam(options))
+    .refine((patterns) => patterns.length > 0, {
+      message: 'Must list at least one event type, or "*" for all',
+    })
+    // An older name and its current one are the same entry once renamed.
+    .transform((patterns) => [...new Set(patterns)])
 }
 
 const webhookId = z.string().min(1)

@@ -9,6 +9,8 @@ import { dirname } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 
+import { registerEventTypesPage } from './event-types-page.ts'
+
 export const docsPath = '/docs'
 const assetsPrefix = '/docs/assets/'
 
@@ -72,6 +74,7 @@ export function registerDocsPage(app: FastifyInstance): void {
     reply.type('text/javascript; charset=utf-8')
     return initScript
   })
+  registerEventTypesPage(app)
   void app.register(fastifyStatic, {
     root: swaggerUiRoot,
     prefix: assetsPrefix,

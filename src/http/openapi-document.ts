@@ -46,6 +46,12 @@ one). A key's scope is \`all\`, \`read\` (every read, webhooks without their sec
 Each operation lists the access it needs (\`all\` grants \`read\` and \`publish\` too). Seam's
 \`seam-workspace\`/\`seam-client-session-token\` headers are not used: a key belongs to one workspace.
 
+**Event types.** [/docs/event-types](/docs/event-types) lists every type of Seam's catalog this
+server knows, with its required and optional fields and a valid example (the same page as
+docs/event-types.md). \`/events/publish\` takes those types; read filters and webhooks take any
+well-formed type name (\`family.what_happened\`), as Seam keeps adding types: one the server does
+not know matches no event.
+
 **Errors** are Seam's envelope, \`{"error": {"type", "message", "request_id", "validation_errors"?}, "ok": false}\`,
 with the status of its type; every response carries the request's id in \`seam-request-id\`.`
 
@@ -237,6 +243,7 @@ export function buildOpenApiDocument(
       description: introduction,
       license: { name: 'MIT', identifier: 'MIT' },
     },
+    externalDocs: { description: 'Every event type, its fields and an example', url: '/docs/event-types' },
     // Relative: the document is served by the server it describes, whatever its host.
     servers: [{ url: '/' }],
     tags: [

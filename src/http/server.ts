@@ -226,6 +226,13 @@ export function buildServer({
       done(null, parsed)
     })
   })
+  // An empty body of any other type is no parameters too: @seamapi/http 1.x sends
+  // `events.list()` without arguments as an empty form-encoded POST, which must get the same
+  // "Must specify either since or between" as every other client.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    if ((body as Buffer).length === 0) done(null, undefined)
+    else done(new SeamApiError('invalid_content_type', 'Send the request body as JSON, with content-type: application/json'))
+  })
 
   app.setErrorHandler((error, request, reply) => {
     sendError(reply, request, toSeamApiError(error, request))

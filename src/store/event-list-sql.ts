@@ -218,9 +218,7 @@ export function compileFindEvent(
   let select = retainedFrom(selectEvents(db, workspaceId), workspaceId, retainedSince, undefined)
   if (lookup.event_id !== undefined) select = select.where('event_id', '=', lookup.event_id)
   if (lookup.device_id !== undefined) select = select.where('device_id', '=', lookup.device_id)
-  if (lookup.event_type !== undefined) {
-    select = select.where('event_type', '=', lookup.event_type)
-  }
+  if (lookup.event_types !== undefined) select = whereAnyOf(select, 'event_type', lookup.event_types)
   return newestFirst(select).limit(1).compile()
 }
 

@@ -175,7 +175,8 @@ export interface EventBucketCount {
 export interface EventLookup {
   event_id?: string
   device_id?: string
-  event_type?: string
+  /** Any of these types (a type and its older names). */
+  event_types?: readonly string[]
 }
 
 export interface EventStore extends WebhookStore, DeliveryQueue, EventRetentionStore {

@@ -1,3 +1,4 @@
+import { backfillSnapshotListsSql, snapshotListBackfills } from '../snapshot-list-backfills.ts'
 import { eventFilterColumns } from '../store.ts'
 
 // Append only: a migration that has run on a user's database is never edited.
@@ -228,4 +229,10 @@ export const pgMigrations: readonly string[] = [
   END
   $$;
   `,
+  // Events stored before @seamapi/types 1.977.0 required their types' snapshot lists get them
+  // as [] (snapshot-list-backfills.ts), so that they validate against the schema SDK users parse with.
+  backfillSnapshotListsSql(snapshotListBackfills[0]!, {
+    absent: (field) => `(json::json -> '${field}') IS NULL`,
+    withoutLastCharacter: 'left(json, -1)',
+  }),
 ]

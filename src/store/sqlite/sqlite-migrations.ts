@@ -1,3 +1,4 @@
+import { backfillSnapshotListsSql, snapshotListBackfills } from '../snapshot-list-backfills.ts'
 import { eventFilterColumns } from '../store.ts'
 
 // Append only: a migration that has run on a user's database is never edited.
@@ -140,4 +141,10 @@ export const sqliteMigrations: readonly string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // Events stored before @seamapi/types 1.977.0 required their types' snapshot lists get them
+  // as [] (snapshot-list-backfills.ts), so that they validate against the schema SDK users parse with.
+  backfillSnapshotListsSql(snapshotListBackfills[0]!, {
+    absent: (field) => `json_type(json, '$.${field}') IS NULL`,
+    withoutLastCharacter: 'substr(json, 1, length(json) - 1)',
+  }),
 ]

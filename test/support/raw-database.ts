@@ -1,0 +1,34 @@
+// SQL straight on a test server's database, for what no route or store method may do: make the
+// database look as if a migration had not run yet, as on a server being upgraded.
+
+import Database from 'better-sqlite3'
+import pg from 'pg'
+
+import { pgMigrations } from '../../src/store/postgres/pg-migrations.ts'
+import { sqliteMigrations } from '../../src/store/sqlite/sqlite-migrations.ts'
+import type { TestServer } from './test-server.ts'
+
+export async function runSql(server: TestServer, statement: string): Promise<void> {
+  if (server.backend === 'sqlite') {
+    const db = new Database(server.databaseUrl.replace(/^sqlite:/, ''))
+    try {
+      db.exec(statement)
+    } finally {
+      db.close()
+    }
+    return
+  }
+  const client = new pg.Client({ connectionString: server.databaseUrl })
+  await client.connect()
+  try {
+    await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Forgets that the newest migration ran, so that the next `store.migrate()` runs it again. */
+export async function forgetLatestMigration(server: TestServer): Promise<void> {
+  const version = server.backend === 'sqlite' ? sqliteMigrations.length : pgMigrations.length
+  await runSql(server, `DELETE FROM schema_migrations WHERE version = ${version}`)
+}
