@@ -35,6 +35,8 @@ const expectedScopes: Record<string, readonly ApiKeyScope[] | 'public'> = {
   '/docs': 'public',
   '/docs/init.js': 'public',
   '/docs/assets/*': 'public',
+  '/docs/event-types': 'public',
+  '/docs/event-types.md': 'public',
   '/console': 'public',
   '/console/*': 'public',
 }
