@@ -33,16 +33,16 @@ async function serve(options: ServerOptions): Promise<void> {
   const logger = createLogger(config.logLevel)
   process.stderr.write(`seam-events: using the ${describeDatabase(parseDatabaseUrl(config.databaseUrl))}\n`)
   const service = await startApiService(config, logger)
-  const bootstrapped = await bootstrapFirstWorkspace(service.store)
-  if (bootstrapped !== undefined) printFirstWorkspace(service.endpoint, bootstrapped)
-  logger.info({ endpoint: service.endpoint, database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') }, 'ready')
-
+  // Before "ready": a supervisor may signal as soon as it sees that line.
   stopOnSignals(logger, {
     description: 'finishing in-flight requests and deliveries',
     stop: () => service.stop(),
     timeoutSeconds: config.shutdownTimeoutSeconds,
     dropConnections: () => service.dropConnections(),
   })
+  const bootstrapped = await bootstrapFirstWorkspace(service.store)
+  if (bootstrapped !== undefined) printFirstWorkspace(service.endpoint, bootstrapped)
+  logger.info({ endpoint: service.endpoint, database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') }, 'ready')
 }
 
 function printFirstWorkspace(

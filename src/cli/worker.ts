@@ -16,11 +16,13 @@ export function registerWorkerCommand(program: Command): void {
       const config = resolveWorkerConfig(options)
       const logger = createLogger(config.logLevel)
       process.stderr.write(`seam-events: using the ${describeDatabase(parseDatabaseUrl(config.databaseUrl))}\n`)
-      const service = await startWorkerService(config, logger)
+      const starting = startWorkerService(config, logger)
+      // Before the worker says it started: a supervisor may signal as soon as it sees that.
       stopOnSignals(logger, {
         description: 'finishing in-flight deliveries',
-        stop: () => service.stop(),
+        stop: async () => await (await starting).stop(),
         timeoutSeconds: config.shutdownTimeoutSeconds,
       })
+      await starting
     })
 }
