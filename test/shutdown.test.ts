@@ -15,12 +15,31 @@ import { createApiKey } from '../src/domain/workspace-admin.ts'
 import { startCommand, startServe, type RunningServer } from './support/cli-process.ts'
 import { publish } from './support/http.ts'
 
-/** Opens a request whose body never arrives in full: the server holds it as in flight. */
+/**
+ * Opens a request whose body never arrives in full: the server holds it as in flight. Resolves
+ * once the server has its headers (it answers `expect: 100-continue` then), so that it is
+ * surely in flight, not an idle connection, when the test signals.
+ */
 async function holdRequestOpen(endpoint: string): Promise<net.Socket> {
   const socket = net.connect(Number(new URL(endpoint).port), '127.0.0.1')
   socket.on('error', () => {})
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-  socket.write('POST /events/publish HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{')
+  const received = new Promise<void>((resolve) => {
+    let text = ''
+    const check = (chunk: Buffer) => {
+      text += chunk.toString('latin1')
+      if (!text.includes('100 Continue')) return
+      socket.off('data', check)
+      resolve()
+    }
+    socket.on('data', check)
+  })
+  socket.write(
+    'POST /events/publish HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n' +
+      'content-length: 100\r\nexpect: 100-continue\r\n\r\n',
+  )
+  await received
+  socket.write('{')
   return socket
 }
 

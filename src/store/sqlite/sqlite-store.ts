@@ -61,11 +61,14 @@ import { EventWatchers } from '../event-watchers.ts'
 import { nextDay } from '../utc-days.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { sqliteMigrations } from './sqlite-migrations.ts'
+import { WriteLock } from './write-lock.ts'
 import { retainedSince } from './sqlite-retained-since.ts'
 import {
-  queueDeliveries,
+  pendingDeliveries,
+  insertDeliveryStatement,
   SqliteWebhooks,
   type OutboxEvent,
+  type PendingDelivery,
   type SqliteConnection,
 } from './sqlite-webhooks.ts'
 
@@ -87,7 +90,17 @@ const retentionLease = { name: 'retention', ms: 6 * 60 * 60 * 1000 }
  * writer and the CLI can manage keys while a server runs on the same file.
  */
 export class SqliteStore implements EventStore {
+  /** The writer: every write, in turn (#writes). */
   readonly #db: Database.Database
+  /**
+   * The reader: every read that is not part of a write. In WAL mode it sees each commit at once
+   * and never what an open write transaction has not committed, so reads go on, and see a
+   * consistent database, while a long group commit yields between its steps.
+   */
+  readonly #reader: Database.Database
+  readonly #writes = new WriteLock()
+  /** False for ':memory:', whose one connection is both: a commit then never yields. */
+  readonly #commitMayYield: boolean
   readonly #queryBuilder = new Kysely<EventsDatabase>({
     dialect: {
       createAdapter: () => new SqliteAdapter(),
@@ -99,12 +112,12 @@ export class SqliteStore implements EventStore {
   // The list query has a bounded number of shapes (which filters are present, list lengths),
   // so preparing each shape once pays off; the cap keeps odd callers from growing it forever.
   readonly #statementCache = new Map<string, Database.Statement>()
+  readonly #readStatementCache = new Map<string, Database.Statement>()
   readonly #connection: SqliteConnection
   readonly #webhooks: SqliteWebhooks
   /** Publishes waiting for the next group commit, in arrival order. */
   readonly #queuedWrites: QueuedWrite[] = []
   readonly #eventWatchers = new EventWatchers()
-  readonly #writeEventsInSavepoint: Database.Transaction<(workspaceId: string, drafts: readonly EventDraft[]) => StoredEvent[]>
 
   constructor({ path }: SqliteStoreOptions) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -115,14 +128,25 @@ export class SqliteStore implements EventStore {
     this.#db.pragma('synchronous = FULL')
     this.#db.pragma('busy_timeout = 5000')
     this.#db.pragma('foreign_keys = ON')
-    this.#connection = { db: this.#db, statement: (sql: string) => this.#cachedStatement(sql) }
+    this.#commitMayYield = path !== ':memory:'
+    this.#reader = this.#commitMayYield ? new Database(path) : this.#db
+    if (this.#reader !== this.#db) {
+      this.#reader.pragma('busy_timeout = 5000')
+      this.#reader.pragma('query_only = ON')
+    }
+    this.#connection = {
+      db: this.#db,
+      statement: (sql: string) => cachedStatement(this.#db, this.#statementCache, sql),
+      read: (sql: string) => cachedStatement(this.#reader, this.#readStatementCache, sql),
+    }
     this.#webhooks = new SqliteWebhooks(this.#connection)
-    this.#writeEventsInSavepoint = this.#db.transaction((workspaceId: string, drafts: readonly EventDraft[]) =>
-      this.#writeEventsNow(workspaceId, drafts),
-    )
   }
 
-  async migrate(): Promise<void> {
+  migrate(): Promise<void> {
+    return this.#writes.run(() => this.#migrateNow())
+  }
+
+  #migrateNow(): void {
     this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)')
     // IMMEDIATE takes the write lock first, so two processes starting at once cannot both
     // decide that the same migration is pending.
@@ -143,16 +167,24 @@ export class SqliteStore implements EventStore {
   }
 
   async ping(): Promise<void> {
-    this.#db.prepare('SELECT 1').get()
+    this.#reader.prepare('SELECT 1').get()
   }
 
   async close(): Promise<void> {
-    if (!this.#db.open) return
-    this.#db.pragma('optimize')
-    this.#db.close()
+    // After the writes already queued, so that none meets a closed database.
+    await this.#writes.run(() => {
+      if (!this.#db.open) return
+      this.#db.pragma('optimize')
+      if (this.#reader !== this.#db) this.#reader.close()
+      this.#db.close()
+    })
   }
 
-  async createWorkspace(name: string, patch: WorkspacePatch = {}): Promise<Workspace> {
+  createWorkspace(name: string, patch: WorkspacePatch = {}): Promise<Workspace> {
+    return this.#writes.run(() => this.#createWorkspaceNow(name, patch))
+  }
+
+  #createWorkspaceNow(name: string, patch: WorkspacePatch): Workspace {
     const workspace = newWorkspace(name, patch)
     this.#db
       .prepare(
@@ -164,27 +196,32 @@ export class SqliteStore implements EventStore {
   }
 
   async updateWorkspace(workspaceId: string, patch: WorkspacePatch): Promise<Workspace | undefined> {
-    if (patch.event_retention_days !== undefined) {
-      this.#db
-        .prepare('UPDATE workspaces SET event_retention_days = ? WHERE workspace_id = ?')
-        .run(patch.event_retention_days, workspaceId)
+    const days = patch.event_retention_days
+    if (days !== undefined) {
+      await this.#writes.run(() =>
+        this.#db.prepare('UPDATE workspaces SET event_retention_days = ? WHERE workspace_id = ?').run(days, workspaceId),
+      )
     }
     return await this.getWorkspace(workspaceId)
   }
 
   async listWorkspaces(): Promise<Workspace[]> {
-    return this.#db
+    return this.#reader
       .prepare(`SELECT ${workspaceColumns} FROM workspaces ORDER BY created_at, rowid`)
       .all() as Workspace[]
   }
 
   async getWorkspace(workspaceId: string): Promise<Workspace | undefined> {
-    return this.#db
+    return this.#reader
       .prepare(`SELECT ${workspaceColumns} FROM workspaces WHERE workspace_id = ?`)
       .get(workspaceId) as Workspace | undefined
   }
 
-  async createApiKey(workspaceId: string, key: NewApiKey): Promise<ApiKey> {
+  createApiKey(workspaceId: string, key: NewApiKey): Promise<ApiKey> {
+    return this.#writes.run(() => this.#createApiKeyNow(workspaceId, key))
+  }
+
+  #createApiKeyNow(workspaceId: string, key: NewApiKey): ApiKey {
     const apiKey: ApiKey = {
       api_key_id: randomUUID(),
       workspace_id: workspaceId,
@@ -204,7 +241,7 @@ export class SqliteStore implements EventStore {
   }
 
   async listApiKeys(workspaceId: string): Promise<ApiKey[]> {
-    return this.#db
+    return this.#reader
       .prepare(
         `SELECT ${apiKeyColumns} FROM api_keys WHERE workspace_id = ? ORDER BY created_at, rowid`,
       )
@@ -212,51 +249,63 @@ export class SqliteStore implements EventStore {
   }
 
   async revokeApiKey(apiKeyId: string): Promise<ApiKey | undefined> {
-    this.#db
-      .prepare('UPDATE api_keys SET revoked_at = ? WHERE api_key_id = ? AND revoked_at IS NULL')
-      .run(new Date().toISOString(), apiKeyId)
-    return this.#db
+    await this.#writes.run(() =>
+      this.#db
+        .prepare('UPDATE api_keys SET revoked_at = ? WHERE api_key_id = ? AND revoked_at IS NULL')
+        .run(new Date().toISOString(), apiKeyId),
+    )
+    return this.#reader
       .prepare(`SELECT ${apiKeyColumns} FROM api_keys WHERE api_key_id = ?`)
       .get(apiKeyId) as ApiKey | undefined
   }
 
   async findApiKeyByTokenHash(tokenHash: string): Promise<ApiKey | undefined> {
-    return this.#cachedStatement(
+    return this.#connection.read(
       `SELECT ${apiKeyColumns} FROM api_keys WHERE token_hash = ?`,
     ).get(tokenHash) as ApiKey | undefined
   }
 
   /**
    * Publishes are committed in groups: every publish that arrives while the event loop is busy
-   * joins the next commit, each in a savepoint of its own, and is answered once that commit is
-   * on disk. One fsync and one write of each touched index page then serve many requests,
-   * where a commit per request spent most of its time writing the same pages again.
+   * (or while the previous commit runs) joins the next commit, each in a savepoint of its own,
+   * and is answered once that commit is on disk. One fsync and one write of each touched index
+   * page then serve many requests, where a commit per request spent most of its time writing
+   * the same pages again.
    */
   insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
     return new Promise((resolve, reject) => {
       this.#queuedWrites.push({ workspaceId, drafts, resolve, reject })
-      if (this.#queuedWrites.length === 1) setImmediate(() => this.#commitQueuedWrites())
+      if (this.#queuedWrites.length === 1) {
+        setImmediate(() => void this.#writes.run(() => this.#commitQueuedWrites()))
+      }
     })
   }
 
-  #commitQueuedWrites(): void {
+  async #commitQueuedWrites(): Promise<void> {
+    // Taken once this commit's turn has come: what arrived while it waited joins it.
     const writes = this.#queuedWrites.splice(0)
+    if (writes.length === 0) return
     const outcomes: WriteOutcome[] = []
     try {
-      this.#db
-        .transaction(() => {
-          for (const write of writes) {
-            // A nested transaction is a savepoint: one bad publish is undone alone.
-            try {
-              outcomes.push({ stored: this.#writeEventsInSavepoint.default(write.workspaceId, write.drafts) })
-            } catch (error) {
-              outcomes.push({ error })
-            }
-          }
-        })
-        .immediate()
+      this.#cachedStatement('BEGIN IMMEDIATE').run()
+      for (const write of writes) {
+        // A savepoint per publish: one bad publish is undone alone.
+        this.#cachedStatement('SAVEPOINT publish').run()
+        try {
+          const { stored, deliveries } = this.#writeEventsNow(write.workspaceId, write.drafts)
+          await this.#insertDeliveriesInSteps(deliveries)
+          this.#cachedStatement('RELEASE publish').run()
+          outcomes.push({ stored })
+        } catch (error) {
+          this.#cachedStatement('ROLLBACK TO publish').run()
+          this.#cachedStatement('RELEASE publish').run()
+          outcomes.push({ error })
+        }
+      }
+      this.#cachedStatement('COMMIT').run()
     } catch (error) {
       // The commit itself failed: nothing of the group is stored.
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK')
       for (const write of writes) write.reject(error)
       return
     }
@@ -266,7 +315,27 @@ export class SqliteStore implements EventStore {
     settleWrites(writes, outcomes)
   }
 
-  #writeEventsNow(workspaceId: string, drafts: readonly EventDraft[]): StoredEvent[] {
+  /**
+   * The outbox rows of a publish, in the same transaction as its events. A publish into a
+   * workspace with many webhooks writes events x webhooks rows (50,000 for 1,000 events and 50
+   * webhooks, about a second): between steps the event loop turns, so that the process goes on
+   * answering (reads use the other connection, and other writes wait their turn).
+   */
+  async #insertDeliveriesInSteps(deliveries: readonly PendingDelivery[]): Promise<void> {
+    const insert = insertDeliveryStatement(this.#connection)
+    for (let start = 0; start < deliveries.length; start += deliveriesPerStep) {
+      if (start > 0 && this.#commitMayYield) await yieldToEventLoop()
+      for (const delivery of deliveries.slice(start, start + deliveriesPerStep)) {
+        insert.run(randomUUID(), delivery.workspace_id, delivery.webhook_id, delivery.event_id,
+          delivery.event_type, delivery.next_attempt_at, null, delivery.created_at)
+      }
+    }
+  }
+
+  #writeEventsNow(
+    workspaceId: string,
+    drafts: readonly EventDraft[],
+  ): { stored: StoredEvent[]; deliveries: PendingDelivery[] } {
     const insert = this.#cachedStatement(
       `INSERT INTO events (workspace_id, event_id, event_type, created_at, occurred_at,
          ${eventFilterColumns.join(', ')}, json)
@@ -306,8 +375,7 @@ export class SqliteStore implements EventStore {
       }
       return findStored.get(workspaceId, draft.event_id) as StoredEvent
     })
-    queueDeliveries(this.#connection, workspaceId, newEvents, clock)
-    return stored
+    return { stored, deliveries: pendingDeliveries(this.#connection, workspaceId, newEvents, clock) }
   }
 
   async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {
@@ -351,7 +419,7 @@ export class SqliteStore implements EventStore {
     const before = filters.created_at_before
     if (before === undefined || filters.event_ids !== undefined) return undefined
     if (Object.values(filters.columns ?? {}).some((values) => values !== undefined)) return undefined
-    const retained = retainedSince(this.#connection, workspaceId)
+    const retained = retainedSince({ statement: this.#connection.read }, workspaceId)
     const from = filters.created_at_min !== undefined && filters.created_at_min > retained ? filters.created_at_min : retained
     const after = filters.created_at_after ?? ''
     const widthMs = bucketSeconds * 1000
@@ -363,7 +431,7 @@ export class SqliteStore implements EventStore {
     if (lookups > cheapPerTypeBucketCounts) {
       // Many counts pay off only over many events: a count of the range (index entries only)
       // says which way is cheaper.
-      const events = this.#cachedStatement(
+      const events = this.#connection.read(
         `SELECT count(*) FROM events INDEXED BY events_by_created_at
          WHERE workspace_id = ? AND created_at >= ? AND created_at > ? AND created_at < ?`,
       )
@@ -372,7 +440,7 @@ export class SqliteStore implements EventStore {
       if (lookups * eventsPerCountedBucket > events) return undefined
     }
 
-    const count = this.#cachedStatement(
+    const count = this.#connection.read(
       `SELECT count(*) FROM events INDEXED BY events_by_event_type
        WHERE workspace_id = ? AND event_type = ? AND created_at >= ? AND created_at > ? AND created_at < ?`,
     ).pluck()
@@ -390,7 +458,7 @@ export class SqliteStore implements EventStore {
 
   /** The types a workspace has events of: one index probe per type, not a scan. */
   #eventTypesOf(workspaceId: string): string[] {
-    const next = this.#cachedStatement(
+    const next = this.#connection.read(
       'SELECT min(event_type) FROM events WHERE workspace_id = ? AND event_type > ?',
     ).pluck()
     const types: string[] = []
@@ -433,7 +501,7 @@ export class SqliteStore implements EventStore {
   }
 
   createWebhook(workspaceId: string, webhook: NewWebhook, maxWebhooks: number): Promise<Webhook | undefined> {
-    return this.#webhooks.createWebhook(workspaceId, webhook, maxWebhooks)
+    return this.#writes.run(() => this.#webhooks.createWebhook(workspaceId, webhook, maxWebhooks))
   }
 
   listWebhooks(workspaceId: string): Promise<Webhook[]> {
@@ -449,11 +517,11 @@ export class SqliteStore implements EventStore {
     webhookId: string,
     patch: WebhookPatch,
   ): Promise<Webhook | undefined> {
-    return this.#webhooks.updateWebhook(workspaceId, webhookId, patch)
+    return this.#writes.run(() => this.#webhooks.updateWebhook(workspaceId, webhookId, patch))
   }
 
   deleteWebhook(workspaceId: string, webhookId: string): Promise<boolean> {
-    return this.#webhooks.deleteWebhook(workspaceId, webhookId)
+    return this.#writes.run(() => this.#webhooks.deleteWebhook(workspaceId, webhookId))
   }
 
   rotateWebhookSecret(
@@ -462,7 +530,9 @@ export class SqliteStore implements EventStore {
     secret: string,
     previousSecretExpiresAt: string,
   ): Promise<Webhook | undefined> {
-    return this.#webhooks.rotateWebhookSecret(workspaceId, webhookId, secret, previousSecretExpiresAt)
+    return this.#writes.run(() =>
+      this.#webhooks.rotateWebhookSecret(workspaceId, webhookId, secret, previousSecretExpiresAt),
+    )
   }
 
   listDeliveries(workspaceId: string, query: DeliveryListQuery): Promise<DeliveryPage> {
@@ -470,11 +540,11 @@ export class SqliteStore implements EventStore {
   }
 
   retryDelivery(workspaceId: string, deliveryId: string, now: number): Promise<Delivery | undefined> {
-    return this.#webhooks.retryDelivery(workspaceId, deliveryId, now)
+    return this.#writes.run(() => this.#webhooks.retryDelivery(workspaceId, deliveryId, now))
   }
 
   createRecovery(workspaceId: string, recovery: NewRecovery): Promise<Recovery | undefined> {
-    return this.#webhooks.createRecovery(workspaceId, recovery)
+    return this.#writes.run(() => this.#webhooks.createRecovery(workspaceId, recovery))
   }
 
   getRecovery(workspaceId: string, recoveryId: string): Promise<Recovery | undefined> {
@@ -482,11 +552,11 @@ export class SqliteStore implements EventStore {
   }
 
   claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
-    return this.#webhooks.claimDueDeliveries(claim)
+    return this.#writes.run(() => this.#webhooks.claimDueDeliveries(claim))
   }
 
   recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], policy: OutcomePolicy): Promise<void> {
-    return this.#webhooks.recordDeliveryOutcomes(outcomes, policy)
+    return this.#writes.run(() => this.#webhooks.recordDeliveryOutcomes(outcomes, policy))
   }
 
   nextDeliveryDueAt(excludedWebhookIds: readonly string[]): Promise<number | null> {
@@ -494,7 +564,7 @@ export class SqliteStore implements EventStore {
   }
 
   advanceRecovery(now: number, batchSize: number): Promise<boolean> {
-    return this.#webhooks.advanceRecovery(now, batchSize)
+    return this.#writes.run(() => this.#webhooks.advanceRecovery(now, batchSize))
   }
 
   /**
@@ -507,7 +577,7 @@ export class SqliteStore implements EventStore {
 
   async oldestEventDay(): Promise<string | null> {
     // Per workspace, so that each MIN is one probe of the (workspace_id, created_at) index.
-    const row = this.#db
+    const row = this.#reader
       .prepare(
         `SELECT MIN((SELECT MIN(created_at) FROM events WHERE events.workspace_id = w.workspace_id))
            AS created_at FROM workspaces w`,
@@ -522,7 +592,7 @@ export class SqliteStore implements EventStore {
     after: RetainedEvent | null,
     limit: number,
   ): Promise<RetainedEvent[]> {
-    return this.#cachedStatement(
+    return this.#connection.read(
       `SELECT created_at, seq, json FROM events
        WHERE workspace_id = ? AND created_at >= ? AND created_at < ? AND (created_at, seq) > (?, ?)
        ORDER BY created_at, seq LIMIT ?`,
@@ -557,7 +627,7 @@ export class SqliteStore implements EventStore {
     })
     let removed = 0
     for (;;) {
-      const count = removeBatch.immediate()
+      const count = await this.#writes.run(() => removeBatch.immediate())
       removed += count
       if (count < removalBatchSize) return removed
       // better-sqlite3 is synchronous: let requests in between batches.
@@ -579,40 +649,47 @@ export class SqliteStore implements EventStore {
   async withRetentionLock<T>(pass: () => Promise<T>): Promise<T | undefined> {
     const holder = randomUUID()
     const now = Date.now()
-    const taken = this.#db
+    const taken = await this.#writes.run(() => this.#db
       .prepare(
         `INSERT INTO maintenance_leases (name, holder, expires_at) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
          WHERE maintenance_leases.expires_at < ?`,
       )
-      .run(retentionLease.name, holder, now + retentionLease.ms, now).changes
+      .run(retentionLease.name, holder, now + retentionLease.ms, now).changes)
     if (taken === 0) return undefined
     try {
       return await pass()
     } finally {
-      if (this.#db.open) {
-        this.#db
-          .prepare('DELETE FROM maintenance_leases WHERE name = ? AND holder = ?')
-          .run(retentionLease.name, holder)
-      }
+      await this.#writes.run(() => {
+        if (!this.#db.open) return
+        this.#db.prepare('DELETE FROM maintenance_leases WHERE name = ? AND holder = ?').run(retentionLease.name, holder)
+      })
     }
   }
 
-  readonly #retainedSince: RetainedSince = (workspaceId) => retainedSince(this.#connection, workspaceId)
+  readonly #retainedSince: RetainedSince = (workspaceId) =>
+    retainedSince({ statement: this.#connection.read }, workspaceId)
 
   #all<Row extends EventRow | DayBucketRow>(query: CompiledQuery<Row>): Row[] {
-    return this.#cachedStatement(query.sql).all(...(query.parameters as unknown[])) as Row[]
+    return this.#connection.read(query.sql).all(...(query.parameters as unknown[])) as Row[]
   }
 
   #cachedStatement(sql: string): Database.Statement {
-    let statement = this.#statementCache.get(sql)
-    if (statement === undefined) {
-      if (this.#statementCache.size >= 500) this.#statementCache.clear()
-      statement = this.#db.prepare(sql)
-      this.#statementCache.set(sql, statement)
-    }
-    return statement
+    return this.#connection.statement(sql)
   }
+}
+
+/** Delivery rows a group commit writes between two turns of the event loop (about 15 ms). */
+const deliveriesPerStep = 1000
+
+function cachedStatement(db: Database.Database, cache: Map<string, Database.Statement>, sql: string): Database.Statement {
+  let statement = cache.get(sql)
+  if (statement === undefined) {
+    if (cache.size >= 500) cache.clear()
+    statement = db.prepare(sql)
+    cache.set(sql, statement)
+  }
+  return statement
 }
 
 /**

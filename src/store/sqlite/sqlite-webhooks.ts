@@ -33,11 +33,18 @@ import {
 } from '../webhook-rows.ts'
 import { retainedSince } from './sqlite-retained-since.ts'
 
-/** What the webhook tables need of the SQLite store: its connection and statement cache. */
+/** What the webhook tables need of the SQLite store: its connections and statement caches. */
 export interface SqliteConnection {
+  /** The writer. */
   db: Database.Database
+  /** A statement on the writer: for writes, and for what a write reads. */
   statement(sql: string): Database.Statement
+  /** A statement on the reader, which sees only what is committed: for reads on their own. */
+  read(sql: string): Database.Statement
 }
+
+/** Runs a statement on one of the connections. */
+type On = (sql: string) => Database.Statement
 
 interface WebhookRow extends Omit<Webhook, 'event_types' | 'disabled'> {
   event_types: string
@@ -61,39 +68,47 @@ export interface OutboxEvent {
   event_type: string
 }
 
+/** A delivery row a publish writes in its transaction (see SqliteStore's group commit). */
+export interface PendingDelivery {
+  workspace_id: string
+  webhook_id: string
+  event_id: string
+  event_type: string
+  next_attempt_at: number
+  created_at: string
+}
+
 /**
- * Queues a delivery of each new event to every enabled webhook of the workspace that wants it.
- * Runs inside the transaction that stores the events: this is the outbox.
+ * The delivery of each new event to every enabled webhook of the workspace that wants it: the
+ * outbox, written in the transaction that stores the events.
  */
-export function queueDeliveries(
+export function pendingDeliveries(
   connection: SqliteConnection,
   workspaceId: string,
   events: readonly OutboxEvent[],
   now: Date,
-): void {
-  if (events.length === 0) return
+): PendingDelivery[] {
+  if (events.length === 0) return []
   const webhooks = connection
     .statement('SELECT webhook_id, event_types FROM webhooks WHERE workspace_id = ? AND disabled = 0')
     .all(workspaceId) as { webhook_id: string; event_types: string }[]
-  if (webhooks.length === 0) return
-  const insert = insertDeliveryStatement(connection)
   const createdAt = now.toISOString()
+  const deliveries: PendingDelivery[] = []
   for (const webhook of webhooks) {
     const patterns = JSON.parse(webhook.event_types) as string[]
     for (const event of events) {
       if (!eventTypeMatches(patterns, event.event_type)) continue
-      insert.run(
-        randomUUID(),
-        workspaceId,
-        webhook.webhook_id,
-        event.event_id,
-        event.event_type,
-        now.getTime(),
-        null,
-        createdAt,
-      )
+      deliveries.push({
+        workspace_id: workspaceId,
+        webhook_id: webhook.webhook_id,
+        event_id: event.event_id,
+        event_type: event.event_type,
+        next_attempt_at: now.getTime(),
+        created_at: createdAt,
+      })
     }
   }
+  return deliveries
 }
 
 /** The later of two created_at bounds (ISO 8601 text: string order is time order). */
@@ -101,7 +116,7 @@ function laterOf(a: string, b: string): string {
   return a > b ? a : b
 }
 
-function insertDeliveryStatement(connection: SqliteConnection): Database.Statement {
+export function insertDeliveryStatement(connection: SqliteConnection): Database.Statement {
   return connection.statement(
     `INSERT INTO webhook_deliveries (delivery_id, workspace_id, webhook_id, event_id, event_type,
        status, next_attempt_at, recovery_id, created_at)
@@ -139,7 +154,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
 
   async listWebhooks(workspaceId: string): Promise<Webhook[]> {
     const rows = this.#connection
-      .statement(
+      .read(
         `SELECT ${webhookColumns} FROM webhooks WHERE workspace_id = ? ORDER BY created_at, rowid`,
       )
       .all(workspaceId) as WebhookRow[]
@@ -147,7 +162,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
   }
 
   async getWebhook(workspaceId: string, webhookId: string): Promise<Webhook | undefined> {
-    return this.#findWebhook(workspaceId, webhookId)
+    return this.#findWebhook(workspaceId, webhookId, this.#connection.read)
   }
 
   async updateWebhook(
@@ -158,7 +173,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
     const { db } = this.#connection
     return db
       .transaction(() => {
-        const current = this.#findWebhook(workspaceId, webhookId)
+        const current = this.#findWebhook(workspaceId, webhookId, this.#connection.statement)
         if (current === undefined) return undefined
         const now = new Date()
         this.#run(
@@ -206,7 +221,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
       workspaceId,
       webhookId,
     )
-    return result.changes === 1 ? this.#findWebhook(workspaceId, webhookId) : undefined
+    return result.changes === 1 ? this.#findWebhook(workspaceId, webhookId, this.#connection.statement) : undefined
   }
 
   async listDeliveries(workspaceId: string, query: DeliveryListQuery): Promise<DeliveryPage> {
@@ -236,7 +251,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
       parameters.push(workspaceId, query.before_delivery_id)
     }
     const rows = this.#connection
-      .statement(
+      .read(
         `SELECT ${deliveryColumns} FROM webhook_deliveries WHERE ${conditions.join(' AND ')}
          ORDER BY seq DESC LIMIT ?`,
       )
@@ -244,7 +259,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
     const hasNextPage = rows.length > query.limit
     const page = hasNextPage ? rows.slice(0, query.limit) : rows
     return {
-      deliveries: this.#withAttempts(page),
+      deliveries: this.#withAttempts(page, this.#connection.read),
       next_before_delivery_id: hasNextPage ? (page.at(-1)?.delivery_id ?? null) : null,
     }
   }
@@ -276,7 +291,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
             `SELECT ${deliveryColumns} FROM webhook_deliveries WHERE workspace_id = ? AND delivery_id = ?`,
           )
           .get(workspaceId, deliveryId) as DeliveryRow
-        return this.#withAttempts([row])[0]
+        return this.#withAttempts([row], this.#connection.statement)[0]
       })
       .immediate()
   }
@@ -285,7 +300,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
     const { db } = this.#connection
     return db
       .transaction(() => {
-        if (this.#findWebhook(workspaceId, recovery.webhook_id) === undefined) return undefined
+        if (this.#findWebhook(workspaceId, recovery.webhook_id, this.#connection.statement) === undefined) return undefined
         // What the workspace still keeps: see advanceRecovery.
         const since = laterOf(recovery.since, retainedSince(this.#connection, workspaceId))
         const { total } = this.#connection
@@ -307,13 +322,13 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
           total,
           new Date().toISOString(),
         )
-        return this.#findRecovery(workspaceId, recoveryId)
+        return this.#findRecovery(workspaceId, recoveryId, this.#connection.statement)
       })
       .immediate()
   }
 
   async getRecovery(workspaceId: string, recoveryId: string): Promise<Recovery | undefined> {
-    return this.#findRecovery(workspaceId, recoveryId)
+    return this.#findRecovery(workspaceId, recoveryId, this.#connection.read)
   }
 
   async claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
@@ -460,7 +475,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
 
   async nextDeliveryDueAt(excludedWebhookIds: readonly string[]): Promise<number | null> {
     const row = this.#connection
-      .statement(
+      .read(
         `SELECT next_attempt_at FROM webhook_deliveries
          WHERE status = 'pending' AND next_attempt_at IS NOT NULL
            AND webhook_id NOT IN (SELECT value FROM json_each(?))
@@ -481,7 +496,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
           )
           .get() as RecoveryRow | undefined
         if (recovery === undefined) return false
-        const webhook = this.#findWebhook(recovery.workspace_id, recovery.webhook_id)
+        const webhook = this.#findWebhook(recovery.workspace_id, recovery.webhook_id, this.#connection.statement)
         if (webhook === undefined) return true
         // Within a workspace, created_at never decreases as seq grows (the store guarantees
         // it), so (created_at, seq) order is seq order and the cursor is one seq. Events past
@@ -577,22 +592,20 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
     )
   }
 
-  #findWebhook(workspaceId: string, webhookId: string): Webhook | undefined {
-    const row = this.#connection
-      .statement(`SELECT ${webhookColumns} FROM webhooks WHERE workspace_id = ? AND webhook_id = ?`)
+  #findWebhook(workspaceId: string, webhookId: string, on: On): Webhook | undefined {
+    const row = on(`SELECT ${webhookColumns} FROM webhooks WHERE workspace_id = ? AND webhook_id = ?`)
       .get(workspaceId, webhookId) as WebhookRow | undefined
     return row === undefined ? undefined : toWebhook(row)
   }
 
   #requireWebhook(workspaceId: string, webhookId: string): Webhook {
-    const webhook = this.#findWebhook(workspaceId, webhookId)
+    const webhook = this.#findWebhook(workspaceId, webhookId, this.#connection.statement)
     if (webhook === undefined) throw new Error(`webhook ${webhookId} vanished inside its transaction`)
     return webhook
   }
 
-  #findRecovery(workspaceId: string, recoveryId: string): Recovery | undefined {
-    const row = this.#connection
-      .statement(
+  #findRecovery(workspaceId: string, recoveryId: string, on: On): Recovery | undefined {
+    const row = on(
         `SELECT recovery_id, webhook_id, since, until, status, events_total, events_scanned,
            deliveries_queued, created_at, completed_at
          FROM webhook_recoveries WHERE workspace_id = ? AND recovery_id = ?`,
@@ -600,8 +613,7 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
       .get(workspaceId, recoveryId) as Omit<Recovery, 'deliveries'> | undefined
     if (row === undefined) return undefined
     const deliveries: Record<DeliveryStatus, number> = { pending: 0, succeeded: 0, failed: 0 }
-    const counts = this.#connection
-      .statement(
+    const counts = on(
         `SELECT status, COUNT(*) AS count FROM webhook_deliveries
          WHERE recovery_id = ? AND workspace_id = ? GROUP BY status`,
       )
@@ -610,10 +622,9 @@ export class SqliteWebhooks implements WebhookStore, Omit<DeliveryQueue, 'watchD
     return { ...row, deliveries }
   }
 
-  #withAttempts(rows: readonly DeliveryRow[]): Delivery[] {
+  #withAttempts(rows: readonly DeliveryRow[], on: On): Delivery[] {
     if (rows.length === 0) return []
-    const attempts = this.#connection
-      .statement(
+    const attempts = on(
         `SELECT delivery_seq, attempted_at, duration_ms, status_code, error, response_body
          FROM webhook_delivery_attempts
          WHERE delivery_seq IN (SELECT value FROM json_each(?))
