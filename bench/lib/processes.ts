@@ -17,7 +17,8 @@ import { freePort } from '../../test/support/webhook-receiver.ts'
 
 export type Backend = 'sqlite' | 'postgres'
 
-const bin = new URL('../../bin/seam-events.js', import.meta.url).pathname
+/** SEAM_EVENTS_BIN runs another build (an older checkout's) for before/after figures. */
+const bin = (): string => process.env['SEAM_EVENTS_BIN'] ?? new URL('../../bin/seam-events.js', import.meta.url).pathname
 
 /** Settings every process of a run gets: receivers listen on loopback. */
 const baseEnv: Record<string, string> = {
@@ -149,7 +150,7 @@ async function startService(
   const logPath = join(options.directory, `${args[0]}-${++processCount}.log`)
   const log = openSync(logPath, 'w')
   const started = performance.now()
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin(), ...args], {
     env: { ...process.env, ...baseEnv, ...options.env },
     stdio: ['ignore', log, log],
   })
