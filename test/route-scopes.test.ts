@@ -34,6 +34,8 @@ const expectedScopes: Record<string, readonly ApiKeyScope[] | 'public'> = {
   '/openapi.json': 'public',
   '/docs': 'public',
   '/docs/init.js': 'public',
+  '/docs/event-types': 'public',
+  '/docs/event-types.md': 'public',
   '/docs/assets/*': 'public',
   '/console': 'public',
   '/console/*': 'public',
