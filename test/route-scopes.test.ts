@@ -29,6 +29,7 @@ const expectedScopes: Record<string, readonly ApiKeyScope[] | 'public'> = {
   '/webhooks/rotate_secret': ['all'],
   '/webhooks/recover': ['all'],
   '/webhooks/deliveries/retry': ['all'],
+  '/': 'public',
   '/health': 'public',
   '/ready': 'public',
   '/openapi.json': 'public',
