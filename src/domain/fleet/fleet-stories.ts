@@ -1185,8 +1185,9 @@ export function fleetIdsFor(eventType: string, fleet: Fleet, random: SeededRando
     access_grant_ids: [random.uuid()],
     action_attempt_id: random.uuid(),
   }
-  // Only what the type has, and of its optional ids only those that place it in the fleet.
-  const placing = new Set(['device_id', 'connected_account_id', 'customer_key', 'acs_system_id', 'space_id'])
+  // Only what the type has, and of its optional ids only those that place it in the fleet (and
+  // a lock event's code: the catalog's example of one is an unlock with a code).
+  const placing = new Set(['device_id', 'connected_account_id', 'customer_key', ...(family === 'lock' ? ['access_code_id'] : [])])
   const required = new Set(Object.keys(fleetEvent(eventType, {})))
   return Object.fromEntries(
     Object.entries(values).filter(
