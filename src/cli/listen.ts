@@ -40,8 +40,8 @@ export function registerListenCommand(program: Command): void {
     .option('--endpoint <url>', 'the server (SEAM_ENDPOINT, default http://127.0.0.1:$PORT or :3000)')
     .option('--api-key <key>', 'a key that can read (SEAM_API_KEY)')
     .option(
-      '--secret <whsec_...>',
-      'sign with this secret (default: one derived for this workspace and machine, the same on every run)',
+      '--secret <secret>',
+      'sign with this whsec_... secret (default: one derived for this workspace and machine, the same on every run)',
     )
     .option('--print-secret', 'print the signing secret on stdout and exit, without forwarding')
     .option('--json', 'print each forward as one JSON object per line')
@@ -68,6 +68,7 @@ async function listen(config: ClientConfig, options: ListenOptions): Promise<voi
 
   const stop = stopSignal()
   let secret = givenSecret
+  let started = false
   let forwarded = 0
   const lost: string[] = []
   const note = (text: string): void => {
@@ -77,15 +78,24 @@ async function listen(config: ClientConfig, options: ListenOptions): Promise<voi
     const messages = followEventStream({ config, params, signal: stop.signal, command: 'listen' })
     for await (const message of messages) {
       if (message.kind === 'start') {
-        if (secret !== undefined) continue
+        // Every reconnection starts with one; only the first says anything.
+        if (secret !== undefined && started) continue
+        started = true
         const workspaceId = workspaceOf(message.data)
-        secret = listenSecret(machineKey(resolveUserConfigDir()), workspaceId)
+        if (secret === undefined) {
+          if (workspaceId === undefined) {
+            throw new CliError('this server does not say which workspace its stream is of (an older version?); pass --secret whsec_...')
+          }
+          secret = listenSecret(machineKey(resolveUserConfigDir()), workspaceId)
+        }
         if (options.printSecret === true) {
           process.stdout.write(`${secret}\n`)
           return
         }
-        note(`forwarding the events of workspace ${workspaceId} to ${target} (Ctrl-C to stop)`)
-        note(`signing secret ${secret} (the same on every run for this workspace on this machine)`)
+        note(`forwarding the events of ${workspaceId === undefined ? "the key's workspace" : `workspace ${workspaceId}`} to ${target} (Ctrl-C to stop)`)
+        if (givenSecret === undefined) {
+          note(`signing secret ${secret} (the same on every run for this workspace on this machine)`)
+        }
         continue
       }
       if (secret === undefined) throw new CliError('the server sent an event before its start message')
@@ -114,17 +124,14 @@ async function listen(config: ClientConfig, options: ListenOptions): Promise<voi
   }
 }
 
-function workspaceOf(startData: string): string {
-  let workspaceId: unknown
+/** The workspace id of the stream's start message; undefined from a server too old to send it. */
+function workspaceOf(startData: string): string | undefined {
   try {
-    workspaceId = (JSON.parse(startData) as { workspace_id?: unknown }).workspace_id
+    const { workspace_id: workspaceId } = JSON.parse(startData) as { workspace_id?: unknown }
+    return typeof workspaceId === 'string' ? workspaceId : undefined
   } catch {
-    workspaceId = undefined
+    return undefined
   }
-  if (typeof workspaceId !== 'string') {
-    throw new CliError('this server does not say which workspace its stream is of (an older version?); pass --secret whsec_...')
-  }
-  return workspaceId
 }
 
 /** One line per forward: when, the type, the status, how long, the event; why, when it failed. */
