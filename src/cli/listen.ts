@@ -92,10 +92,11 @@ async function listen(config: ClientConfig, options: ListenOptions): Promise<voi
           process.stdout.write(`${secret}\n`)
           return
         }
-        note(`forwarding the events of ${workspaceId === undefined ? "the key's workspace" : `workspace ${workspaceId}`} to ${target} (Ctrl-C to stop)`)
+        // The secret first, then "forwarding": whoever waits for the latter has both.
         if (givenSecret === undefined) {
           note(`signing secret ${secret} (the same on every run for this workspace on this machine)`)
         }
+        note(`forwarding the events of ${workspaceId === undefined ? "the key's workspace" : `workspace ${workspaceId}`} to ${target} (Ctrl-C to stop)`)
         continue
       }
       if (secret === undefined) throw new CliError('the server sent an event before its start message')
