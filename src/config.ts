@@ -2,6 +2,9 @@
 // flag), then environment variable, then default. The result is validated once and frozen;
 // a bad setting fails start-up with every problem listed.
 
+import { homedir } from 'node:os'
+import { isAbsolute, join } from 'node:path'
+
 import { z } from 'zod'
 
 import { parseDatabaseUrl, UnsupportedDatabaseUrlError } from './store/database-url.ts'
@@ -400,17 +403,24 @@ export function resolveDatabaseConfig(
   })
 }
 
-/** `seam-events tail`: a client of a running server, not a server. */
-export interface TailConfig {
+/**
+ * The commands that talk HTTP to a running server instead of opening its database: `tail`,
+ * `listen`, `simulate` and `trigger`.
+ */
+export interface ClientConfig {
   /** The server's base URL, without a trailing slash. */
   endpoint: string
   apiKey: string
 }
 
-export function resolveTailConfig(
+/** What the client's key must be able to do, for the message when none is given. */
+export type ClientKeyUse = 'read' | 'publish'
+
+export function resolveClientConfig(
   options: { endpoint?: string | undefined; apiKey?: string | undefined } = {},
   env: NodeJS.ProcessEnv = process.env,
-): Readonly<TailConfig> {
+  keyUse: ClientKeyUse = 'read',
+): Readonly<ClientConfig> {
   const problems: string[] = []
   const endpoint = options.endpoint ?? env['SEAM_ENDPOINT'] ?? `http://127.0.0.1:${env['PORT'] ?? 3000}`
   if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
@@ -418,8 +428,20 @@ export function resolveTailConfig(
   }
   const apiKey = options.apiKey ?? env['SEAM_API_KEY'] ?? ''
   if (apiKey.trim() === '') {
-    problems.push('--api-key / SEAM_API_KEY: required, a key that can read (see "seam-events api-keys create")')
+    problems.push(
+      `--api-key / SEAM_API_KEY: required, a key that can ${keyUse} (see "seam-events api-keys create")`,
+    )
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze({ endpoint: endpoint.replace(/\/+$/, ''), apiKey: apiKey.trim() })
+}
+
+/**
+ * Where the CLI keeps what it must remember on this machine (`listen`'s machine key):
+ * `$XDG_CONFIG_HOME/seam-events`, or `~/.config/seam-events` when that is unset or not an
+ * absolute path (as the XDG Base Directory specification says to treat it).
+ */
+export function resolveUserConfigDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  const xdg = env['XDG_CONFIG_HOME']
+  return xdg !== undefined && isAbsolute(xdg) ? join(xdg, 'seam-events') : join(home, '.config', 'seam-events')
 }

@@ -29,6 +29,18 @@ describe('the console at /console', () => {
     }
   })
 
+  test('/ redirects to the console (302), with or without a key', async () => {
+    for (const init of [{}, { apiKey: server.apiKey }]) {
+      const response = await rawRequest(`${server.endpoint}/`, { redirect: 'manual', ...init })
+      assert.equal(response.status, 302)
+      assert.equal(response.headers.get('location'), '/console')
+    }
+    const followed = await fetch(`${server.endpoint}/`)
+    assert.equal(followed.status, 200)
+    assert.equal(new URL(followed.url).pathname, '/console')
+    assert.match(await followed.text(), /<div id="app"><\/div>/)
+  })
+
   test('every script and stylesheet of the page is served by this process, cached for good', async () => {
     const page = await rawRequest(`${server.endpoint}/console/`)
     const references = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)]

@@ -116,7 +116,8 @@ describe('GET /events/stream', { timeout: 60_000 }, () => {
     await stream.waitForComment((comment) => comment.trim() === 'stream open')
     assert.equal(typeof stream.retry, 'number')
     const start = await stream.waitForTyped('start')
-    assert.equal(start.data, '{}')
+    // The key's workspace: what `seam-events listen` derives its signing secret from.
+    assert.deepEqual(JSON.parse(start.data), { workspace_id: server.workspaceId })
     assert.ok(start.id, 'the start message carries the position the stream starts from')
     await stream.waitForComment((comment) => comment.trim() === 'heartbeat')
     assert.equal(stream.messages.length, 0)

@@ -25,7 +25,7 @@ type Json = any
 const httpMethods = ['get', 'post', 'put', 'patch', 'delete'] as const
 
 /** Paths that are pages for people, not API operations; the reference leaves them out. */
-const notApiRoutes = new Set(['GET /docs', 'GET /docs/init.js', 'GET /docs/event-types', 'GET /docs/event-types.md', 'GET /docs/assets/*', 'GET /console', 'GET /console/*'])
+const notApiRoutes = new Set(['GET /', 'GET /docs', 'GET /docs/init.js', 'GET /docs/event-types', 'GET /docs/event-types.md', 'GET /docs/assets/*', 'GET /console', 'GET /console/*'])
 
 function operationsOf(document: Json): { method: string; path: string; operation: Json }[] {
   return Object.entries(document.paths as Record<string, Json>).flatMap(([path, item]) =>

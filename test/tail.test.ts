@@ -2,12 +2,11 @@
 
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { createServer, connect, type Server, type Socket } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 
 import { describeEvent } from '../src/domain/event-description.ts'
 import { cli, startCommand, type RunningCommand } from './support/cli-process.ts'
+import { startCuttableProxy } from './support/cuttable-proxy.ts'
 import { publish } from './support/http.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 import { deviceConnected, lockUnlocked } from './support/webhook-api.ts'
@@ -49,33 +48,6 @@ function waitForOutput(command: RunningCommand, pattern: RegExp): Promise<void> 
     command.process.stderr.on('data', check)
     check()
   })
-}
-
-/** A TCP proxy whose connections the test can cut, as a network failure would. */
-async function startCuttableProxy(target: string): Promise<{ endpoint: string; cut(): void; close(): Promise<void> }> {
-  const { hostname, port } = new URL(target)
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(port), hostname)
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('close', () => sockets.delete(socket))
-      socket.on('error', () => {})
-    }
-    client.pipe(upstream).pipe(client)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    cut: () => {
-      for (const socket of sockets) socket.destroy()
-    },
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resolve())
-      }),
-  }
 }
 
 describe('seam-events tail', { timeout: 60_000 }, () => {

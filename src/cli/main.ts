@@ -1,29 +1,12 @@
-import { Command, CommanderError } from 'commander'
+import { CommanderError } from 'commander'
 
 import { ConfigError } from '../config.ts'
 import { ListenError } from '../service.ts'
 import { DatabaseOpenError, UnsupportedDatabaseUrlError } from '../store/open-store.ts'
-import { registerApiKeyCommands } from './api-keys.ts'
 import { CliError } from './database-command.ts'
-import { registerMigrateCommand } from './migrate.ts'
-import { registerRetentionCommand } from './retention.ts'
-import { registerServeCommand } from './serve.ts'
-import { registerTailCommand } from './tail.ts'
-import { registerWorkerCommand } from './worker.ts'
-import { registerWorkspaceCommands } from './workspaces.ts'
+import { buildProgram } from './program.ts'
 
-const program = new Command()
-  .name('seam-events')
-  .description("A self-hostable, Seam-compatible events service")
-  .showHelpAfterError()
-
-registerServeCommand(program)
-registerWorkerCommand(program)
-registerWorkspaceCommands(program)
-registerApiKeyCommands(program)
-registerMigrateCommand(program)
-registerRetentionCommand(program)
-registerTailCommand(program)
+const program = buildProgram()
 
 try {
   await program.parseAsync(process.argv)

@@ -5,6 +5,7 @@ import { bootstrapFirstWorkspace, type BootstrappedWorkspace } from '../domain/w
 import { createLogger } from '../logger.ts'
 import { startApiService } from '../service.ts'
 import { describeDatabase, parseDatabaseUrl } from '../store/database-url.ts'
+import { databaseOptionHelp } from './database-command.ts'
 import { stopOnSignals } from './shutdown.ts'
 
 export function registerServeCommand(program: Command): void {
@@ -13,10 +14,7 @@ export function registerServeCommand(program: Command): void {
     .description('Run the HTTP API (and, unless --no-worker, webhook delivery)')
     .option('--port <port>', 'port to listen on (PORT, default 3000; 0 picks a free one)')
     .option('--host <host>', 'address to bind (HOST, default 127.0.0.1)')
-    .option(
-      '--database <url>',
-      'postgres://user:password@host/db for PostgreSQL, or sqlite:PATH (a plain path too) for SQLite (DATABASE_URL, default sqlite:./data/events.db)',
-    )
+    .option('--database <url>', databaseOptionHelp)
     .option('--public-url <url>', 'the base URL clients reach this server at, for the links it returns (PUBLIC_URL)')
     .option(
       '--allow-unknown-event-types',

@@ -1,14 +1,12 @@
 // `seam-events tail`: follows GET /events/stream of a running server and prints each event as a
 // line. A dropped connection is opened again with Last-Event-ID, so nothing is missed.
 
-import { setTimeout as sleep } from 'node:timers/promises'
-
 import type { Command } from 'commander'
-import { createParser } from 'eventsource-parser'
 
-import { resolveTailConfig, type TailConfig } from '../config.ts'
-import { CliError } from './database-command.ts'
+import { resolveClientConfig, type ClientConfig } from '../config.ts'
 import { formatEventLine } from './event-line.ts'
+import { followEventStream } from './event-stream-follower.ts'
+import { stopSignal } from './stop-signal.ts'
 
 interface TailOptions {
   endpoint?: string
@@ -32,87 +30,41 @@ export function registerTailCommand(program: Command): void {
     .option('--since <time>', 'first print the events since this time (ISO 8601), then follow')
     .option('--json', 'print each event as one JSON object per line, as the API returns it')
     .action(async (options: TailOptions) => {
-      await tail(resolveTailConfig(options), options)
+      await tail(resolveClientConfig(options, undefined, 'read'), options)
     })
 }
 
-/** Reconnect delay until the server sends its own (`retry:`). */
-const defaultRetryMs = 2000
+async function tail(config: ClientConfig, options: TailOptions): Promise<void> {
+  const params = new URLSearchParams()
+  const eventTypes = splitList(options.eventTypes)
+  if (eventTypes.length > 0) params.set('event_types', eventTypes.join(','))
+  if (options.eventType !== undefined) params.set('event_type', options.eventType)
+  if (options.deviceId !== undefined) params.set('device_id', options.deviceId)
+  if (options.since !== undefined) params.set('since', options.since)
 
-async function tail(config: TailConfig, options: TailOptions): Promise<void> {
-  const url = new URL(`${config.endpoint}/events/stream`)
-  const eventTypes = (options.eventTypes ?? []).flatMap((types) => types.split(',')).filter(Boolean)
-  if (eventTypes.length > 0) url.searchParams.set('event_types', eventTypes.join(','))
-  if (options.eventType !== undefined) url.searchParams.set('event_type', options.eventType)
-  if (options.deviceId !== undefined) url.searchParams.set('device_id', options.deviceId)
-  if (options.since !== undefined) url.searchParams.set('since', options.since)
-
-  const stop = new AbortController()
-  const onSignal = (): void => stop.abort()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-
-  let lastEventId: string | undefined
-  let retryMs = defaultRetryMs
-  let connectedOnce = false
-  const parser = createParser({
-    onEvent: (message) => {
-      if (message.id !== undefined) lastEventId = message.id
-      // Typed messages (the stream's `start`) only move the position.
-      if (message.event !== undefined) return
-      process.stdout.write(`${options.json === true ? message.data : readableLine(message.data)}\n`)
-    },
-    onRetry: (retry) => {
-      retryMs = retry
-    },
-  })
-
+  const stop = stopSignal()
   try {
-    while (!stop.signal.aborted) {
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${config.apiKey}`,
-        accept: 'text/event-stream',
-      }
-      if (lastEventId !== undefined) headers['last-event-id'] = lastEventId
-      let response: Response
-      try {
-        response = await fetch(url, { headers, signal: stop.signal })
-      } catch (error) {
-        if (stop.signal.aborted) return
-        // A server that was never reached is a mistake to report; one that went away is
-        // probably restarting.
-        if (!connectedOnce) throw new CliError(`cannot reach ${config.endpoint}: ${reason(error)}`)
-        process.stderr.write(`seam-events tail: cannot reach ${config.endpoint} (${reason(error)}); retrying\n`)
-        await sleep(retryMs, undefined, { signal: stop.signal }).catch(() => {})
-        continue
-      }
-      // 503: the server is shutting down, and another (or it, restarted) will answer.
-      if (response.status === 503 && connectedOnce) {
-        await response.body?.cancel()
-        await sleep(retryMs, undefined, { signal: stop.signal }).catch(() => {})
-        continue
-      }
-      if (!response.ok) throw new CliError(await errorMessage(response))
-      if (!connectedOnce) process.stderr.write(`seam-events tail: following ${url.toString()} (Ctrl-C to stop)\n`)
-      connectedOnce = true
-      parser.reset()
-      try {
-        const decoder = new TextDecoder()
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-          parser.feed(decoder.decode(chunk, { stream: true }))
-        }
-        if (!stop.signal.aborted) process.stderr.write('seam-events tail: the server ended the stream; reconnecting\n')
-      } catch (error) {
-        if (stop.signal.aborted) return
-        process.stderr.write(`seam-events tail: connection lost (${reason(error)}); reconnecting\n`)
-      }
-      if (stop.signal.aborted) return
-      await sleep(retryMs, undefined, { signal: stop.signal }).catch(() => {})
+    const messages = followEventStream({
+      config,
+      params,
+      signal: stop.signal,
+      command: 'tail',
+      onConnected: (url, first) => {
+        if (first) process.stderr.write(`seam-events tail: following ${url.toString()} (Ctrl-C to stop)\n`)
+      },
+    })
+    for await (const message of messages) {
+      if (message.kind !== 'event') continue
+      process.stdout.write(`${options.json === true ? message.data : readableLine(message.data)}\n`)
     }
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    stop.dispose()
   }
+}
+
+/** `--event-types a,b c`: commander gives the space-separated words; each may hold commas. */
+export function splitList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean)
 }
 
 function readableLine(data: string): string {
@@ -123,20 +75,4 @@ function readableLine(data: string): string {
     event = undefined
   }
   return formatEventLine(typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {})
-}
-
-/** Seam's error envelope as one line: its type and message. */
-async function errorMessage(response: Response): Promise<string> {
-  const text = await response.text()
-  try {
-    const { error } = JSON.parse(text) as { error: { type: string; message: string } }
-    return `${response.status} ${error.type}: ${error.message}`
-  } catch {
-    return `${response.status} ${response.statusText}`
-  }
-}
-
-function reason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error))
 }

@@ -34,6 +34,10 @@ const pageHeaders = {
 
 /** A Fastify plugin: `app.register(consolePlugin)`. */
 export async function consolePlugin(app: FastifyInstance): Promise<void> {
+  // A first-time user opens the bare address: the console is what there is to see. 302, not
+  // 301, so that a browser does not remember it should `/` ever serve something else.
+  app.get('/', (_request, reply) => reply.redirect('/console', 302))
+
   if (!existsSync(consoleDirectory)) {
     const notBuilt = (_request: unknown, reply: FastifyReply): FastifyReply =>
       reply

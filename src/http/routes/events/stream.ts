@@ -3,10 +3,12 @@
 // exactly as events/list returns it. It cannot be a SeamRoute, whose handler answers with one
 // JSON body, so it writes to the raw response itself once the request has been accepted.
 //
-// The first message is `event: start` with the stream's start position as its id and `{}` as
-// data: EventSource's onmessage does not see it (it has a type), but it sets the client's last
-// event id, so a client that loses the connection before any event arrives still resumes from
-// where it started instead of from "now", which would skip what was published in between.
+// The first message is `event: start` with the stream's start position as its id and the key's
+// `workspace_id` as data: EventSource's onmessage does not see it (it has a type), but it sets
+// the client's last event id, so a client that loses the connection before any event arrives
+// still resumes from where it started instead of from "now", which would skip what was
+// published in between. The workspace id is how `seam-events listen` knows, before any event,
+// which workspace it signs for (there is no route that says which workspace a key is of).
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
@@ -37,7 +39,8 @@ export const eventStreamDocs: DocumentedRoute = {
       'Ours, not Seam\'s: the workspace\'s events as they are published, with the filters of ' +
       'events/list. Each message is one event: `id:` its position, `data:` its JSON exactly as ' +
       'events/list returns it, on one line, no `event:` field. The first message, `event: start` ' +
-      'with `data: {}`, carries the position the stream starts from. Without `since` it sends ' +
+      'with `data: {"workspace_id": ...}` (the key\'s workspace), carries the position the stream ' +
+      'starts from. Without `since` it sends ' +
       'what is published after it opened; with `since` it replays from then, oldest first, then ' +
       'goes live. Resume with the `Last-Event-ID` header (or `last_event_id`): exactly the events ' +
       'after it, then live ones, on any API node. A `: heartbeat` comment comes every 15 s. ' +
@@ -101,6 +104,7 @@ export function registerEventStreamRoute(
       }
       reply.hijack()
       void sendEvents(request, reply, {
+        workspaceId,
         stream,
         unregister,
         start,
@@ -168,6 +172,7 @@ class StreamState {
 }
 
 interface StreamRun {
+  workspaceId: string
   stream: StreamState
   unregister: () => void
   start: EventPosition
@@ -181,7 +186,7 @@ interface StreamRun {
 async function sendEvents(
   request: FastifyRequest,
   reply: FastifyReply,
-  { stream, unregister, start, read, stillAuthorized, heartbeatMs, pollMs }: StreamRun,
+  { workspaceId, stream, unregister, start, read, stillAuthorized, heartbeatMs, pollMs }: StreamRun,
 ): Promise<void> {
   const response = reply.raw
   let position = start
@@ -197,7 +202,8 @@ async function sendEvents(
     connection: 'close',
     'seam-request-id': request.id,
   })
-  response.write(`retry: ${retryMs}\n: stream open\n\nevent: start\nid: ${encodePageCursor(start)}\ndata: {}\n\n`)
+  const startData = JSON.stringify({ workspace_id: workspaceId })
+  response.write(`retry: ${retryMs}\n: stream open\n\nevent: start\nid: ${encodePageCursor(start)}\ndata: ${startData}\n\n`)
 
   const end = (): void => {
     if (response.writableEnded) return
