@@ -38,8 +38,6 @@ const expectedScopes: Record<string, readonly ApiKeyScope[] | 'public'> = {
   '/docs/event-types': 'public',
   '/docs/event-types.md': 'public',
   '/docs/assets/*': 'public',
-  '/docs/event-types': 'public',
-  '/docs/event-types.md': 'public',
   '/console': 'public',
   '/console/*': 'public',
 }
