@@ -11,7 +11,8 @@ import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryComp
 import { resolveServerConfig } from '../src/config.ts'
 import { buildServer } from '../src/http/server.ts'
 import { createLogger } from '../src/logger.ts'
-import { compileCountEventsByBucket, type EventsDatabase } from '../src/store/event-list-sql.ts'
+import { compileCountEventsByBucket } from '../src/store/event-list-sql.ts'
+import type { Tables } from '../src/store/schema.ts'
 import { openStore } from '../src/store/open-store.ts'
 import { createTargetGuard } from '../src/workers/start-delivery.ts'
 import { createFleet } from './lib/fleet.ts'
@@ -66,7 +67,7 @@ try {
   await store.close()
 
   // The plan of the same query, as the store compiles it.
-  const builder = new Kysely<EventsDatabase>({
+  const builder = new Kysely<Tables>({
     dialect: {
       createAdapter: () => new SqliteAdapter(),
       createDriver: () => new DummyDriver(),

@@ -8,11 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import type { Logger } from 'pino'
 
+import { systemClock, type Clock } from './clock.ts'
 import type { ServerConfig, WorkerConfig } from './config.ts'
 import { buildServer } from './http/server.ts'
 import { parseDatabaseUrl, type DatabaseLocation } from './store/database-url.ts'
 import { createStore, DatabaseOpenError, migrateStore } from './store/open-store.ts'
-import type { EventStore } from './store/store.ts'
+import type { Store } from './store/store.ts'
 import type { DeliveryWorker } from './workers/delivery-worker.ts'
 import { startRetentionJob, type RetentionJob } from './workers/retention-job.ts'
 import { createTargetGuard, startDeliveryWorker } from './workers/start-delivery.ts'
@@ -24,7 +25,7 @@ export class ListenError extends Error {
 
 export interface ApiService {
   app: FastifyInstance
-  store: EventStore
+  store: Store
   /** `http://host:port` the server listens on. */
   endpoint: string
   port: number
@@ -40,6 +41,8 @@ export interface ApiService {
 export interface ApiServiceOptions {
   /** Sees each route as Fastify registers it. */
   onRoute?: (route: RouteOptions) => void
+  /** The time the service runs on (default the system's); tests move it. */
+  clock?: Clock
 }
 
 /**
@@ -53,13 +56,15 @@ export async function startApiService(
   logger: Logger,
   options: ApiServiceOptions = {},
 ): Promise<ApiService> {
+  const clock = options.clock ?? systemClock
   const location = parseDatabaseUrl(config.databaseUrl)
-  const store = createStore(location)
+  const store = createStore(location, { clock })
   const targetGuard = createTargetGuard(config.delivery, logger)
   let databaseReady = false
   let worker: DeliveryWorker | undefined
   const app = buildServer({
     store,
+    clock,
     logger,
     allowUnknownEventTypes: config.allowUnknownEventTypes,
     limits: config.limits,
@@ -94,8 +99,8 @@ export async function startApiService(
     throw error
   }
   databaseReady = true
-  if (config.worker) worker = startDeliveryWorker(store, targetGuard, config.delivery, logger)
-  const retention: RetentionJob = startRetentionJob(store, config.retention, logger)
+  if (config.worker) worker = startDeliveryWorker(store.deliveries, targetGuard, config.delivery, logger, clock)
+  const retention: RetentionJob = startRetentionJob(store, config.retention, logger, clock)
 
   return {
     app,
@@ -118,7 +123,7 @@ export async function startApiService(
 }
 
 export interface WorkerService {
-  store: EventStore
+  store: Store
   /** Lets in-flight deliveries finish and be recorded, then closes the database. */
   stop(): Promise<void>
 }
@@ -138,7 +143,7 @@ export async function startWorkerService(config: WorkerConfig, logger: Logger): 
     throw error
   }
   const guard = createTargetGuard(config.delivery, logger)
-  const worker = startDeliveryWorker(store, guard, config.delivery, logger)
+  const worker = startDeliveryWorker(store.deliveries, guard, config.delivery, logger)
   const retention = startRetentionJob(store, config.retention, logger)
   return {
     store,
@@ -156,7 +161,7 @@ const longestRetryDelayMs = 5000
 
 /** Migrates the store, retrying what a database that is starting up would answer. */
 async function connectWithRetry(
-  store: EventStore,
+  store: Store,
   location: DatabaseLocation,
   timeoutSeconds: number,
   logger: Logger,

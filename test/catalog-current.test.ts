@@ -351,7 +351,7 @@ describe('the newest Seam catalog', { timeout: 120_000 }, () => {
     ]
     // Written as the server before the upgrade wrote them (the store checks no schema), then the
     // database set back to before the backfill migration, which the next start runs.
-    const written = await server.store.insertEvents(workspace.workspaceId, oldStyle.map((draft) => ({ ...draft, event_id: randomUUID() })))
+    const written = await server.store.events.insertEvents(workspace.workspaceId, oldStyle.map((draft) => ({ ...draft, event_id: randomUUID() })))
     await forgetLatestMigration(server)
     await server.store.migrate()
 

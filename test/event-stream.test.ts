@@ -307,7 +307,7 @@ describe('GET /events/stream ends', { timeout: 60_000 }, () => {
       const stream = await openStream(`${server.endpoint}/events/stream`, { apiKey })
       await publish(server.endpoint, server.apiKey, [lockUnlocked()])
       await stream.take(1)
-      await server.store.revokeApiKey(apiKeyId)
+      await server.store.workspaces.revokeApiKey(apiKeyId)
       await stream.ended
       assertSeamError(await rawRequest(`${server.endpoint}/events/stream`, { apiKey }), 401, 'unauthorized')
       const logged = logLines.map((line) => JSON.parse(line)).find((line) => line.url === '/events/stream' && line.status_code === 200)

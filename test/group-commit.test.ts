@@ -33,15 +33,15 @@ describe('group commit of concurrent publishes', { timeout: 120_000 }, () => {
     const drafts = Array.from({ length: 100 }, (_, n) => draft(n))
     // Issued at once, so they share commits; the unknown workspace cannot be written.
     const results = await Promise.allSettled([
-      ...drafts.slice(0, 50).map((one) => store.insertEvents(workspaceId, [one])),
-      store.insertEvents('00000000-0000-4000-8000-000000000000', [draft(99)]),
-      ...drafts.slice(50).map((one) => store.insertEvents(workspaceId, [one])),
+      ...drafts.slice(0, 50).map((one) => store.events.insertEvents(workspaceId, [one])),
+      store.events.insertEvents('00000000-0000-4000-8000-000000000000', [draft(99)]),
+      ...drafts.slice(50).map((one) => store.events.insertEvents(workspaceId, [one])),
     ])
     assert.deepEqual(
       results.map((result) => result.status),
       [...Array(50).fill('fulfilled'), 'rejected', ...Array(50).fill('fulfilled')],
     )
-    const page = await store.listEvents(workspaceId, {
+    const page = await store.events.listEvents(workspaceId, {
       created_at_min: '2000-01-01T00:00:00.000Z',
       offset: 0,
       limit: 200,
@@ -59,8 +59,8 @@ describe('group commit of concurrent publishes', { timeout: 120_000 }, () => {
     const { store, workspaceId } = server
     const one = draft(1)
     const [first, second] = await Promise.all([
-      store.insertEvents(workspaceId, [one]),
-      store.insertEvents(workspaceId, [{ ...one, fields: { ...one.fields, event_description: 'second' } }]),
+      store.events.insertEvents(workspaceId, [one]),
+      store.events.insertEvents(workspaceId, [{ ...one, fields: { ...one.fields, event_description: 'second' } }]),
     ])
     assert.equal(first?.[0]?.json, second?.[0]?.json)
     assert.match(first?.[0]?.json ?? '', /"draft 1"/)
@@ -69,25 +69,25 @@ describe('group commit of concurrent publishes', { timeout: 120_000 }, () => {
   it('shows a publish fanned out to many webhooks all at once or not at all, while it is written', async () => {
     const { store, workspaceId } = server
     for (let i = 0; i < 20; i += 1) {
-      const created = await store.createWebhook(workspaceId, { url: `http://127.0.0.1:9/hook-${i}`, event_types: ['device.*'], secret: 'whsec_x' }, 50)
+      const created = await store.webhooks.createWebhook(workspaceId, { url: `http://127.0.0.1:9/hook-${i}`, event_types: ['device.*'], secret: 'whsec_x' }, 50)
       assert.ok(created)
     }
     const drafts = Array.from({ length: 500 }, (_, n) => draft(n))
     const ids = new Set(drafts.map((one) => one.event_id))
     let done = false
-    const publishing = store.insertEvents(workspaceId, drafts).finally(() => (done = true))
+    const publishing = store.events.insertEvents(workspaceId, drafts).finally(() => (done = true))
     // Read while the 10,000 deliveries are written (the SQLite commit turns the event loop between
     // steps): each read sees none of the publish's events or all of them, with all their deliveries.
     const seen: number[] = []
     while (!done) {
-      const page = await store.listEvents(workspaceId, { created_at_min: '2000-01-01T00:00:00.000Z', offset: 0, limit: 1000 })
+      const page = await store.events.listEvents(workspaceId, { created_at_min: '2000-01-01T00:00:00.000Z', offset: 0, limit: 1000 })
       seen.push(page.events.filter((event) => ids.has(event.event_id)).length)
       await new Promise((resolve) => setImmediate(resolve))
     }
     await publishing
     assert.ok(seen.length >= 3, `reads went on while the publish was written (${seen.length} reads)`)
     for (const count of seen) assert.ok(count === 0 || count === drafts.length, `a read saw ${count} of ${drafts.length}`)
-    const { deliveries } = await store.listDeliveries(workspaceId, { event_id: drafts[0]!.event_id, limit: 100 })
+    const { deliveries } = await store.webhooks.listDeliveries(workspaceId, { event_id: drafts[0]!.event_id, limit: 100 })
     assert.equal(deliveries.length, 20)
   })
 })

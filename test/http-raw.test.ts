@@ -71,7 +71,7 @@ describe('raw HTTP', () => {
       const { apiKeyId, apiKey } = await server.createKey(server.workspaceId, 'all')
       const list = () => rawRequest(url(`/events/list?since=${since}`), { apiKey })
       assert.equal((await list()).status, 200)
-      await server.store.revokeApiKey(apiKeyId)
+      await server.store.workspaces.revokeApiKey(apiKeyId)
       const refused = await list()
       assertSeamError(refused, 401, 'unauthorized')
       assert.match(refused.json.error.message, /revoked/)

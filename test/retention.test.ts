@@ -256,7 +256,7 @@ describe('retention of PostgreSQL day partitions', { skip: backend !== 'postgres
     }
     // No day's table refers to workspaces, not even one made now: such a key, which ATTACH
     // copies from events, made ATTACH lock workspaces and DROP lock it exclusively.
-    await server.store.prepareEventDays([new Date(Date.now() - 200 * dayMs).toISOString().slice(0, 10)])
+    await server.store.retention.prepareEventDays([new Date(Date.now() - 200 * dayMs).toISOString().slice(0, 10)])
     const { rows: keys } = await client.query<{ name: string }>(
       `SELECT conrelid::regclass::text AS name FROM pg_constraint
        WHERE contype = 'f' AND confrelid = 'workspaces'::regclass AND conrelid::regclass::text LIKE 'events%'`,
@@ -327,7 +327,7 @@ describe('partitioning an existing PostgreSQL events table', { skip: backend !==
 
       const store = await openStore(database.url)
       try {
-        const page = await store.listEvents(workspaceId, { created_at_min: yesterday.toISOString(), offset: 0, limit: 10 })
+        const page = await store.events.listEvents(workspaceId, { created_at_min: yesterday.toISOString(), offset: 0, limit: 10 })
         assert.deepEqual(page.events.map((event) => event.json), rows.map((row) => row.json).reverse())
         const { rows: partitions } = await client.query<{ name: string }>(
           `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -337,14 +337,14 @@ describe('partitioning an existing PostgreSQL events table', { skip: backend !==
         for (const row of rows) assert.ok(names.includes(`events_${row.created_at.slice(0, 10).replaceAll('-', '')}`))
 
         // event_id stays unique across the move: publishing a moved id again returns the stored one.
-        const [again] = await store.insertEvents(workspaceId, [
+        const [again] = await store.events.insertEvents(workspaceId, [
           { event_id: rows[0]!.event_id, event_type: 'device.connected', occurred_at: undefined, fields: {} },
         ])
         assert.equal(again!.json, rows[0]!.json)
-        const [fresh] = await store.insertEvents(workspaceId, [
+        const [fresh] = await store.events.insertEvents(workspaceId, [
           { event_id: randomUUID(), event_type: 'device.connected', occurred_at: undefined, fields: {} },
         ])
-        const newest = await store.listEvents(workspaceId, { created_at_min: yesterday.toISOString(), offset: 0, limit: 1 })
+        const newest = await store.events.listEvents(workspaceId, { created_at_min: yesterday.toISOString(), offset: 0, limit: 1 })
         assert.equal(newest.events[0]!.event_id, fresh!.event_id)
       } finally {
         await store.close()

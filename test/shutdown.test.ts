@@ -141,15 +141,15 @@ describe('worker stops within SHUTDOWN_TIMEOUT_SECONDS', { timeout: 90_000 }, ()
 
       const store = await openStore(database, { createIfMissing: false })
       try {
-        const [workspace] = await store.listWorkspaces()
-        const { deliveries } = await store.listDeliveries(workspace!.workspace_id, { limit: 10 })
+        const [workspace] = await store.workspaces.listWorkspaces()
+        const { deliveries } = await store.webhooks.listDeliveries(workspace!.workspace_id, { limit: 10 })
         assert.deepEqual(
           deliveries.map((delivery) => [delivery.event_id, delivery.status]),
           [[event?.event_id, 'pending']],
           'the cut-off delivery is still due, for the next worker',
         )
         // Unused here, but proves the store still takes writes after the forced exit.
-        await createApiKey(store, workspace!.workspace_id, { name: 'after', scope: 'read' })
+        await createApiKey(store.workspaces, workspace!.workspace_id, { name: 'after', scope: 'read' })
       } finally {
         await store.close()
       }

@@ -69,7 +69,7 @@ export async function insertDirectly(
   }
   // Today's partition (and tomorrow's) exist once the store has migrated.
   const store = await openStore(database.url)
-  await store.prepareEventDays([utcDay(Date.now()), nextDay(utcDay(Date.now()))])
+  await store.retention.prepareEventDays([utcDay(Date.now()), nextDay(utcDay(Date.now()))])
   await store.close()
   const client = new pg.Client({ connectionString: database.url })
   await client.connect()

@@ -91,8 +91,8 @@ export async function createWorkspace(
 ): Promise<BenchWorkspace> {
   const store = await openStore(databaseUrl)
   try {
-    const workspace = await store.createWorkspace(name, { event_retention_days: retentionDays })
-    const { token } = await createApiKey(store, workspace.workspace_id, { name: 'bench', scope })
+    const workspace = await store.workspaces.createWorkspace(name, { event_retention_days: retentionDays })
+    const { token } = await createApiKey(store.workspaces, workspace.workspace_id, { name: 'bench', scope })
     return { workspaceId: workspace.workspace_id, apiKey: token }
   } finally {
     await store.close()

@@ -83,7 +83,7 @@ async function openWriter(database: BenchDatabase, days: number): Promise<RowWri
   // Migrated, and on PostgreSQL with a partition for every day of the spread.
   const store = await openStore(database.url)
   const today = utcDay(Date.now())
-  await store.prepareEventDays(Array.from({ length: days + 2 }, (_, index) => addDays(today, index - days - 1)))
+  await store.retention.prepareEventDays(Array.from({ length: days + 2 }, (_, index) => addDays(today, index - days - 1)))
   await store.close()
 
   if (database.backend === 'sqlite') {

@@ -24,11 +24,11 @@ export function registerApiKeyCommands(program: Command): void {
         options: DatabaseOption & { workspace: string; name: string; scope: ApiKeyScope; json?: boolean },
       ) => {
         await withStore(options, async (store) => {
-          const workspace = await store.getWorkspace(options.workspace)
+          const workspace = await store.workspaces.getWorkspace(options.workspace)
           if (workspace === undefined) {
             throw new CliError(`No workspace ${options.workspace}; see "seam-events workspaces list"`)
           }
-          const { apiKey, token } = await createApiKey(store, workspace.workspace_id, options)
+          const { apiKey, token } = await createApiKey(store.workspaces, workspace.workspace_id, options)
           printResult(options.json ?? false, { ...apiKey, token }, [
             `API key ${apiKey.api_key_id} (scope ${apiKey.scope}) for workspace ${apiKey.workspace_id}.`,
             'It is shown only once:',
@@ -49,10 +49,10 @@ export function registerApiKeyCommands(program: Command): void {
       await withStore(options, async (store) => {
         const workspaceIds =
           options.workspace === undefined
-            ? (await store.listWorkspaces()).map((w) => w.workspace_id)
+            ? (await store.workspaces.listWorkspaces()).map((w) => w.workspace_id)
             : [options.workspace]
         const keys: ApiKey[] = []
-        for (const workspaceId of workspaceIds) keys.push(...(await store.listApiKeys(workspaceId)))
+        for (const workspaceId of workspaceIds) keys.push(...(await store.workspaces.listApiKeys(workspaceId)))
         printResult(
           options.json ?? false,
           { api_keys: keys },
@@ -81,7 +81,7 @@ export function registerApiKeyCommands(program: Command): void {
         const apiKeyId = argument ?? options.apiKeyId
         if (apiKeyId === undefined) throw new CliError('Name the key: seam-events api-keys revoke API_KEY_ID')
         await withStore(options, async (store) => {
-          const apiKey = await store.revokeApiKey(apiKeyId)
+          const apiKey = await store.workspaces.revokeApiKey(apiKeyId)
           if (apiKey === undefined) throw new CliError(`No API key ${apiKeyId}`)
           printResult(options.json ?? false, apiKey, [
             `Revoked API key ${apiKey.api_key_id} (${apiKey.short_token}...) at ${apiKey.revoked_at}.`,

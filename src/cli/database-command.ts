@@ -1,7 +1,7 @@
 import { resolveDatabaseConfig } from '../config.ts'
 import { describeDatabase, parseDatabaseUrl } from '../store/database-url.ts'
 import { openStore, type OpenStoreOptions } from '../store/open-store.ts'
-import type { EventStore } from '../store/store.ts'
+import type { Store } from '../store/store.ts'
 
 export interface DatabaseOption {
   database?: string
@@ -15,7 +15,7 @@ export const databaseOptionHelp =
  * Opens (and creates or migrates) a command's database, saying on stderr which one it is: a
  * command run from the wrong folder, or with the wrong DATABASE_URL, shows it at once.
  */
-export async function openCommandStore(databaseUrl: string, options: OpenStoreOptions): Promise<EventStore> {
+export async function openCommandStore(databaseUrl: string, options: OpenStoreOptions): Promise<Store> {
   process.stderr.write(`seam-events: using the ${describeDatabase(parseDatabaseUrl(databaseUrl))}\n`)
   return await openStore(databaseUrl, options)
 }
@@ -26,7 +26,7 @@ export async function openCommandStore(databaseUrl: string, options: OpenStoreOp
  */
 export async function withStore<T>(
   options: DatabaseOption & OpenStoreOptions,
-  action: (store: EventStore) => Promise<T>,
+  action: (store: Store) => Promise<T>,
 ): Promise<T> {
   const { databaseUrl } = resolveDatabaseConfig(options)
   const store = await openCommandStore(databaseUrl, { createIfMissing: options.createIfMissing ?? false })

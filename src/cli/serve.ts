@@ -38,7 +38,7 @@ async function serve(options: ServerOptions): Promise<void> {
     timeoutSeconds: config.shutdownTimeoutSeconds,
     dropConnections: () => service.dropConnections(),
   })
-  const bootstrapped = await bootstrapFirstWorkspace(service.store)
+  const bootstrapped = await bootstrapFirstWorkspace(service.store.workspaces)
   if (bootstrapped !== undefined) printFirstWorkspace(service.endpoint, bootstrapped)
   logger.info({ endpoint: service.endpoint, database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') }, 'ready')
 }

@@ -40,14 +40,14 @@ export function registerWorkspaceCommands(program: Command): void {
       // The first command of a new installation: the only one besides serve and migrate that
       // may create the database.
       await withStore({ ...options, createIfMissing: true }, async (store) => {
-        const workspace = await store.createWorkspace(options.name, settings)
+        const workspace = await store.workspaces.createWorkspace(options.name, settings)
         if (!options.apiKey) {
           printResult(options.json ?? false, workspace, [
             `Created workspace "${workspace.name}": ${workspace.workspace_id}`,
           ])
           return
         }
-        const { apiKey, token } = await createApiKey(store, workspace.workspace_id, {
+        const { apiKey, token } = await createApiKey(store.workspaces, workspace.workspace_id, {
           name: 'Default key',
           scope: 'all',
         })
@@ -75,7 +75,7 @@ export function registerWorkspaceCommands(program: Command): void {
       if (options.retentionDays === undefined) throw new CliError('nothing to change: give --retention-days')
       const event_retention_days = parseRetentionDays(options.retentionDays)
       await withStore(options, async (store) => {
-        const workspace = await store.updateWorkspace(options.workspace, { event_retention_days })
+        const workspace = await store.workspaces.updateWorkspace(options.workspace, { event_retention_days })
         if (workspace === undefined) {
           throw new CliError(`No workspace ${options.workspace}; see "seam-events workspaces list"`)
         }
@@ -92,7 +92,7 @@ export function registerWorkspaceCommands(program: Command): void {
     .option('--database <url>', databaseOptionHelp)
     .action(async (options: DatabaseOption & { json?: boolean }) => {
       await withStore(options, async (store) => {
-        const list = await store.listWorkspaces()
+        const list = await store.workspaces.listWorkspaces()
         printResult(
           options.json ?? false,
           { workspaces: list },

@@ -1,6 +1,6 @@
 // Operator actions shared by the CLI and the first start of the server.
 
-import type { ApiKey, ApiKeyScope, EventStore, Workspace } from '../store/store.ts'
+import type { ApiKey, ApiKeyScope, Workspace, WorkspaceStore } from '../store/store.ts'
 import { generateApiKeyToken } from './api-key-token.ts'
 
 export interface CreatedApiKey {
@@ -10,7 +10,7 @@ export interface CreatedApiKey {
 }
 
 export async function createApiKey(
-  store: EventStore,
+  store: WorkspaceStore,
   workspaceId: string,
   { name, scope }: { name: string; scope: ApiKeyScope },
 ): Promise<CreatedApiKey> {
@@ -25,7 +25,7 @@ export interface BootstrappedWorkspace extends CreatedApiKey {
 
 /** On an empty database, the workspace and key that make `npm start` usable at once. */
 export async function bootstrapFirstWorkspace(
-  store: EventStore,
+  store: WorkspaceStore,
 ): Promise<BootstrappedWorkspace | undefined> {
   const existing = await store.listWorkspaces()
   if (existing.length > 0) return undefined

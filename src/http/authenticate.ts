@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 
 import { hashApiKeyToken } from '../domain/api-key-token.ts'
 import { SeamApiError } from '../domain/errors.ts'
-import type { ApiKey, ApiKeyScope, EventStore } from '../store/store.ts'
+import type { ApiKey, ApiKeyScope, WorkspaceStore } from '../store/store.ts'
 
 /**
  * What a route needs of its caller's key. `read` and `publish` keys each do one thing; `all`
@@ -30,7 +30,7 @@ export function scopesGranting(access: RequiredAccess): ApiKeyScope[] {
  * refused from the next request on. The lookup is one indexed read by the token's hash.
  */
 export async function authenticate(
-  store: EventStore,
+  store: Pick<WorkspaceStore, 'findApiKeyByTokenHash'>,
   request: FastifyRequest,
   access: RequiredAccess,
 ): Promise<ApiKey> {

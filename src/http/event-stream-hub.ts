@@ -4,8 +4,9 @@
 
 import type { Logger } from 'pino'
 
+import { repeat, type Clock, type ClockTimer } from '../clock.ts'
 import { SeamApiError } from '../domain/errors.ts'
-import type { EventStore, StoredEvent } from '../store/store.ts'
+import type { EventLog, StoredEvent } from '../store/store.ts'
 
 /** What the hub needs of an open stream. */
 export interface OpenStream {
@@ -16,7 +17,8 @@ export interface OpenStream {
 }
 
 export class EventStreamHub {
-  readonly #store: EventStore
+  readonly #events: EventLog
+  readonly #clock: Clock
   readonly #logger: Logger
   readonly #streamsByWorkspace = new Map<string, Set<OpenStream>>()
   /** Resolves to the function that stops the watch, or undefined when it could not start. */
@@ -27,7 +29,7 @@ export class EventStreamHub {
   #readsInFlight = new Map<string, Promise<StoredEvent[]>>()
 
   /** Per workspace with streams: the timer that reads on in case a wakeup was lost. */
-  readonly #polls = new Map<string, NodeJS.Timeout>()
+  readonly #polls = new Map<string, ClockTimer>()
   readonly #pollMs: number
   /** Set by endAll: the server is closing, and a stream that arrives late must not stay open. */
   #closed = false
@@ -37,8 +39,9 @@ export class EventStreamHub {
    * lost (a LISTEN connection that dropped; on SQLite, another process's publishes). One timer a
    * workspace rather than one a stream, so that its streams share those reads too.
    */
-  constructor(store: EventStore, logger: Logger, pollMs: number) {
-    this.#store = store
+  constructor(events: EventLog, logger: Logger, pollMs: number, clock: Clock) {
+    this.#events = events
+    this.#clock = clock
     this.#logger = logger
     this.#pollMs = pollMs
   }
@@ -56,9 +59,7 @@ export class EventStreamHub {
     if (streams === undefined) {
       streams = new Set()
       this.#streamsByWorkspace.set(workspaceId, streams)
-      const poll = setInterval(() => this.#wake(workspaceId), this.#pollMs)
-      poll.unref()
-      this.#polls.set(workspaceId, poll)
+      this.#polls.set(workspaceId, repeat(this.#clock, this.#pollMs, () => this.#wake(workspaceId)))
     }
     streams.add(stream)
     await this.#watch()
@@ -67,7 +68,7 @@ export class EventStreamHub {
       current?.delete(stream)
       if (current?.size === 0) {
         this.#streamsByWorkspace.delete(workspaceId)
-        clearInterval(this.#polls.get(workspaceId))
+        this.#polls.get(workspaceId)?.cancel()
         this.#polls.delete(workspaceId)
         // No stream of it is left to be reading, so its count can start again.
         this.#wakeups.delete(workspaceId)
@@ -93,7 +94,7 @@ export class EventStreamHub {
 
   #watch(): Promise<unknown> {
     if (this.#closed) return Promise.resolve()
-    this.#watching ??= this.#store
+    this.#watching ??= this.#events
       .watchEvents((workspaceId) => this.#wake(workspaceId))
       .catch((error: unknown) => {
         // Streams still see new events through the poll; the next stream tries again.

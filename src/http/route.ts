@@ -4,12 +4,15 @@ import type { ZodTypeAny } from 'zod'
 import type { RequestLimitsConfig } from '../config.ts'
 import type { ErrorType } from '../domain/errors.ts'
 import type { EventParamOptions } from '../domain/param-schemas.ts'
-import type { ApiKey, EventStore } from '../store/store.ts'
+import type { Clock } from '../clock.ts'
+import type { ApiKey, Store } from '../store/store.ts'
 import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import type { RequiredAccess } from './authenticate.ts'
 
 export interface RouteContext {
-  store: EventStore
+  store: Store
+  /** The time the server runs on. */
+  clock: Clock
   /** False while the database is still being reached at start: routes that need it answer 503. */
   databaseReady(): boolean
   /**

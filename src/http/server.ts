@@ -10,7 +10,8 @@ import { SeamApiError } from '../domain/errors.ts'
 import { assertJsonDepth } from '../domain/json-depth.ts'
 import { schemasPerOption } from '../domain/param-schemas.ts'
 import { RequestRateLimiter } from '../domain/request-rate-limit.ts'
-import type { ApiKey, EventStore } from '../store/store.ts'
+import { systemClock, type Clock } from '../clock.ts'
+import type { ApiKey, Store } from '../store/store.ts'
 import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import { authenticate, type RequiredAccess } from './authenticate.ts'
 import { consolePlugin } from './console.ts'
@@ -77,7 +78,9 @@ const openApiJsonFor = schemasPerOption((options) =>
 export const maxBodyBytes = 1024 * 1024
 
 export interface BuildServerOptions {
-  store: EventStore
+  store: Store
+  /** The time the server runs on (default the system's); tests move it. */
+  clock?: Clock
   logger: Logger
   allowUnknownEventTypes: boolean
   limits: RequestLimitsConfig
@@ -99,6 +102,7 @@ export interface BuildServerOptions {
 
 export function buildServer({
   store,
+  clock = systemClock,
   logger,
   allowUnknownEventTypes,
   limits,
@@ -159,7 +163,7 @@ export function buildServer({
         { 'retry-after': '1' },
       )
     }
-    const apiKey = await authenticate(store, request, access)
+    const apiKey = await authenticate(store.workspaces, request, access)
     const decision = rateLimiter?.take(apiKey.api_key_id, performance.now())
     if (decision !== undefined && !decision.allowed) {
       throw new SeamApiError(
@@ -175,6 +179,7 @@ export function buildServer({
 
   const context: RouteContext = {
     store,
+    clock,
     databaseReady,
     admit,
     allowUnknownEventTypes,
@@ -274,7 +279,7 @@ export function buildServer({
     })
   }
 
-  const streams = new EventStreamHub(store, logger, stream.pollMs)
+  const streams = new EventStreamHub(store.events, logger, stream.pollMs, clock)
   registerEventStreamRoute(app, context, streams, stream)
   // Open streams never finish on their own: end them before the server waits for requests.
   app.addHook('preClose', (done) => {

@@ -1,6 +1,5 @@
-// Builds the SQL of events/list, events/histogram and events/get once for every backend. Kysely is used as a
-// query builder only (compiled against a dummy driver): each backend executes the compiled SQL
-// through its own driver, so the hot paths keep prepared statements and no async wrapper.
+// Builds the SQL of events/list, events/histogram, events/get and the stream's reads once for
+// every backend; each backend's executor runs it (see relational/executor.ts).
 
 import {
   sql,
@@ -10,6 +9,7 @@ import {
   type SelectQueryBuilder,
 } from 'kysely'
 
+import type { Tables } from './schema.ts'
 import type {
   EventBucketCount,
   EventFilterColumn,
@@ -19,35 +19,6 @@ import type {
   EventPosition,
 } from './store.ts'
 
-export interface EventsTable {
-  seq: number
-  workspace_id: string
-  event_id: string
-  event_type: string
-  created_at: string
-  occurred_at: string
-  device_id: string | null
-  access_code_id: string | null
-  connected_account_id: string | null
-  connect_webview_id: string | null
-  acs_system_id: string | null
-  acs_entrance_id: string | null
-  acs_user_id: string | null
-  acs_credential_id: string | null
-  acs_access_group_id: string | null
-  acs_encoder_id: string | null
-  user_identity_id: string | null
-  access_grant_id: string | null
-  access_method_id: string | null
-  space_id: string | null
-  customer_key: string | null
-  json: string
-}
-
-export interface EventsDatabase {
-  events: EventsTable
-}
-
 export interface EventRow {
   seq: number
   event_id: string
@@ -55,9 +26,9 @@ export interface EventRow {
   json: string
 }
 
-type EventsSelect = SelectQueryBuilder<EventsDatabase, 'events', EventRow>
+type EventsSelect = SelectQueryBuilder<Tables, 'events', EventRow>
 /** A query of the events table, whatever it selects: the filters apply to any. */
-type EventsQuery<O> = SelectQueryBuilder<EventsDatabase, 'events', O>
+type EventsQuery<O> = SelectQueryBuilder<Tables, 'events', O>
 
 /**
  * The oldest created_at the workspace still shows, "now minus its retention", read at query
@@ -69,7 +40,7 @@ type EventsQuery<O> = SelectQueryBuilder<EventsDatabase, 'events', O>
  */
 export type RetainedSince = (workspaceId: string) => RawBuilder<string> | string
 
-function selectEvents(db: Kysely<EventsDatabase>, workspaceId: string): EventsSelect {
+function selectEvents(db: Kysely<Tables>, workspaceId: string): EventsSelect {
   return db
     .selectFrom('events')
     .select(['seq', 'event_id', 'created_at', 'json'])
@@ -140,7 +111,7 @@ function whereEventFilters<O>(
  * next page exists without a second query.
  */
 export function compileListEvents(
-  db: Kysely<EventsDatabase>,
+  db: Kysely<Tables>,
   workspaceId: string,
   query: EventListQuery,
   retainedSince: RetainedSince,
@@ -177,7 +148,7 @@ function seqOf(workspaceId: string, position: EventPosition): RawBuilder<number>
  * gone (retention) degrades to "from its created_at on", which repeats rather than skips.
  */
 export function compileEventsAfter(
-  db: Kysely<EventsDatabase>,
+  db: Kysely<Tables>,
   workspaceId: string,
   filters: EventFilters,
   after: EventPosition | null,
@@ -203,14 +174,14 @@ export function compileEventsAfter(
 
 /** The workspace's newest event, retained or not: where a live-only stream starts. */
 export function compileNewestEvent(
-  db: Kysely<EventsDatabase>,
+  db: Kysely<Tables>,
   workspaceId: string,
 ): CompiledQuery<EventRow> {
   return newestFirst(selectEvents(db, workspaceId)).limit(1).compile()
 }
 
 export function compileFindEvent(
-  db: Kysely<EventsDatabase>,
+  db: Kysely<Tables>,
   workspaceId: string,
   lookup: EventLookup,
   retainedSince: RetainedSince,
@@ -243,7 +214,7 @@ export interface DayBucketRow {
  * SELECT's and the GROUP BY's expressions as different (two placeholders) and refuse the query.
  */
 export function compileCountEventsByBucket(
-  db: Kysely<EventsDatabase>,
+  db: Kysely<Tables>,
   workspaceId: string,
   filters: EventFilters,
   bucketSeconds: number,

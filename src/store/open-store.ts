@@ -4,7 +4,8 @@ import { dirname } from 'node:path'
 import { describeDatabase, parseDatabaseUrl, postgresAddress, type DatabaseLocation } from './database-url.ts'
 import { PgStore } from './postgres/pg-store.ts'
 import { SqliteStore } from './sqlite/sqlite-store.ts'
-import type { EventStore } from './store.ts'
+import { systemClock, type Clock } from '../clock.ts'
+import type { Store } from './store.ts'
 
 export { UnsupportedDatabaseUrlError } from './database-url.ts'
 
@@ -27,13 +28,15 @@ export interface OpenStoreOptions {
    * instead of showing a new, empty database.
    */
   createIfMissing?: boolean
+  /** The time the store runs on; tests move it. */
+  clock?: Clock
 }
 
 /**
  * Opens the database and creates or upgrades its schema before the store is returned, so every
  * command works on a new, empty database. Failures are DatabaseOpenErrors.
  */
-export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<EventStore> {
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   const location = parseDatabaseUrl(databaseUrl)
   const store = createStore(location, options)
   try {
@@ -49,8 +52,9 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
  * The store, without touching a PostgreSQL server yet (its pool connects on first use); a
  * SQLite file is opened at once.
  */
-export function createStore(location: DatabaseLocation, options: OpenStoreOptions = {}): EventStore {
-  if (location.kind === 'postgres') return new PgStore(location.url)
+export function createStore(location: DatabaseLocation, options: OpenStoreOptions = {}): Store {
+  const clock = options.clock ?? systemClock
+  if (location.kind === 'postgres') return new PgStore(location.url, clock)
   const { path } = location
   if (path !== ':memory:' && options.createIfMissing === false && !existsSync(path)) {
     throw new DatabaseOpenError(
@@ -59,14 +63,14 @@ export function createStore(location: DatabaseLocation, options: OpenStoreOption
     )
   }
   try {
-    return new SqliteStore({ path })
+    return new SqliteStore(path, clock)
   } catch (error) {
     throw new DatabaseOpenError(`cannot open the ${describeDatabase(location)}: ${sqliteOpenReason(path, error)}`)
   }
 }
 
 /** Runs the store's migrations; a database that cannot answer becomes a DatabaseOpenError. */
-export async function migrateStore(store: EventStore, location: DatabaseLocation): Promise<void> {
+export async function migrateStore(store: Store, location: DatabaseLocation): Promise<void> {
   try {
     await store.migrate()
   } catch (error) {

@@ -1,8 +1,8 @@
-// The storage contract every backend implements (SQLite and PostgreSQL). Every method that
-// touches a tenant's data takes the workspace id as its first argument, so no caller can forget
-// the tenant filter. The store knows nothing of HTTP or of Seam's validation rules.
-
-import { randomUUID } from 'node:crypto'
+// The storage contract every backend implements (SQLite and PostgreSQL): a store made of parts,
+// each consumer taking only the part it uses. Every method that touches a tenant's data takes
+// the workspace id as its first argument, so no caller can forget the tenant filter. The store
+// knows nothing of HTTP or of Seam's validation rules, and decides no policy: what an attempt's
+// outcome does to its delivery and webhook is decided by the caller's function (DecideOutcome).
 
 /** Columns extracted from an event's payload so that each events/list filter has an index. */
 export const eventFilterColumns = [
@@ -46,15 +46,6 @@ export interface WorkspacePatch {
   event_retention_days?: number
 }
 
-/** A workspace as createWorkspace stores it, on every backend. */
-export function newWorkspace(name: string, patch: WorkspacePatch): Workspace {
-  return {
-    workspace_id: randomUUID(),
-    name,
-    created_at: new Date().toISOString(),
-    event_retention_days: patch.event_retention_days ?? defaultEventRetentionDays,
-  }
-}
 
 export interface ApiKey {
   api_key_id: string
@@ -179,13 +170,21 @@ export interface EventLookup {
   event_types?: readonly string[]
 }
 
-export interface EventStore extends WebhookStore, DeliveryQueue, EventRetentionStore {
+/** A store: its parts, and the life of the database under them. */
+export interface Store {
+  readonly workspaces: WorkspaceStore
+  readonly events: EventLog
+  readonly webhooks: WebhookStore
+  readonly deliveries: DeliveryQueue
+  readonly retention: EventRetentionStore
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>
   /** Throws when the database cannot answer. */
   ping(): Promise<void>
   close(): Promise<void>
+}
 
+export interface WorkspaceStore {
   createWorkspace(name: string, patch?: WorkspacePatch): Promise<Workspace>
   updateWorkspace(workspaceId: string, patch: WorkspacePatch): Promise<Workspace | undefined>
   listWorkspaces(): Promise<Workspace[]>
@@ -197,7 +196,9 @@ export interface EventStore extends WebhookStore, DeliveryQueue, EventRetentionS
   revokeApiKey(apiKeyId: string): Promise<ApiKey | undefined>
   /** Authentication: the key (revoked or not) whose token hashes to `tokenHash`. */
   findApiKeyByTokenHash(tokenHash: string): Promise<ApiKey | undefined>
+}
 
+export interface EventLog {
   /**
    * Stores the drafts in one transaction, all or nothing, and returns them as stored, in the
    * same order. A draft whose event_id the workspace already has is not stored again: the
@@ -368,7 +369,6 @@ export interface ClaimedDelivery {
 }
 
 export interface DeliveryClaim {
-  now: number
   limit: number
   leaseMs: number
   /** Deliveries this worker has in flight per webhook; none is claimed past the limit. */
@@ -376,12 +376,16 @@ export interface DeliveryClaim {
   perWebhookLimit: number
 }
 
-export type DeliveryResult =
-  | { kind: 'succeeded' }
-  | { kind: 'retry'; next_attempt_at: number }
-  | { kind: 'failed' }
-  /** 410 Gone: the delivery fails and the webhook is disabled at once. */
-  | { kind: 'gone' }
+/** What a worker knows of an attempt that the outcome's decision needs. */
+export interface AttemptFacts {
+  /** Attempts so far in the current round, this one included. */
+  round_attempts: number
+  manual_retry: boolean
+  /** The wait a 429 or 503 asked for, if it said. */
+  retry_after_ms: number | null
+  /** False when trying again cannot help (the event is no longer stored). */
+  retriable: boolean
+}
 
 export interface DeliveryOutcome {
   delivery_id: string
@@ -389,14 +393,30 @@ export interface DeliveryOutcome {
   webhook_id: string
   claim_token: string
   attempt: DeliveryAttempt
-  result: DeliveryResult
+  facts: AttemptFacts
 }
 
-export interface OutcomePolicy {
-  now: number
-  /** A webhook failing without success for this long is disabled. */
-  disableAfterMs: number
+/** A webhook's state as an outcome's decision reads it. */
+export interface WebhookHealth {
+  failing_since: string | null
+  disabled: boolean
 }
+
+/** What an outcome does: the store applies it, and decides none of it. */
+export interface OutcomeDecision {
+  delivery:
+    | { kind: 'succeeded' }
+    | { kind: 'failed' }
+    /** null parks the delivery until its (disabled) webhook is enabled. */
+    | { kind: 'retry'; next_attempt_at: number | null }
+  webhook: {
+    failing_since: string | null
+    /** Disables the webhook, with this reason. */
+    disable: 'gone' | 'failing' | null
+  }
+}
+
+export type DecideOutcome = (outcome: DeliveryOutcome, webhook: WebhookHealth) => OutcomeDecision
 
 export interface WebhookStore {
   /** Undefined, and nothing created, when the workspace already has `maxWebhooks` webhooks. */
@@ -420,7 +440,7 @@ export interface WebhookStore {
 
   listDeliveries(workspaceId: string, query: DeliveryListQuery): Promise<DeliveryPage>
   /** Makes one more attempt due now; if it fails, the delivery is failed again. */
-  retryDelivery(workspaceId: string, deliveryId: string, now: number): Promise<Delivery | undefined>
+  retryDelivery(workspaceId: string, deliveryId: string): Promise<Delivery | undefined>
 
   /** Undefined when the workspace has no such webhook. */
   createRecovery(workspaceId: string, recovery: NewRecovery): Promise<Recovery | undefined>
@@ -434,8 +454,11 @@ export interface WebhookStore {
 export interface DeliveryQueue {
   /** Claims due deliveries: each becomes invisible to other workers until its lease ends. */
   claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]>
-  /** Records attempts and their consequences; a lost lease only records the attempt. */
-  recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], policy: OutcomePolicy): Promise<void>
+  /**
+   * Records each attempt and applies what `decide` makes of it, given the webhook's state; a
+   * lost lease (another worker holds the delivery now) only records the attempt.
+   */
+  recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], decide: DecideOutcome): Promise<void>
   /**
    * When the next pending delivery of a webhook not in `excludedWebhookIds` falls due (ms since
    * epoch), or null when none is scheduled. The worker excludes the webhooks at their
@@ -449,7 +472,7 @@ export interface DeliveryQueue {
    */
   watchDeliveries(listener: () => void): Promise<() => Promise<void>>
   /** Queues the deliveries of up to `batchSize` events of a running recovery; false when none runs. */
-  advanceRecovery(now: number, batchSize: number): Promise<boolean>
+  advanceRecovery(batchSize: number): Promise<boolean>
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
-// What both backends' webhook tables share: the columns each object is read from, the rules
-// that turn rows into what the worker and the API see, and how a claim picks its deliveries.
+// What both backends' claims share: how a claim picks its deliveries, and the secrets it signs with.
 
-import type { ClaimedDelivery, DeliveryAttempt, DeliveryClaim } from './store.ts'
+import type { ClaimedDelivery, DeliveryClaim } from './store.ts'
 
 /** The webhook's secrets as a claim reads them; `signingSecrets` picks the ones to sign with. */
 export interface SecretColumns {
@@ -12,19 +11,6 @@ export interface SecretColumns {
 
 /** A claimed delivery as both backends read it, before its secrets are picked. */
 export type ClaimedDeliveryRow = Omit<ClaimedDelivery, 'secrets'> & SecretColumns
-
-export const webhookColumns = `webhook_id, workspace_id, url, event_types, secret, previous_secret,
-  previous_secret_expires_at, disabled, disabled_reason, disabled_at, failing_since, created_at,
-  updated_at`
-
-export const deliveryColumns = `seq, delivery_id, webhook_id, event_id, event_type, status, attempt_count,
-  next_attempt_at, last_error, created_at, completed_at, recovery_id`
-
-/** The delivery's last_error after a failed attempt. */
-export function describeAttemptError(attempt: DeliveryAttempt): string {
-  if (attempt.error !== null) return attempt.error
-  return attempt.status_code === null ? 'no response' : `HTTP ${attempt.status_code}`
-}
 
 /** The secrets a delivery is signed with: the current one, and a rotated-out one for 24 h. */
 export function signingSecrets(row: SecretColumns, nowIso: string): string[] {

@@ -3,21 +3,17 @@
 // answered 2xx, so a crash at any point leads to another attempt, never to a lost one.
 
 import { performance } from 'node:perf_hooks'
-import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 
 import type { Logger } from 'pino'
 import { request } from 'undici'
 
+import { sleep, systemClock, type Clock, type ClockTimer } from '../clock.ts'
 import type { DeliveryConfig } from '../config.ts'
-import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry-schedule.ts'
+import { decideOutcome } from '../domain/delivery-outcome.ts'
+import { parseRetryAfterMs } from '../domain/retry-schedule.ts'
 import { webhookHeaders } from '../domain/webhook-signature.ts'
-import type {
-  ClaimedDelivery,
-  DeliveryAttempt,
-  DeliveryOutcome,
-  DeliveryQueue,
-  DeliveryResult,
-} from '../store/store.ts'
+import type { AttemptFacts, ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, DeliveryQueue } from '../store/store.ts'
 import { findTargetError, type TargetGuard } from '../domain/webhook-target-guard.ts'
 import { saturatedWebhookIds } from '../store/webhook-rows.ts'
 
@@ -34,6 +30,8 @@ export interface DeliveryWorkerOptions {
   guard: TargetGuard
   config: DeliveryConfig
   logger: Logger
+  /** The time it schedules and waits on; default the system's. */
+  clock?: Clock
 }
 
 export class DeliveryWorker {
@@ -41,6 +39,7 @@ export class DeliveryWorker {
   readonly #guard: TargetGuard
   readonly #config: DeliveryConfig
   readonly #logger: Logger
+  readonly #clock: Clock
 
   readonly #inFlightByWebhook = new Map<string, number>()
   #inFlight = 0
@@ -48,17 +47,18 @@ export class DeliveryWorker {
   #flushing: Promise<void> | null = null
   #wakeUp: (() => void) | null = null
   #woken = false
-  #slotWake: NodeJS.Timeout | null = null
+  #slotWake: ClockTimer | null = null
   #stopping = false
   #loop: Promise<void> | null = null
   #idle: (() => void) | null = null
   #unwatch: Promise<() => Promise<void>> | null = null
 
-  constructor({ queue, guard, config, logger }: DeliveryWorkerOptions) {
+  constructor({ queue, guard, config, logger, clock = systemClock }: DeliveryWorkerOptions) {
     this.#queue = queue
     this.#guard = guard
     this.#config = config
     this.#logger = logger
+    this.#clock = clock
   }
 
   start(): void {
@@ -85,10 +85,12 @@ export class DeliveryWorker {
    */
   #wakeForFreedSlot(): void {
     if (this.#slotWake !== null || this.#woken) return
-    this.#slotWake = setTimeout(() => {
-      this.#slotWake = null
-      this.wake()
-    }, freedSlotWakeDelayMs).unref()
+    this.#slotWake = this.#clock
+      .setTimeout(() => {
+        this.#slotWake = null
+        this.wake()
+      }, freedSlotWakeDelayMs)
+      .unref()
   }
 
   /** Stops claiming, lets in-flight requests finish (each is bounded by the timeout), records them. */
@@ -108,11 +110,11 @@ export class DeliveryWorker {
       try {
         busy = (await this.#claimAndSend()) > 0
         if (this.#inFlight < this.#config.concurrency) {
-          busy = (await this.#queue.advanceRecovery(Date.now(), recoveryBatchSize)) || busy
+          busy = (await this.#queue.advanceRecovery(recoveryBatchSize)) || busy
         }
       } catch (error) {
         this.#logger.error({ err: error }, 'delivery worker: claiming failed; retrying in 1 s')
-        await sleep(1000)
+        await sleep(this.#clock, 1000)
         continue
       }
       if (busy && this.#inFlight < this.#config.concurrency) {
@@ -132,7 +134,7 @@ export class DeliveryWorker {
       const nextDueAt = await this.#queue.nextDeliveryDueAt(
         saturatedWebhookIds(this.#inFlightByWebhook, this.#config.concurrencyPerWebhook),
       )
-      if (nextDueAt !== null) waitMs = Math.max(0, Math.min(waitMs, nextDueAt - Date.now()))
+      if (nextDueAt !== null) waitMs = Math.max(0, Math.min(waitMs, nextDueAt - this.#clock.now()))
     }
     if (this.#woken || waitMs === 0) {
       // The SQLite store answers synchronously: without a turn of the event loop here, a loop
@@ -141,10 +143,7 @@ export class DeliveryWorker {
       return
     }
     const controller = new AbortController()
-    await Promise.race([
-      new Promise<void>((resolve) => (this.#wakeUp = resolve)),
-      sleep(waitMs, undefined, { signal: controller.signal }).catch(() => {}),
-    ])
+    await Promise.race([new Promise<void>((resolve) => (this.#wakeUp = resolve)), sleep(this.#clock, waitMs, controller.signal)])
     controller.abort()
     this.#wakeUp = null
   }
@@ -153,7 +152,6 @@ export class DeliveryWorker {
     const freeSlots = this.#config.concurrency - this.#inFlight
     if (freeSlots <= 0) return 0
     const claimed = await this.#queue.claimDueDeliveries({
-      now: Date.now(),
       limit: freeSlots,
       leaseMs: this.#config.leaseSeconds * 1000,
       inFlightByWebhook: this.#inFlightByWebhook,
@@ -189,25 +187,27 @@ export class DeliveryWorker {
   }
 
   async #attempt(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
-    const attemptedAt = new Date()
+    const attemptedAt = new Date(this.#clock.now())
     const started = performance.now()
-    const outcome = (attempt: Omit<DeliveryAttempt, 'attempted_at' | 'duration_ms'>, result: DeliveryResult) => ({
+    const outcome = (
+      attempt: Omit<DeliveryAttempt, 'attempted_at' | 'duration_ms'>,
+      facts: Partial<AttemptFacts> = {},
+    ): DeliveryOutcome => ({
       delivery_id: delivery.delivery_id,
       workspace_id: delivery.workspace_id,
       webhook_id: delivery.webhook_id,
       claim_token: delivery.claim_token,
-      attempt: {
-        attempted_at: attemptedAt.toISOString(),
-        duration_ms: Math.round(performance.now() - started),
-        ...attempt,
+      attempt: { attempted_at: attemptedAt.toISOString(), duration_ms: Math.round(performance.now() - started), ...attempt },
+      facts: {
+        round_attempts: delivery.round_attempts + 1,
+        manual_retry: delivery.manual_retry,
+        retry_after_ms: null,
+        retriable: true,
+        ...facts,
       },
-      result,
     })
     if (delivery.event_json === null) {
-      return outcome(
-        { status_code: null, error: 'the event is no longer stored', response_body: null },
-        { kind: 'failed' },
-      )
+      return outcome({ status_code: null, error: 'the event is no longer stored', response_body: null }, { retriable: false })
     }
     const timeoutMs = this.#config.timeoutSeconds * 1000
     let statusCode: number
@@ -231,32 +231,13 @@ export class DeliveryWorker {
       retryAfter = Array.isArray(header) ? header[0] : header
       responseBody = await readExcerpt(response.body)
     } catch (error) {
-      return outcome(
-        { status_code: null, error: describeRequestError(error, this.#config.timeoutSeconds), response_body: null },
-        this.#failure(delivery, undefined),
-      )
+      return outcome({ status_code: null, error: describeRequestError(error, this.#config.timeoutSeconds), response_body: null })
     }
-    const attempt = { status_code: statusCode, error: null, response_body: responseBody }
-    if (statusCode >= 200 && statusCode < 300) return outcome(attempt, { kind: 'succeeded' })
     if (statusCode === 410) {
-      this.#logger.warn(
-        { webhook_id: delivery.webhook_id, url: delivery.url },
-        'webhook disabled: its endpoint answered 410 Gone',
-      )
-      return outcome(attempt, { kind: 'gone' })
+      this.#logger.warn({ webhook_id: delivery.webhook_id, url: delivery.url }, 'webhook endpoint answered 410 Gone')
     }
-    const retryAfterMs =
-      statusCode === 429 || statusCode === 503 ? parseRetryAfterMs(retryAfter, Date.now()) : undefined
-    return outcome(attempt, this.#failure(delivery, retryAfterMs))
-  }
-
-  #failure(delivery: ClaimedDelivery, retryAfterMs: number | undefined): DeliveryResult {
-    const scheduledMs = nextRetryDelayMs(this.#config.retryScheduleSeconds, {
-      roundAttempts: delivery.round_attempts + 1,
-      manualRetry: delivery.manual_retry,
-    })
-    if (scheduledMs === null) return { kind: 'failed' }
-    return { kind: 'retry', next_attempt_at: Date.now() + (retryAfterMs ?? scheduledMs) }
+    const retryAfterMs = statusCode === 429 || statusCode === 503 ? parseRetryAfterMs(retryAfter, this.#clock.now()) : undefined
+    return outcome({ status_code: statusCode, error: null, response_body: responseBody }, { retry_after_ms: retryAfterMs ?? null })
   }
 
   /** Writes finished attempts in batches: one transaction for every outcome that is ready. */
@@ -270,10 +251,12 @@ export class DeliveryWorker {
       await new Promise((resolve) => setImmediate(resolve))
       batch.push(...this.#outcomes.splice(0))
       try {
-        await this.#queue.recordDeliveryOutcomes(batch, {
-          now: Date.now(),
+        const policy = {
+          now: this.#clock.now(),
+          retryScheduleSeconds: this.#config.retryScheduleSeconds,
           disableAfterMs: this.#config.disableAfterSeconds * 1000,
-        })
+        }
+        await this.#queue.recordDeliveryOutcomes(batch, (outcome, webhook) => decideOutcome(outcome, webhook, policy))
       } catch (error) {
         // The attempts are lost from the log, not the deliveries: their leases run out and
         // they are sent again.

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
 
 import type { RetentionConfig } from '../config.ts'
-import type { EventStore } from '../store/store.ts'
+import { systemClock, type Clock, type ClockTimer } from '../clock.ts'
+import type { Store } from '../store/store.ts'
 import { runRetentionPass } from './retention-pass.ts'
 
 /** The first pass waits this long after start, so that start-up is not slowed by it. */
@@ -18,7 +19,12 @@ export interface RetentionJob {
  * pass (a full export disk, a lost connection) removes nothing it has not exported, is
  * logged, and is tried again at the next interval.
  */
-export function startRetentionJob(store: EventStore, config: RetentionConfig, logger: Logger): RetentionJob {
+export function startRetentionJob(
+  store: Pick<Store, 'retention' | 'workspaces'>,
+  config: RetentionConfig,
+  logger: Logger,
+  clock: Clock = systemClock,
+): RetentionJob {
   const log = logger.child({ component: 'retention' })
   if (config.intervalSeconds === 0) {
     log.info('retention pass disabled in this process (RETENTION_INTERVAL_SECONDS=0)')
@@ -31,31 +37,32 @@ export function startRetentionJob(store: EventStore, config: RetentionConfig, lo
   }
   let stopped = false
   let running: Promise<void> | undefined
-  let timer: NodeJS.Timeout | undefined
+  let timer: ClockTimer | undefined
 
   const runOnce = async (): Promise<void> => {
     try {
-      await runRetentionPass(store, { now: Date.now(), exportDir: config.exportDir, logger: log })
+      await runRetentionPass(store, { now: clock.now(), exportDir: config.exportDir, logger: log })
     } catch (error) {
       log.error({ err: error }, 'retention pass failed; it runs again at the next interval')
     }
   }
   const schedule = (delayMs: number): void => {
-    timer = setTimeout(() => {
-      running = runOnce().finally(() => {
-        running = undefined
-        if (!stopped) schedule(config.intervalSeconds * 1000)
-      })
-    }, delayMs)
     // The job alone never keeps a process alive.
-    timer.unref()
+    timer = clock
+      .setTimeout(() => {
+        running = runOnce().finally(() => {
+          running = undefined
+          if (!stopped) schedule(config.intervalSeconds * 1000)
+        })
+      }, delayMs)
+      .unref()
   }
   schedule(firstPassDelayMs)
 
   return {
     async stop() {
       stopped = true
-      clearTimeout(timer)
+      timer?.cancel()
       await running
     },
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 
-import type { EventStore, Workspace } from '../store/store.ts'
+import type { Store, Workspace } from '../store/store.ts'
 import { addDays, firstRetainedDay, nextDay, utcDay } from '../store/utc-days.ts'
 import { exportWorkspaceDay } from './day-export.ts'
 
@@ -40,15 +40,15 @@ export interface RetentionReport {
  * moment it passes retention: this pass only frees the space, within a day after that.
  */
 export async function runRetentionPass(
-  store: EventStore,
+  store: Pick<Store, 'retention' | 'workspaces'>,
   { now, exportDir, logger }: RetentionPassOptions,
 ): Promise<RetentionReport> {
-  const removedDays = await store.withRetentionLock(async () => {
+  const removedDays = await store.retention.withRetentionLock(async () => {
     const today = utcDay(now)
-    await store.prepareEventDays(Array.from({ length: daysPrepared }, (_, ahead) => addDays(today, ahead)))
+    await store.retention.prepareEventDays(Array.from({ length: daysPrepared }, (_, ahead) => addDays(today, ahead)))
 
-    const workspaces = await store.listWorkspaces()
-    const oldest = await store.oldestEventDay()
+    const workspaces = await store.workspaces.listWorkspaces()
+    const oldest = await store.retention.oldestEventDay()
     if (oldest === null || workspaces.length === 0) return []
     const firstKept = new Map(
       workspaces.map((workspace) => [workspace.workspace_id, firstRetainedDay(now, workspace.event_retention_days)]),
@@ -67,17 +67,17 @@ export async function runRetentionPass(
       const exportFiles: string[] = []
       if (exportDir !== undefined) {
         for (const { workspace_id } of expired) {
-          const exported = await exportWorkspaceDay(store, exportDir, workspace_id, day)
+          const exported = await exportWorkspaceDay(store.retention, exportDir, workspace_id, day)
           eventsExported += exported.events
           if (exported.file !== undefined) exportFiles.push(exported.file)
         }
       }
       let eventsRemoved = 0
       if (wholeDay) {
-        eventsRemoved = await store.removeDay(day)
+        eventsRemoved = await store.retention.removeDay(day)
       } else {
         for (const { workspace_id } of expired) {
-          eventsRemoved += await store.removeEventsOfDay(workspace_id, day)
+          eventsRemoved += await store.retention.removeEventsOfDay(workspace_id, day)
         }
       }
       // A day visited again finds its export files from an earlier pass (a workspace that

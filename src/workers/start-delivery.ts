@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 
+import { systemClock, type Clock } from '../clock.ts'
 import type { DeliveryConfig } from '../config.ts'
 import type { DeliveryQueue } from '../store/store.ts'
 import { TargetGuard } from '../domain/webhook-target-guard.ts'
@@ -24,8 +25,9 @@ export function startDeliveryWorker(
   guard: TargetGuard,
   config: DeliveryConfig,
   logger: Logger,
+  clock: Clock = systemClock,
 ): DeliveryWorker {
-  const worker = new DeliveryWorker({ queue, guard, config, logger: logger.child({ component: 'delivery' }) })
+  const worker = new DeliveryWorker({ queue, guard, config, logger: logger.child({ component: 'delivery' }), clock })
   worker.start()
   logger.info(
     {

@@ -50,7 +50,7 @@ export async function ageEvents(
       )
       const next = rewrite(rows[0]!.json)
       // The row moves to the partition of its new day, which must exist.
-      await server.store.prepareEventDays([next.created_at.slice(0, 10)])
+      await server.store.retention.prepareEventDays([next.created_at.slice(0, 10)])
       await client.query(
         'UPDATE events SET created_at = $1, json = $2 WHERE workspace_id = $3 AND event_id = $4',
         [next.created_at, next.json, workspaceId, eventId],

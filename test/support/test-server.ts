@@ -10,7 +10,8 @@ import { createApiKey } from '../../src/domain/workspace-admin.ts'
 import type { BuildServerOptions } from '../../src/http/server.ts'
 import { createLogger } from '../../src/logger.ts'
 import { startApiService, type ApiService } from '../../src/service.ts'
-import type { ApiKeyScope, EventStore } from '../../src/store/store.ts'
+import type { Clock } from '../../src/clock.ts'
+import type { ApiKeyScope, Store } from '../../src/store/store.ts'
 import { createTestDatabase } from './postgres.ts'
 
 /** The contract suites run once on each backend. */
@@ -28,7 +29,7 @@ export interface TestServer extends TestWorkspace {
   backend: TestBackend
   /** For CLI commands run against the same database. */
   databaseUrl: string
-  store: EventStore
+  store: Store
   service: ApiService
   createWorkspace(name?: string): Promise<TestWorkspace>
   createKey(workspaceId: string, scope: ApiKeyScope): Promise<{ apiKeyId: string; apiKey: string }>
@@ -51,6 +52,8 @@ export interface TestServerOptions {
   env?: Record<string, string>
   /** Sees each route as Fastify registers it. */
   onRoute?: BuildServerOptions['onRoute']
+  /** The time the server runs on; a ManualClock lets a test move it. */
+  clock?: Clock
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -79,19 +82,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     options.logLines === undefined
       ? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent')
       : createLogger('info', { write: (line: string) => void options.logLines?.push(line) })
-  const service = await startApiService(
-    config,
-    logger,
-    options.onRoute === undefined ? {} : { onRoute: options.onRoute },
-  )
+  const service = await startApiService(config, logger, {
+    ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  })
   const { store } = service
 
   const createKey = async (workspaceId: string, scope: ApiKeyScope) => {
-    const { apiKey, token } = await createApiKey(store, workspaceId, { name: `test ${scope}`, scope })
+    const { apiKey, token } = await createApiKey(store.workspaces, workspaceId, { name: `test ${scope}`, scope })
     return { apiKeyId: apiKey.api_key_id, apiKey: token }
   }
   const createWorkspace = async (name = 'Test workspace'): Promise<TestWorkspace> => {
-    const workspace = await store.createWorkspace(name)
+    const workspace = await store.workspaces.createWorkspace(name)
     const { apiKey } = await createKey(workspace.workspace_id, 'all')
     return { workspaceId: workspace.workspace_id, apiKey }
   }

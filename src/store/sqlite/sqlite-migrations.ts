@@ -147,4 +147,8 @@ export const sqliteMigrations: readonly string[] = [
     absent: (field) => `json_type(json, '$.${field}') IS NULL`,
     withoutLastCharacter: 'substr(json, 1, length(json) - 1)',
   }),
+  // A delivery carries its event's created_at, as on PostgreSQL, so that both backends queue
+  // deliveries with the same statement; those queued before keep NULL (SQLite finds their event
+  // by event_id alone).
+  `ALTER TABLE webhook_deliveries ADD COLUMN event_created_at TEXT;`,
 ]

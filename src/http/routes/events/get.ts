@@ -19,7 +19,7 @@ export const getEventRoute: SeamRoute = {
   },
   async handle(input) {
     const lookup = parseEventLookupParams(input.params, input.context)
-    const event = await input.context.store.findEvent(workspaceOf(input), lookup)
+    const event = await input.context.store.events.findEvent(workspaceOf(input), lookup)
     if (event === undefined) throw new SeamApiError('event_not_found', 'Event not found')
     return rawJsonObject({ event: event.json, ok: 'true' })
   },

@@ -27,8 +27,8 @@ export const eventHistogramRoute: SeamRoute = {
   },
   async handle(input) {
     const { context, params } = input
-    const request = parseEventHistogramParams(params, context, Date.now())
-    const counts = await context.store.countEventsByBucket(workspaceOf(input), request.filters, request.bucketSeconds)
+    const request = parseEventHistogramParams(params, context, context.clock.now())
+    const counts = await context.store.events.countEventsByBucket(workspaceOf(input), request.filters, request.bucketSeconds)
     return JSON.stringify({ histogram: buildEventHistogram(request, counts), ok: true })
   },
 }

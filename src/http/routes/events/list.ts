@@ -36,7 +36,7 @@ export const listEventsRoute: SeamRoute = {
   async handle(input) {
     const { context, params, request } = input
     const { query } = parseListEventsParams(params, context)
-    const page = await context.store.listEvents(workspaceOf(input), query)
+    const page = await context.store.events.listEvents(workspaceOf(input), query)
     const nextPageCursor = page.next === null ? null : encodePageCursor(page.next)
     const pagination = {
       next_page_cursor: nextPageCursor,

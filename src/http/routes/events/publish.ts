@@ -52,7 +52,7 @@ export const publishEventsRoute: SeamRoute = {
   },
   async handle(input) {
     const { drafts, single } = parsePublishRequest(input.request.body, input.context)
-    const stored = await input.context.store.insertEvents(workspaceOf(input), drafts)
+    const stored = await input.context.store.events.insertEvents(workspaceOf(input), drafts)
     input.context.deliveriesQueued()
     const events = stored.map((event) => event.json)
     return rawJsonObject({

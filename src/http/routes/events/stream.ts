@@ -12,6 +12,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
+import { repeat, type Clock } from '../../../clock.ts'
 import { SeamApiError } from '../../../domain/errors.ts'
 import { eventStreamParamsSchema, parseEventStreamParams } from '../../../domain/list-events-params.ts'
 import { encodePageCursor } from '../../../domain/page-cursor.ts'
@@ -96,7 +97,7 @@ export function registerEventStreamRoute(
         // the headers and then publishes is sure to receive its event.
         start =
           lastEventId ??
-          (replay ? beforeFirstEvent : await context.store.newestEventPosition(workspaceId)) ??
+          (replay ? beforeFirstEvent : await context.store.events.newestEventPosition(workspaceId)) ??
           beforeFirstEvent
       } catch (error) {
         unregister()
@@ -110,16 +111,17 @@ export function registerEventStreamRoute(
         start,
         read: (after) =>
           hub.readShared(workspaceId, `${filtersKey}\n${after.created_at}\n${after.event_id}`, () =>
-            context.store.listEventsAfter(workspaceId, filters, after, batchSize),
+            context.store.events.listEventsAfter(workspaceId, filters, after, batchSize),
           ),
         // A key revoked while its stream is open is refused from then on, as on every request:
         // the stream ends, and the client's reconnect gets the 401.
         stillAuthorized: () =>
-          authenticate(context.store, request, eventStreamAccess).then(
+          authenticate(context.store.workspaces, request, eventStreamAccess).then(
             () => true,
             (error: unknown) => !(error instanceof SeamApiError),
           ),
         ...options,
+        clock: context.clock,
       })
     },
   })
@@ -181,12 +183,13 @@ interface StreamRun {
   stillAuthorized: () => Promise<boolean>
   heartbeatMs: number
   pollMs: number
+  clock: Clock
 }
 
 async function sendEvents(
   request: FastifyRequest,
   reply: FastifyReply,
-  { workspaceId, stream, unregister, start, read, stillAuthorized, heartbeatMs, pollMs }: StreamRun,
+  { workspaceId, stream, unregister, start, read, stillAuthorized, heartbeatMs, pollMs, clock }: StreamRun,
 ): Promise<void> {
   const response = reply.raw
   let position = start
@@ -220,16 +223,16 @@ async function sendEvents(
   // A connection that fails (a reset) ends the stream by 'close'; unhandled, the error would
   // take the process down.
   response.on('error', () => stream.finish('client'))
-  const heartbeat = setInterval(() => {
+  const heartbeat = repeat(clock, heartbeatMs, () => {
     // A stream that is waiting for 'drain' is not idle: its client is slow, not gone.
     if (stream.ended === undefined && !response.writableNeedDrain) response.write(': heartbeat\n\n')
-  }, heartbeatMs)
+  })
   // The hub reads on for every stream of the workspace each pollMs; here the key is checked.
-  const keyCheck = setInterval(() => {
+  const keyCheck = repeat(clock, pollMs, () => {
     void stillAuthorized().then((authorized) => {
       if (!authorized) stream.finish('unauthorized')
     })
-  }, pollMs)
+  })
 
   try {
     while (stream.ended === undefined) {
@@ -252,8 +255,8 @@ async function sendEvents(
     request.log.error({ err: error }, 'event stream failed')
     stream.finish('error')
   } finally {
-    clearInterval(heartbeat)
-    clearInterval(keyCheck)
+    heartbeat.cancel()
+    keyCheck.cancel()
     unregister()
     end()
     request.log.info(

@@ -26,7 +26,7 @@ export const createWebhookRoute: SeamRoute = {
     const params = parseCreateWebhookParams(input.params, context)
     const url = await checkWebhookUrl(context.targetGuard, params.url)
     const { maxWebhooksPerWorkspace } = context.limits
-    const webhook = await context.store.createWebhook(
+    const webhook = await context.store.webhooks.createWebhook(
       workspaceOf(input),
       { url, event_types: params.event_types, secret: generateWebhookSecret() },
       maxWebhooksPerWorkspace,

@@ -17,7 +17,7 @@ export const deleteWebhookRoute: SeamRoute = {
   },
   async handle(input) {
     const webhookId = parseWebhookIdParams(input.params)
-    const deleted = await input.context.store.deleteWebhook(workspaceOf(input), webhookId)
+    const deleted = await input.context.store.webhooks.deleteWebhook(workspaceOf(input), webhookId)
     if (!deleted) throw new SeamApiError('webhook_not_found', 'Webhook not found')
     return JSON.stringify({ ok: true })
   },

@@ -18,7 +18,7 @@ export const getWebhookRoute: SeamRoute = {
   },
   async handle(input) {
     const webhookId = parseWebhookIdParams(input.params)
-    const webhook = await input.context.store.getWebhook(workspaceOf(input), webhookId)
+    const webhook = await input.context.store.webhooks.getWebhook(workspaceOf(input), webhookId)
     if (webhook === undefined) throw new SeamApiError('webhook_not_found', 'Webhook not found')
     return JSON.stringify({ webhook: webhookJson(webhook, input.apiKey), ok: true })
   },

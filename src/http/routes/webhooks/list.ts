@@ -15,7 +15,7 @@ export const listWebhooksRoute: SeamRoute = {
     response: okBody({ webhooks: z.array(webhookSchema) }),
   },
   async handle(input) {
-    const webhooks = await input.context.store.listWebhooks(workspaceOf(input))
+    const webhooks = await input.context.store.webhooks.listWebhooks(workspaceOf(input))
     return JSON.stringify({ webhooks: webhooks.map((webhook) => webhookJson(webhook, input.apiKey)), ok: true })
   },
 }

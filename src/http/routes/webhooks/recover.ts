@@ -22,9 +22,9 @@ export const recoverWebhookRoute: SeamRoute = {
     errors: ['webhook_not_found'],
   },
   async handle(input) {
-    const recovery = await input.context.store.createRecovery(
+    const recovery = await input.context.store.webhooks.createRecovery(
       workspaceOf(input),
-      parseRecoverParams(input.params, new Date()),
+      parseRecoverParams(input.params, new Date(input.context.clock.now())),
     )
     if (recovery === undefined) throw new SeamApiError('webhook_not_found', 'Webhook not found')
     input.context.deliveriesQueued()

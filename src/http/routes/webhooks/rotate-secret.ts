@@ -25,11 +25,11 @@ export const rotateWebhookSecretRoute: SeamRoute = {
   },
   async handle(input) {
     const webhookId = parseWebhookIdParams(input.params)
-    const webhook = await input.context.store.rotateWebhookSecret(
+    const webhook = await input.context.store.webhooks.rotateWebhookSecret(
       workspaceOf(input),
       webhookId,
       generateWebhookSecret(),
-      new Date(Date.now() + previousSecretLifetimeMs).toISOString(),
+      new Date(input.context.clock.now() + previousSecretLifetimeMs).toISOString(),
     )
     if (webhook === undefined) throw new SeamApiError('webhook_not_found', 'Webhook not found')
     return JSON.stringify({ webhook: webhookJson(webhook, input.apiKey), ok: true })

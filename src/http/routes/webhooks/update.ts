@@ -28,7 +28,7 @@ export const updateWebhookRoute: SeamRoute = {
     const { context } = input
     const { webhook_id, patch } = parseUpdateWebhookParams(input.params, context)
     if (patch.url !== undefined) patch.url = await checkWebhookUrl(context.targetGuard, patch.url)
-    const webhook = await context.store.updateWebhook(workspaceOf(input), webhook_id, patch)
+    const webhook = await context.store.webhooks.updateWebhook(workspaceOf(input), webhook_id, patch)
     if (webhook === undefined) throw new SeamApiError('webhook_not_found', 'Webhook not found')
     if (patch.disabled === false) context.deliveriesQueued()
     return JSON.stringify({ webhook: webhookJson(webhook, input.apiKey), ok: true })

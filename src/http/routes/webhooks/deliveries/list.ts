@@ -26,7 +26,7 @@ export const listDeliveriesRoute: SeamRoute = {
   },
   async handle(input) {
     const query = parseListDeliveriesParams(input.params)
-    const page = await input.context.store.listDeliveries(workspaceOf(input), query)
+    const page = await input.context.store.webhooks.listDeliveries(workspaceOf(input), query)
     const nextPageCursor =
       page.next_before_delivery_id === null ? null : encodeDeliveryCursor(page.next_before_delivery_id)
     return JSON.stringify({

@@ -18,7 +18,7 @@ export const retryDeliveryRoute: SeamRoute = {
   },
   async handle(input) {
     const deliveryId = parseDeliveryIdParams(input.params)
-    const delivery = await input.context.store.retryDelivery(workspaceOf(input), deliveryId, Date.now())
+    const delivery = await input.context.store.webhooks.retryDelivery(workspaceOf(input), deliveryId)
     if (delivery === undefined) throw new SeamApiError('delivery_not_found', 'Delivery not found')
     input.context.deliveriesQueued()
     return JSON.stringify({ delivery, ok: true })

@@ -18,7 +18,7 @@ export const getRecoveryRoute: SeamRoute = {
   },
   async handle(input) {
     const recoveryId = parseRecoveryIdParams(input.params)
-    const recovery = await input.context.store.getRecovery(workspaceOf(input), recoveryId)
+    const recovery = await input.context.store.webhooks.getRecovery(workspaceOf(input), recoveryId)
     if (recovery === undefined) throw new SeamApiError('recovery_not_found', 'Recovery not found')
     return JSON.stringify({ recovery, ok: true })
   },

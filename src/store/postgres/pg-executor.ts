@@ -1,0 +1,135 @@
+// Runs the core's queries on PostgreSQL: through the pool outside a transaction, on one client
+// inside one. Every statement is a named prepared statement, planned once per connection: left
+// to choose, PostgreSQL kept planning some anew on every call (a custom plan looked cheaper than
+// a generic one across the day partitions), which cost more than running them. The shapes are
+// bounded (which filters are present; lists are one array parameter, see Dialect.isAnyOf).
+
+import { createHash } from 'node:crypto'
+
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type Compilable,
+  type CompiledQuery,
+} from 'kysely'
+import pg from 'pg'
+
+import type { Tables } from '../schema.ts'
+import { compiled, type Executor, type Query, type TransactionOptions } from '../relational/executor.ts'
+import { postgresDialect } from './pg-dialect.ts'
+import { notifyDeliveriesSql } from './pg-notifications.ts'
+
+// BIGINT (seq, next_attempt_at in ms) comes back as a JS number: every value we store fits in
+// 2^53, and the store's types are numbers on both backends.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
+
+const queryBuilder = new Kysely<Tables>({
+  dialect: {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new PostgresIntrospector(db),
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+  },
+})
+
+/** A client in a transaction, or the pool outside one: both run `query`. */
+export type Queryable = Pick<pg.PoolClient, 'query'>
+
+/** A named prepared statement of `text`. */
+export function prepared(text: string, values: readonly unknown[]): pg.QueryConfig {
+  return { name: `s_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values: [...values] }
+}
+
+async function rowsOf<R>(db: Queryable, query: CompiledQuery<R>): Promise<{ rows: R[]; count: number }> {
+  const result = await db.query(prepared(query.sql, query.parameters))
+  return { rows: result.rows as R[], count: result.rowCount ?? 0 }
+}
+
+/** Queries on one connection (a client in a transaction) or on the pool. */
+export class PgQueries implements Executor {
+  readonly db = queryBuilder
+  readonly dialect = postgresDialect
+
+  constructor(readonly connection: Queryable) {}
+
+  async rows<R>(query: Query<R>): Promise<R[]> {
+    return (await rowsOf(this.connection, compiled(query))).rows
+  }
+
+  async first<R>(query: Query<R>): Promise<R | undefined> {
+    return (await this.rows(query))[0]
+  }
+
+  async run(query: Compilable<unknown>): Promise<number> {
+    return (await rowsOf(this.connection, query.compile())).count
+  }
+
+  async transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
+    // Inside a transaction: a savepoint, undone alone.
+    await this.connection.query('SAVEPOINT nested')
+    try {
+      const result = await work(this)
+      await this.connection.query('RELEASE SAVEPOINT nested')
+      return result
+    } catch (error) {
+      await this.connection.query('ROLLBACK TO SAVEPOINT nested')
+      throw error
+    }
+  }
+
+  async notifyDeliveriesDue(): Promise<void> {
+    // Queued in the transaction: sent on commit, dropped on rollback.
+    await this.connection.query(notifyDeliveriesSql)
+  }
+
+  async script(sql: string): Promise<void> {
+    // No parameters: the simple protocol, which takes several statements.
+    await this.connection.query(sql)
+  }
+}
+
+export class PgExecutor extends PgQueries {
+  constructor(readonly pool: pg.Pool) {
+    super(pool)
+  }
+
+  /** `tx.connection` is the transaction's client, for the backend's own SQL beside the core's. */
+  override async transaction<T>(work: (tx: PgQueries) => Promise<T>, { durable = true }: TransactionOptions = {}): Promise<T> {
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      if (!durable) await client.query('SET LOCAL synchronous_commit = off')
+      const result = await work(new PgQueries(client))
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
+  override async notifyDeliveriesDue(): Promise<void> {
+    // Outside a transaction there is nothing to wait for: notify now.
+    await this.pool.query(notifyDeliveriesSql)
+  }
+}
+
+export function createPool(connectionString: string): pg.Pool {
+  // A server that drops packets would otherwise hold a connect for the OS's TCP timeout.
+  const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 })
+  // See PgExecutor: generic plans, which prune partitions at run time. A SET rather than a
+  // startup option, which PgBouncer refuses; behind PgBouncer in transaction mode, set it on
+  // the role instead (docs/scaling.md).
+  pool.on('connect', (client) => {
+    client.query('SET plan_cache_mode = force_generic_plan').catch(() => {})
+  })
+  // An idle client that loses its server (a restart, a failover) must not crash the process:
+  // the next query gets a fresh client.
+  pool.on('error', () => {})
+  return pool
+}

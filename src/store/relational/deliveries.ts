@@ -1,0 +1,273 @@
+// The worker's side of the outbox that is the same on every backend: recording outcomes,
+// finding when work is next due, and turning a recovery's window into deliveries. Claims are
+// each backend's own (sqlite-claims.ts, pg-claims.ts): that is where the engines differ most.
+
+import { randomUUID } from 'node:crypto'
+
+import { sql } from 'kysely'
+
+import type { Clock } from '../../clock.ts'
+import { eventTypeMatches } from '../event-type-patterns.ts'
+import type {
+  ClaimedDelivery,
+  DecideOutcome,
+  DeliveryAttempt,
+  DeliveryClaim,
+  DeliveryOutcome,
+  DeliveryQueue,
+  WebhookHealth,
+} from '../store.ts'
+import type { Executor } from './executor.ts'
+import { disableWebhook, laterOf, lockWorkspaces, retainedSince } from './webhooks.ts'
+
+/** The delivery's last_error after a failed attempt. */
+function describeAttemptError(attempt: DeliveryAttempt): string {
+  if (attempt.error !== null) return attempt.error
+  return attempt.status_code === null ? 'no response' : `HTTP ${attempt.status_code}`
+}
+
+const healthy: WebhookHealth = { failing_since: null, disabled: false }
+
+/** The queue of every backend; each adds its own claims, and its signal of new work if any. */
+export abstract class RelationalDeliveryQueue implements DeliveryQueue {
+  constructor(
+    protected readonly executor: Executor,
+    protected readonly clock: Clock,
+  ) {}
+
+  abstract claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]>
+
+  /** Without a signal between processes, a worker finds others' work by its poll. */
+  async watchDeliveries(_listener: () => void): Promise<() => Promise<void>> {
+    return async () => {}
+  }
+
+  recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], decide: DecideOutcome): Promise<void> {
+    return recordDeliveryOutcomes(this.executor, this.clock, outcomes, decide)
+  }
+
+  nextDeliveryDueAt(excludedWebhookIds: readonly string[]): Promise<number | null> {
+    return nextDeliveryDueAt(this.executor, excludedWebhookIds)
+  }
+
+  advanceRecovery(batchSize: number): Promise<boolean> {
+    return advanceRecovery(this.executor, this.clock, batchSize)
+  }
+}
+
+async function recordDeliveryOutcomes(
+  executor: Executor,
+  clock: Clock,
+  outcomes: readonly DeliveryOutcome[],
+  decide: DecideOutcome,
+): Promise<void> {
+  if (outcomes.length === 0) return
+  const now = clock.now()
+  const nowIso = new Date(now).toISOString()
+  const webhooks = new Map(outcomes.map((outcome) => [outcome.webhook_id, outcome.workspace_id]))
+  // Webhooks this batch may write: those an outcome changes when healthy (a failure marks them
+  // failing), and those already failing (a success clears that). A healthy webhook's successes
+  // write nothing on it.
+  const changing = [
+    ...new Set(
+      outcomes
+        .filter((outcome) => {
+          const { webhook } = decide(outcome, healthy)
+          return webhook.failing_since !== null || webhook.disable !== null
+        })
+        .map((outcome) => outcome.webhook_id),
+    ),
+  ]
+
+  // As for claims: an outcome lost in a crash of the database sends its delivery again.
+  await executor.transaction(
+    async (tx) => {
+      const { db, dialect } = tx
+      await lockWorkspaces(tx, [...new Set(webhooks.values())], 'key share')
+      // Locked up front, in seq order, before any delivery row: two workers marking the same
+      // webhooks failing in different orders would deadlock. Only those: a publish share-locks
+      // its workspace's webhooks to queue deliveries, so locking a healthy webhook for every
+      // batch of successes stalled publishing behind delivery on PostgreSQL.
+      let states = db
+        .selectFrom('webhooks')
+        .select(['webhook_id', 'failing_since', 'disabled'])
+        .where(dialect.isAnyOf('webhook_id', [...webhooks.keys()]))
+      if (dialect.rowLocks) {
+        states = dialect.locked(
+          states
+            .where((eb) => eb.or([eb('failing_since', 'is not', null), dialect.isAnyOf('webhook_id', changing)]))
+            .orderBy(sql.ref(dialect.insertionOrder)),
+          'no key update',
+        )
+      }
+      const held = new Map<string, WebhookHealth>()
+      for (const row of await tx.rows(states)) {
+        held.set(row.webhook_id, { failing_since: row.failing_since, disabled: Boolean(row.disabled) })
+      }
+
+      for (const outcome of outcomes) {
+        const { workspace_id, delivery_id, webhook_id, claim_token, attempt } = outcome
+        const delivery = await tx.first(
+          db.selectFrom('webhook_deliveries').select('seq').where('workspace_id', '=', workspace_id).where('delivery_id', '=', delivery_id),
+        )
+        // Deleted with its webhook while the request was in flight: nothing left to record.
+        if (delivery === undefined) continue
+        await tx.run(db.insertInto('webhook_delivery_attempts').values({ delivery_seq: delivery.seq, ...attempt }))
+        const before = held.get(webhook_id) ?? healthy
+        const decision = decide(outcome, before)
+        const owned = db
+          .updateTable('webhook_deliveries')
+          .where('workspace_id', '=', workspace_id)
+          .where('delivery_id', '=', delivery_id)
+          .where('claim_token', '=', claim_token)
+        const changed =
+          decision.delivery.kind === 'retry'
+            ? await tx.run(
+                owned.set((eb) => ({
+                  next_attempt_at: decision.delivery.kind === 'retry' ? decision.delivery.next_attempt_at : null,
+                  claim_token: null,
+                  attempt_count: eb('attempt_count', '+', 1),
+                  round_attempts: eb('round_attempts', '+', 1),
+                  last_error: describeAttemptError(attempt),
+                })),
+              )
+            : await tx.run(
+                owned.set((eb) => ({
+                  status: decision.delivery.kind === 'succeeded' ? 'succeeded' : 'failed',
+                  next_attempt_at: null,
+                  claim_token: null,
+                  completed_at: nowIso,
+                  attempt_count: eb('attempt_count', '+', 1),
+                  round_attempts: eb('round_attempts', '+', 1),
+                  last_error: decision.delivery.kind === 'succeeded' ? null : describeAttemptError(attempt),
+                })),
+              )
+        // Another worker holds this delivery now (our lease ran out): its outcome decides.
+        if (changed === 0) continue
+        // A webhook not held is healthy for this batch; marked failing since by another worker,
+        // its lock is not ours to wait for (that could deadlock), and the next success clears it.
+        if (!held.has(webhook_id)) continue
+        if (decision.webhook.failing_since !== before.failing_since) {
+          await tx.run(
+            db
+              .updateTable('webhooks')
+              .set({ failing_since: decision.webhook.failing_since })
+              .where('workspace_id', '=', workspace_id)
+              .where('webhook_id', '=', webhook_id),
+          )
+        }
+        if (decision.webhook.disable !== null && !before.disabled) {
+          await disableWebhook(tx, workspace_id, webhook_id, decision.webhook.disable, now)
+        }
+        held.set(webhook_id, {
+          failing_since: decision.webhook.failing_since,
+          disabled: before.disabled || decision.webhook.disable !== null,
+        })
+      }
+    },
+    { durable: false },
+  )
+}
+
+/**
+ * When the next pending delivery of a webhook not in `excludedWebhookIds` falls due (ms since
+ * epoch), or null when none is scheduled.
+ */
+async function nextDeliveryDueAt(executor: Executor, excludedWebhookIds: readonly string[]): Promise<number | null> {
+  const { db, dialect } = executor
+  const row = await executor.first(
+    db
+      .selectFrom('webhook_deliveries')
+      .select('next_attempt_at')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', 'is not', null)
+      .where((eb) => eb.not(dialect.isAnyOf('webhook_id', excludedWebhookIds)))
+      .orderBy('next_attempt_at')
+      .limit(1),
+  )
+  return row?.next_attempt_at ?? null
+}
+
+/** Queues the deliveries of up to `batchSize` events of a running recovery; false when none runs. */
+async function advanceRecovery(executor: Executor, clock: Clock, batchSize: number): Promise<boolean> {
+  const now = clock.now()
+  return await executor.transaction(async (tx) => {
+    const { db, dialect } = tx
+    // The recovery is locked so that two workers never scan the same batch: the next worker
+    // takes the next running recovery.
+    const recovery = await tx.first(
+      dialect.locked(
+        db
+          .selectFrom('webhook_recoveries')
+          .select(['recovery_id', 'workspace_id', 'webhook_id', 'since', 'until', 'cursor_created_at', 'cursor_seq'])
+          .where('status', '=', 'running')
+          .orderBy('created_at')
+          .limit(1),
+        'update',
+        { skipLocked: true },
+      ),
+    )
+    if (recovery === undefined) return false
+    // Its webhook is share-locked (its `disabled` decides whether the new deliveries are
+    // parked), skipping rather than waiting: a delete holds the webhook and then waits to
+    // delete this very recovery. Gone or busy: the recovery is tried again later.
+    const webhook = await tx.first(
+      dialect.locked(
+        db.selectFrom('webhooks').select(['event_types', 'disabled']).where('workspace_id', '=', recovery.workspace_id).where('webhook_id', '=', recovery.webhook_id),
+        'share',
+        { skipLocked: true },
+      ),
+    )
+    if (webhook === undefined) return true
+    // Within a workspace, created_at never decreases as seq grows (the store guarantees it), so
+    // (created_at, seq) order is seq order and the cursor is one seq. Events past the workspace's
+    // retention are not re-sent: reads already hide them (checked on every batch, as the cutoff
+    // moves while a long recovery runs). One lower bound, the later of the two, for SQLite's planner.
+    const since = laterOf(recovery.cursor_created_at ?? recovery.since, await retainedSince(tx, recovery.workspace_id, now))
+    const events = await tx.rows(
+      db
+        .selectFrom('events')
+        .select(['seq', 'event_id', 'event_type', 'created_at'])
+        .where('workspace_id', '=', recovery.workspace_id)
+        .where('created_at', '>=', since)
+        .where('created_at', '<', recovery.until)
+        .where('seq', '>', recovery.cursor_seq)
+        .orderBy('created_at')
+        .orderBy('seq')
+        .limit(batchSize),
+    )
+    const patterns = JSON.parse(webhook.event_types) as string[]
+    const createdAt = new Date(now).toISOString()
+    const deliveries = events
+      .filter((event) => eventTypeMatches(patterns, event.event_type))
+      .map((event) => ({
+        delivery_id: randomUUID(),
+        workspace_id: recovery.workspace_id,
+        webhook_id: recovery.webhook_id,
+        event_id: event.event_id,
+        event_type: event.event_type,
+        event_created_at: event.created_at,
+        next_attempt_at: webhook.disabled ? null : now,
+        recovery_id: recovery.recovery_id,
+        created_at: createdAt,
+      }))
+    await dialect.insertDeliveries(tx, deliveries)
+    if (deliveries.length > 0) await tx.notifyDeliveriesDue()
+    const last = events.at(-1)
+    const done = events.length < batchSize
+    await tx.run(
+      db
+        .updateTable('webhook_recoveries')
+        .set((eb) => ({
+          events_scanned: eb('events_scanned', '+', events.length),
+          deliveries_queued: eb('deliveries_queued', '+', deliveries.length),
+          cursor_created_at: last?.created_at ?? recovery.cursor_created_at,
+          cursor_seq: last?.seq ?? recovery.cursor_seq,
+          status: done ? 'completed' : 'running',
+          completed_at: done ? createdAt : null,
+        }))
+        .where('recovery_id', '=', recovery.recovery_id),
+    )
+    return true
+  })
+}

@@ -1,0 +1,90 @@
+// The event log's reads, the same on every backend (event-list-sql.ts builds them). What a
+// backend adds: its publish (a group commit of its own), how it tells watchers of other
+// processes, how a query learns the retention cutoff, and faster ways to count where it has them.
+
+import type { Clock } from '../../clock.ts'
+import {
+  compileCountEventsByBucket,
+  compileEventsAfter,
+  compileFindEvent,
+  compileListEvents,
+  compileNewestEvent,
+  toEventBucketCounts,
+  type EventRow,
+  type RetainedSince,
+} from '../event-list-sql.ts'
+import { EventWatchers } from '../event-watchers.ts'
+import type {
+  EventBucketCount,
+  EventDraft,
+  EventFilters,
+  EventListQuery,
+  EventLog,
+  EventLookup,
+  EventPage,
+  EventPosition,
+  EventsPublishedListener,
+  StoredEvent,
+} from '../store.ts'
+import type { Executor } from './executor.ts'
+
+export abstract class RelationalEventLog implements EventLog {
+  /** Told after each commit of this process. */
+  protected readonly watchers = new EventWatchers()
+
+  constructor(
+    protected readonly executor: Executor,
+    protected readonly clock: Clock,
+  ) {}
+
+  abstract insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]>
+  protected abstract readonly retainedSince: RetainedSince
+
+  /** Publishes through this process are told at once; other processes' need the backend. */
+  async watchEvents(listener: EventsPublishedListener): Promise<() => Promise<void>> {
+    const remove = this.watchers.add(listener)
+    return async () => {
+      remove()
+    }
+  }
+
+  async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {
+    const rows = await this.executor.rows(compileListEvents(this.executor.db, workspaceId, query, this.retainedSince))
+    const hasNextPage = rows.length > query.limit
+    const page = hasNextPage ? rows.slice(0, query.limit) : rows
+    const last = page.at(-1)
+    return {
+      events: page.map(toStoredEvent),
+      next: hasNextPage && last !== undefined ? { created_at: last.created_at, event_id: last.event_id } : null,
+    }
+  }
+
+  async countEventsByBucket(workspaceId: string, filters: EventFilters, bucketSeconds: number): Promise<EventBucketCount[]> {
+    const query = compileCountEventsByBucket(this.executor.db, workspaceId, filters, bucketSeconds, this.retainedSince)
+    return toEventBucketCounts(await this.executor.rows(query), bucketSeconds)
+  }
+
+  async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
+    const row = await this.executor.first(compileFindEvent(this.executor.db, workspaceId, lookup, this.retainedSince))
+    return row === undefined ? undefined : toStoredEvent(row)
+  }
+
+  async listEventsAfter(
+    workspaceId: string,
+    filters: EventFilters,
+    after: EventPosition | null,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    const query = compileEventsAfter(this.executor.db, workspaceId, filters, after, limit, this.retainedSince)
+    return (await this.executor.rows(query)).map(toStoredEvent)
+  }
+
+  async newestEventPosition(workspaceId: string): Promise<EventPosition | null> {
+    const row = await this.executor.first(compileNewestEvent(this.executor.db, workspaceId))
+    return row === undefined ? null : { created_at: row.created_at, event_id: row.event_id }
+  }
+}
+
+function toStoredEvent({ event_id, created_at, json }: EventRow): StoredEvent {
+  return { event_id, created_at, json }
+}

@@ -1,0 +1,88 @@
+// What the shared relational core needs of a backend: somewhere to run Kysely-built queries
+// (rows, statements, transactions) and the few things in which the SQL of the two engines truly
+// differs. Kysely builds and compiles the queries (against a dummy driver); each backend runs
+// the compiled SQL through its own driver, so that its hot statements stay prepared, SQLite's
+// stay synchronous, and its writes keep their one-at-a-time order (see sqlite-executor.ts).
+// Kysely's own dialects would run each query through an async connection mutex of their own,
+// which SQLite's group commit and its reader connection could not share.
+
+import { sql, type Compilable, type CompiledQuery, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely'
+
+import type { Tables } from '../schema.ts'
+
+/** A query to build and compile, or one already compiled. */
+export type Query<R> = Compilable<R> | CompiledQuery<R>
+
+export function compiled<R>(query: Query<R>): CompiledQuery<R> {
+  return 'compile' in query ? query.compile() : query
+}
+
+export interface TransactionOptions {
+  /**
+   * Work that may be lost in a crash of the database and done again (a claim, an attempt's
+   * record) need not wait for its commit to reach the disk (PostgreSQL's synchronous_commit).
+   */
+  durable?: boolean
+}
+
+export interface Executor {
+  /** Builds queries for this backend; it never runs them. */
+  readonly db: Kysely<Tables>
+  readonly dialect: Dialect
+  rows<R>(query: Query<R>): Promise<R[]>
+  first<R>(query: Query<R>): Promise<R | undefined>
+  /** Runs a statement; the number of rows it changed. */
+  run(query: Compilable<unknown>): Promise<number>
+  /** Runs `work` in one transaction (a savepoint inside another), all or nothing. */
+  transaction<T>(work: (tx: Executor) => Promise<T>, options?: TransactionOptions): Promise<T>
+  /** In a transaction: wakes the delivery workers of other processes when it commits. */
+  notifyDeliveriesDue(): Promise<void>
+  /** Runs SQL of several statements and no parameters: a migration. */
+  script(sql: string): Promise<void>
+}
+
+export type LockStrength = 'update' | 'no key update' | 'share' | 'key share'
+
+/** The differences of SQL the core writes around. */
+export interface Dialect {
+  /**
+   * Whether the engine has row locks. SQLite has one writer at a time, so a transaction there
+   * already holds everything a row lock would; the core skips queries that only lock.
+   */
+  readonly rowLocks: boolean
+  /** The column that orders rows by insertion where a table has no seq of its own. */
+  readonly insertionOrder: 'rowid' | 'seq'
+  /** `ref` is one of `values`, in one statement shape whatever their number. */
+  isAnyOf(ref: Expression<unknown> | string, values: readonly string[] | readonly number[], type?: 'text' | 'bigint'): Expression<SqlBool>
+  /** Adds the lock clause where the engine has one. */
+  locked<DB, TB extends keyof DB, O>(
+    query: SelectQueryBuilder<DB, TB, O>,
+    strength: LockStrength,
+    options?: { skipLocked?: boolean },
+  ): SelectQueryBuilder<DB, TB, O>
+  /** Inserts many deliveries in one statement of one shape, in the order given. */
+  insertDeliveries(tx: Executor, deliveries: readonly NewDelivery[]): Promise<void>
+}
+
+/** A delivery row as it is queued. */
+export interface NewDelivery {
+  delivery_id: string
+  workspace_id: string
+  webhook_id: string
+  event_id: string
+  event_type: string
+  event_created_at: string
+  /** Null parks it (its webhook is disabled). */
+  next_attempt_at: number | null
+  recovery_id: string | null
+  created_at: string
+}
+
+/** Raw SQL as a query the executors run. */
+export function rawQuery<R>(db: Kysely<Tables>, query: RawBuilder<R>): Compilable<R> {
+  return { compile: () => query.compile(db) }
+}
+
+export const refOf = (ref: Expression<unknown> | string): Expression<unknown> =>
+  typeof ref === 'string' ? sql.ref(ref) : ref
+

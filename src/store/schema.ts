@@ -1,0 +1,132 @@
+// The tables of both backends, typed for Kysely: the shared queries are written once against
+// these types, and rows come back with them. Both backends create the same columns with the same
+// text formats (times as ISO 8601 UTC with milliseconds, events as their JSON text), except for
+// what their engines do differently: booleans are 0/1 on SQLite (SqlBool), and the order rows were
+// inserted in is SQLite's rowid where PostgreSQL has a `seq` column (see Dialect.insertionOrder).
+
+import type { Generated, SqlBool } from 'kysely'
+
+import type { ApiKeyScope, DeliveryStatus } from './store.ts'
+
+export interface WorkspacesTable {
+  workspace_id: string
+  name: string
+  created_at: string
+  event_retention_days: number
+}
+
+export interface ApiKeysTable {
+  api_key_id: string
+  workspace_id: string
+  name: string
+  scope: ApiKeyScope
+  short_token: string
+  token_hash: string
+  created_at: string
+  revoked_at: string | null
+}
+
+export interface EventsTable {
+  seq: Generated<number>
+  workspace_id: string
+  event_id: string
+  event_type: string
+  created_at: string
+  occurred_at: string
+  device_id: string | null
+  access_code_id: string | null
+  connected_account_id: string | null
+  connect_webview_id: string | null
+  acs_system_id: string | null
+  acs_entrance_id: string | null
+  acs_user_id: string | null
+  acs_credential_id: string | null
+  acs_access_group_id: string | null
+  acs_encoder_id: string | null
+  user_identity_id: string | null
+  access_grant_id: string | null
+  access_method_id: string | null
+  space_id: string | null
+  customer_key: string | null
+  json: string
+}
+
+export interface WebhooksTable {
+  webhook_id: string
+  workspace_id: string
+  url: string
+  /** JSON array of types and patterns. */
+  event_types: string
+  secret: string
+  previous_secret: string | null
+  previous_secret_expires_at: string | null
+  disabled: Generated<SqlBool>
+  disabled_reason: string | null
+  disabled_at: string | null
+  failing_since: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface WebhookDeliveriesTable {
+  seq: Generated<number>
+  delivery_id: string
+  workspace_id: string
+  webhook_id: string
+  event_id: string
+  event_type: string
+  /** Lets PostgreSQL read the event from its day's partition alone; null for old rows. */
+  event_created_at: string | null
+  status: DeliveryStatus
+  attempt_count: Generated<number>
+  round_attempts: Generated<number>
+  manual_retry: Generated<SqlBool>
+  /** Ms since the epoch: the schedule and the lease; null when done or parked. */
+  next_attempt_at: number | null
+  claim_token: string | null
+  last_error: string | null
+  recovery_id: string | null
+  created_at: string
+  completed_at: string | null
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  attempt_id: Generated<number>
+  delivery_seq: number
+  attempted_at: string
+  duration_ms: number
+  status_code: number | null
+  error: string | null
+  response_body: string | null
+}
+
+export interface WebhookRecoveriesTable {
+  recovery_id: string
+  workspace_id: string
+  webhook_id: string
+  since: string
+  until: string
+  status: 'running' | 'completed'
+  events_total: number
+  events_scanned: Generated<number>
+  deliveries_queued: Generated<number>
+  cursor_created_at: string | null
+  cursor_seq: Generated<number>
+  created_at: string
+  completed_at: string | null
+}
+
+export interface SchemaMigrationsTable {
+  version: number
+}
+
+export interface Tables {
+  workspaces: WorkspacesTable
+  api_keys: ApiKeysTable
+  events: EventsTable
+  webhooks: WebhooksTable
+  webhook_deliveries: WebhookDeliveriesTable
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable
+  webhook_recoveries: WebhookRecoveriesTable
+  schema_migrations: SchemaMigrationsTable
+}
