@@ -17,7 +17,7 @@ import { knownEventTypes, listsFilledWhenAbsent } from '../src/domain/event-cata
 import { snapshotListBackfills } from '../src/store/snapshot-list-backfills.ts'
 import type { EventDraft } from '../src/store/store.ts'
 import { publish, rawRequest } from './support/http.ts'
-import { forgetLatestMigration } from './support/raw-database.ts'
+import { forgetSnapshotListBackfill } from './support/raw-database.ts'
 import { catalogEventTypes, sampleEventFor } from './support/sample-events.ts'
 import { newestSeamSdks, seamClient, seamSdks } from './support/seam-sdks.ts'
 import { openStream } from './support/sse.ts'
@@ -352,7 +352,7 @@ describe('the newest Seam catalog', { timeout: 120_000 }, () => {
     // Written as the server before the upgrade wrote them (the store checks no schema), then the
     // database set back to before the backfill migration, which the next start runs.
     const written = await server.store.events.insertEvents(workspace.workspaceId, oldStyle.map((draft) => ({ ...draft, event_id: randomUUID() })))
-    await forgetLatestMigration(server)
+    await forgetSnapshotListBackfill(server)
     await server.store.migrate()
 
     const client = seamClient(newestSeamSdks[1]!, server.endpoint, workspace.apiKey)
@@ -373,7 +373,7 @@ describe('the newest Seam catalog', { timeout: 120_000 }, () => {
     assert.deepEqual(listed.find((event) => event['event_type'] === 'connected_account.disconnected')!['connected_account_errors'], [kept])
 
     // Running it again changes nothing.
-    await forgetLatestMigration(server)
+    await forgetSnapshotListBackfill(server)
     await server.store.migrate()
     assert.deepEqual(await client.events.list({ since }), listed)
 

@@ -4,8 +4,8 @@
 import Database from 'better-sqlite3'
 import pg from 'pg'
 
-import { pgMigrations } from '../../src/store/postgres/pg-migrations.ts'
-import { sqliteMigrations } from '../../src/store/sqlite/sqlite-migrations.ts'
+import { pgSnapshotListBackfillVersion } from '../../src/store/postgres/pg-migrations.ts'
+import { sqliteSnapshotListBackfillVersion } from '../../src/store/sqlite/sqlite-migrations.ts'
 import type { TestServer } from './test-server.ts'
 
 export async function runSql(server: TestServer, statement: string): Promise<void> {
@@ -27,8 +27,11 @@ export async function runSql(server: TestServer, statement: string): Promise<voi
   }
 }
 
-/** Forgets that the newest migration ran, so that the next `store.migrate()` runs it again. */
-export async function forgetLatestMigration(server: TestServer): Promise<void> {
-  const version = server.backend === 'sqlite' ? sqliteMigrations.length : pgMigrations.length
-  await runSql(server, `DELETE FROM schema_migrations WHERE version = ${version}`)
+/**
+ * Forgets that the snapshot-list backfill and the migrations after it ran, so that the next
+ * `store.migrate()` runs them again, as on a server being upgraded.
+ */
+export async function forgetSnapshotListBackfill(server: TestServer): Promise<void> {
+  const version = server.backend === 'sqlite' ? sqliteSnapshotListBackfillVersion : pgSnapshotListBackfillVersion
+  await runSql(server, `DELETE FROM schema_migrations WHERE version >= ${version}`)
 }

@@ -1,6 +1,11 @@
 import { backfillSnapshotListsSql, snapshotListBackfills } from '../snapshot-list-backfills.ts'
 import { eventFilterColumns } from '../store.ts'
 
+const snapshotListBackfill = backfillSnapshotListsSql(snapshotListBackfills[0]!, {
+  absent: (field) => `(json::json -> '${field}') IS NULL`,
+  withoutLastCharacter: 'left(json, -1)',
+})
+
 // Append only: a migration that has run on a user's database is never edited.
 // The same tables as SQLite's, with the same text formats (ISO 8601 UTC with milliseconds for
 // times, the event's JSON as text), so that both backends answer byte for byte alike.
@@ -231,8 +236,8 @@ export const pgMigrations: readonly string[] = [
   `,
   // Events stored before @seamapi/types 1.977.0 required their types' snapshot lists get them
   // as [] (snapshot-list-backfills.ts), so that they validate against the schema SDK users parse with.
-  backfillSnapshotListsSql(snapshotListBackfills[0]!, {
-    absent: (field) => `(json::json -> '${field}') IS NULL`,
-    withoutLastCharacter: 'left(json, -1)',
-  }),
+  snapshotListBackfill,
 ]
+
+/** The version of the snapshot-list backfill, which tests run again as on an upgrade. */
+export const pgSnapshotListBackfillVersion = pgMigrations.indexOf(snapshotListBackfill) + 1

@@ -1,6 +1,11 @@
 import { backfillSnapshotListsSql, snapshotListBackfills } from '../snapshot-list-backfills.ts'
 import { eventFilterColumns } from '../store.ts'
 
+const snapshotListBackfill = backfillSnapshotListsSql(snapshotListBackfills[0]!, {
+  absent: (field) => `json_type(json, '$.${field}') IS NULL`,
+  withoutLastCharacter: 'substr(json, 1, length(json) - 1)',
+})
+
 // Append only: a migration that has run on a user's database is never edited.
 export const sqliteMigrations: readonly string[] = [
   `
@@ -141,14 +146,14 @@ export const sqliteMigrations: readonly string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
-  // Events stored before @seamapi/types 1.977.0 required their types' snapshot lists get them
-  // as [] (snapshot-list-backfills.ts), so that they validate against the schema SDK users parse with.
-  backfillSnapshotListsSql(snapshotListBackfills[0]!, {
-    absent: (field) => `json_type(json, '$.${field}') IS NULL`,
-    withoutLastCharacter: 'substr(json, 1, length(json) - 1)',
-  }),
   // A delivery carries its event's created_at, as on PostgreSQL, so that both backends queue
   // deliveries with the same statement; those queued before keep NULL (SQLite finds their event
   // by event_id alone).
   `ALTER TABLE webhook_deliveries ADD COLUMN event_created_at TEXT;`,
+  // Events stored before @seamapi/types 1.977.0 required their types' snapshot lists get them
+  // as [] (snapshot-list-backfills.ts), so that they validate against the schema SDK users parse with.
+  snapshotListBackfill,
 ]
+
+/** The version of the snapshot-list backfill, which tests run again as on an upgrade. */
+export const sqliteSnapshotListBackfillVersion = sqliteMigrations.indexOf(snapshotListBackfill) + 1
