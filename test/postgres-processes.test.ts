@@ -10,7 +10,6 @@ import {
   startCommand,
   startServe,
   type RunningCommand,
-  type RunningServer,
 } from './support/cli-process.ts'
 import { publish } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
