@@ -6,7 +6,7 @@
 
 import type { Generated, SqlBool } from 'kysely'
 
-import type { ApiKeyScope, DeliveryStatus } from './store.ts'
+import type { ApiKeyScope, DeliveryStatus, EventFilterColumn } from './store.ts'
 
 export interface WorkspacesTable {
   workspace_id: string
@@ -26,28 +26,14 @@ export interface ApiKeysTable {
   revoked_at: string | null
 }
 
-export interface EventsTable {
+/** Each filter column holds its field's value, or null where the event has none. */
+export type EventsTable = Record<EventFilterColumn, string | null> & {
   seq: Generated<number>
   workspace_id: string
   event_id: string
   event_type: string
   created_at: string
   occurred_at: string
-  device_id: string | null
-  access_code_id: string | null
-  connected_account_id: string | null
-  connect_webview_id: string | null
-  acs_system_id: string | null
-  acs_entrance_id: string | null
-  acs_user_id: string | null
-  acs_credential_id: string | null
-  acs_access_group_id: string | null
-  acs_encoder_id: string | null
-  user_identity_id: string | null
-  access_grant_id: string | null
-  access_method_id: string | null
-  space_id: string | null
-  customer_key: string | null
   json: string
 }
 

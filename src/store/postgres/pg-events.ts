@@ -8,10 +8,9 @@ import { sql } from 'kysely'
 
 import type { Clock } from '../../clock.ts'
 import type { RetainedSince } from '../event-list-sql.ts'
-import { eventTypeMatches } from '../event-type-patterns.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
-import type { NewDelivery } from '../relational/executor.ts'
+import { publishedDeliveries } from '../relational/deliveries.ts'
 import { eventFilterColumns, storedEventRow, type EventDraft, type EventsPublishedListener, type StoredEvent } from '../store.ts'
 import { addDays, nextDay, utcDay } from '../utc-days.ts'
 import { postgresDialect } from './pg-dialect.ts'
@@ -247,25 +246,7 @@ export class PgEventLog extends RelationalEventLog {
     const { rows: webhooks } = await tx.connection.query<{ webhook_id: string; event_types: string }>(
       prepared('SELECT webhook_id, event_types FROM webhooks WHERE workspace_id = $1 AND NOT disabled ORDER BY seq FOR SHARE', [workspaceId]),
     )
-    const queuedAt = new Date(now).toISOString()
-    const deliveries: NewDelivery[] = []
-    for (const webhook of webhooks) {
-      const patterns = JSON.parse(webhook.event_types) as string[]
-      for (const event of events) {
-        if (!eventTypeMatches(patterns, event.event_type)) continue
-        deliveries.push({
-          delivery_id: randomUUID(),
-          workspace_id: workspaceId,
-          webhook_id: webhook.webhook_id,
-          event_id: event.event_id,
-          event_type: event.event_type,
-          event_created_at: createdAt,
-          next_attempt_at: now,
-          recovery_id: null,
-          created_at: queuedAt,
-        })
-      }
-    }
+    const deliveries = publishedDeliveries(workspaceId, webhooks, events, createdAt, now)
     if (deliveries.length === 0) return
     await tx.notifyDeliveriesDue()
     await postgresDialect.insertDeliveries(tx, deliveries)

@@ -7,8 +7,6 @@
 import { createHash } from 'node:crypto'
 
 import {
-  DummyDriver,
-  Kysely,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
@@ -17,8 +15,7 @@ import {
 } from 'kysely'
 import pg from 'pg'
 
-import type { Tables } from '../schema.ts'
-import { compiled, type Executor, type Query, type TransactionOptions } from '../relational/executor.ts'
+import { compiled, queryBuilder, type Executor, type Query, type TransactionOptions } from '../relational/executor.ts'
 import { postgresDialect } from './pg-dialect.ts'
 import { notifyDeliveriesSql } from './pg-notifications.ts'
 
@@ -26,13 +23,10 @@ import { notifyDeliveriesSql } from './pg-notifications.ts'
 // 2^53, and the store's types are numbers on both backends.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
 
-const queryBuilder = new Kysely<Tables>({
-  dialect: {
-    createAdapter: () => new PostgresAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (db) => new PostgresIntrospector(db),
-    createQueryCompiler: () => new PostgresQueryCompiler(),
-  },
+const builder = queryBuilder({
+  createAdapter: () => new PostgresAdapter(),
+  createIntrospector: (db) => new PostgresIntrospector(db),
+  createQueryCompiler: () => new PostgresQueryCompiler(),
 })
 
 /** A client in a transaction, or the pool outside one: both run `query`. */
@@ -50,7 +44,7 @@ async function rowsOf<R>(db: Queryable, query: CompiledQuery<R>): Promise<{ rows
 
 /** Queries on one connection (a client in a transaction) or on the pool. */
 export class PgQueries implements Executor {
-  readonly db = queryBuilder
+  readonly db = builder
   readonly dialect = postgresDialect
 
   constructor(readonly connection: Queryable) {}

@@ -6,7 +6,18 @@
 // Kysely's own dialects would run each query through an async connection mutex of their own,
 // which SQLite's group commit and its reader connection could not share.
 
-import { sql, type Compilable, type CompiledQuery, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely'
+import {
+  DummyDriver,
+  Kysely,
+  sql,
+  type Compilable,
+  type CompiledQuery,
+  type Dialect as KyselyDialect,
+  type Expression,
+  type RawBuilder,
+  type SelectQueryBuilder,
+  type SqlBool,
+} from 'kysely'
 
 import type { Tables } from '../schema.ts'
 
@@ -76,6 +87,11 @@ export interface NewDelivery {
   next_attempt_at: number | null
   recovery_id: string | null
   created_at: string
+}
+
+/** A Kysely that builds and compiles this backend's SQL, and runs nothing (the executor does). */
+export function queryBuilder(dialect: Pick<KyselyDialect, 'createAdapter' | 'createIntrospector' | 'createQueryCompiler'>): Kysely<Tables> {
+  return new Kysely<Tables>({ dialect: { ...dialect, createDriver: () => new DummyDriver() } })
 }
 
 /** Raw SQL as a query the executors run. */

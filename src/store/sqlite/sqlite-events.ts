@@ -1,15 +1,13 @@
 // SQLite's event log: the group commit of publishes, with their outbox rows, and a faster way to
 // count the console's chart. Reads are the core's (relational/event-log.ts), on the reader.
 
-import { randomUUID } from 'node:crypto'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 
 import type { Clock } from '../../clock.ts'
 import type { RetainedSince } from '../event-list-sql.ts'
-import { eventTypeMatches } from '../event-type-patterns.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
-import type { NewDelivery } from '../relational/executor.ts'
+import { publishedDeliveries } from '../relational/deliveries.ts'
 import {
   eventFilterColumns,
   storedEventRow,
@@ -132,25 +130,7 @@ export class SqliteEventLog extends RelationalEventLog {
     const webhooks = tx.writer
       .get('SELECT webhook_id, event_types FROM webhooks WHERE workspace_id = ? AND disabled = 0')
       .all(workspaceId) as { webhook_id: string; event_types: string }[]
-    const deliveries: NewDelivery[] = []
-    const queuedAt = new Date(now).toISOString()
-    for (const webhook of webhooks) {
-      const patterns = JSON.parse(webhook.event_types) as string[]
-      for (const event of events) {
-        if (!eventTypeMatches(patterns, event.event_type)) continue
-        deliveries.push({
-          delivery_id: randomUUID(),
-          workspace_id: workspaceId,
-          webhook_id: webhook.webhook_id,
-          event_id: event.event_id,
-          event_type: event.event_type,
-          event_created_at: createdAt,
-          next_attempt_at: now,
-          recovery_id: null,
-          created_at: queuedAt,
-        })
-      }
-    }
+    const deliveries = publishedDeliveries(workspaceId, webhooks, events, createdAt, now)
     for (let start = 0; start < deliveries.length; start += deliveriesPerStep) {
       if (start > 0 && this.#sqlite.commitMayYield) await yieldToEventLoop()
       await sqliteDialect.insertDeliveries(tx, deliveries.slice(start, start + deliveriesPerStep))

@@ -5,8 +5,6 @@
 // other write waits its turn rather than landing inside that transaction.
 
 import {
-  DummyDriver,
-  Kysely,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -15,18 +13,14 @@ import {
 } from 'kysely'
 import Database from 'better-sqlite3'
 
-import type { Tables } from '../schema.ts'
-import { compiled as compile, type Executor, type Query } from '../relational/executor.ts'
+import { compiled as compile, queryBuilder, type Executor, type Query } from '../relational/executor.ts'
 import { sqliteDialect } from './sqlite-dialect.ts'
 import { WriteLock } from './write-lock.ts'
 
-const queryBuilder = new Kysely<Tables>({
-  dialect: {
-    createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (db) => new SqliteIntrospector(db),
-    createQueryCompiler: () => new SqliteQueryCompiler(),
-  },
+const builder = queryBuilder({
+  createAdapter: () => new SqliteAdapter(),
+  createIntrospector: (db) => new SqliteIntrospector(db),
+  createQueryCompiler: () => new SqliteQueryCompiler(),
 })
 
 /** Statements prepared once per SQL text; the cap keeps odd callers from growing it forever. */
@@ -58,7 +52,7 @@ function all<R>(statements: StatementCache, query: CompiledQuery<R>): R[] {
 }
 
 export class SqliteExecutor implements Executor {
-  readonly db = queryBuilder
+  readonly db = builder
   readonly dialect = sqliteDialect
   readonly writer: StatementCache
   readonly reader: StatementCache
@@ -147,7 +141,7 @@ export class SqliteExecutor implements Executor {
 
 /** Inside a transaction that holds the write lock: everything runs on the writer. */
 export class SqliteTransaction implements Executor {
-  readonly db = queryBuilder
+  readonly db = builder
   readonly dialect = sqliteDialect
   /** Savepoints open: each nested transaction is named by its depth. */
   #depth = 0
