@@ -127,7 +127,8 @@ const deadline = setTimeout(
 deadline.unref()
 
 const env: NodeJS.ProcessEnv = { ...process.env, TEST_BACKENDS: backends.join(',') }
-delete env['TEST_POSTGRES_URL']
+// Its own, and a run started from inside a test file must still report as a run of its own.
+for (const name of ['TEST_POSTGRES_URL', 'NODE_TEST_CONTEXT']) delete env[name]
 
 if (backends.includes('postgres')) {
   const started = Date.now()
