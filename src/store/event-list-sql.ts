@@ -4,6 +4,7 @@
 import {
   sql,
   type CompiledQuery,
+  type Expression,
   type Kysely,
   type RawBuilder,
   type SelectQueryBuilder,
@@ -31,14 +32,15 @@ type EventsSelect = SelectQueryBuilder<Tables, 'events', EventRow>
 type EventsQuery<O> = SelectQueryBuilder<Tables, 'events', O>
 
 /**
- * The oldest created_at the workspace still shows, "now minus its retention", read at query
- * time, so that a change of the setting hides events on every API process at once: either
- * SQL the database computes in the same statement (PostgreSQL), or a value the backend has
- * just read (SQLite). A value is merged with the query's own lower bound, because SQLite's
- * planner, given two lower bounds on created_at, left the device_id index for a scan of the
- * whole time range (since + device_id p50 58 ms instead of 0.7 ms at 105,000 events).
+ * The lower bounds on created_at of a query of one workspace: the oldest created_at the
+ * workspace still shows ("now minus its retention", computed by the database in the same
+ * statement, so that a change of the setting hides events on every process at once), merged
+ * with the query's own `bound` as the backend's planner wants it. SQLite wants one bound (given
+ * two, its planner left the device_id index for a scan of the whole time range: since +
+ * device_id p50 58 ms instead of 0.7 ms at 105,000 events); PostgreSQL wants plain ones, which
+ * prune day partitions.
  */
-export type RetainedSince = (workspaceId: string) => RawBuilder<string> | string
+export type RetainedFrom = (workspaceId: string, bound: string | undefined) => readonly (Expression<string> | string)[]
 
 function selectEvents(db: Kysely<Tables>, workspaceId: string): EventsSelect {
   return db
@@ -51,15 +53,10 @@ function selectEvents(db: Kysely<Tables>, workspaceId: string): EventsSelect {
 function retainedFrom<O>(
   query: EventsQuery<O>,
   workspaceId: string,
-  retainedSince: RetainedSince,
+  retainedSince: RetainedFrom,
   bound: string | undefined,
 ): EventsQuery<O> {
-  const cutoff = retainedSince(workspaceId)
-  if (typeof cutoff === 'string') {
-    return query.where('created_at', '>=', bound !== undefined && bound > cutoff ? bound : cutoff)
-  }
-  const retained = query.where('created_at', '>=', cutoff)
-  return bound === undefined ? retained : retained.where('created_at', '>=', bound)
+  return retainedSince(workspaceId, bound).reduce((select, lower) => select.where('created_at', '>=', lower), query)
 }
 
 function newestFirst(query: EventsSelect): EventsSelect {
@@ -87,7 +84,7 @@ function whereEventFilters<O>(
   query: EventsQuery<O>,
   workspaceId: string,
   filters: EventFilters,
-  retainedSince: RetainedSince,
+  retainedSince: RetainedFrom,
 ): EventsQuery<O> {
   let select = retainedFrom(query, workspaceId, retainedSince, filters.created_at_min)
   if (filters.created_at_after !== undefined) {
@@ -114,7 +111,7 @@ export function compileListEvents(
   db: Kysely<Tables>,
   workspaceId: string,
   query: EventListQuery,
-  retainedSince: RetainedSince,
+  retainedSince: RetainedFrom,
 ): CompiledQuery<EventRow> {
   let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, query, retainedSince)
   const before = query.before
@@ -153,7 +150,7 @@ export function compileEventsAfter(
   filters: EventFilters,
   after: EventPosition | null,
   limit: number,
-  retainedSince: RetainedSince,
+  retainedSince: RetainedFrom,
 ): CompiledQuery<EventRow> {
   // Implied by the position's comparison below, but said as a bound of its own: PostgreSQL
   // prunes day partitions on a plain bound of created_at, not on a row comparison. Merged into
@@ -184,7 +181,7 @@ export function compileFindEvent(
   db: Kysely<Tables>,
   workspaceId: string,
   lookup: EventLookup,
-  retainedSince: RetainedSince,
+  retainedSince: RetainedFrom,
 ): CompiledQuery<EventRow> {
   let select = retainedFrom(selectEvents(db, workspaceId), workspaceId, retainedSince, undefined)
   if (lookup.event_id !== undefined) select = select.where('event_id', '=', lookup.event_id)
@@ -218,7 +215,7 @@ export function compileCountEventsByBucket(
   workspaceId: string,
   filters: EventFilters,
   bucketSeconds: number,
-  retainedSince: RetainedSince,
+  retainedSince: RetainedFrom,
 ): CompiledQuery<DayBucketRow> {
   if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0 || bucketSeconds % 60 !== 0 || 86_400 % bucketSeconds !== 0) {
     throw new Error(`bucket width ${bucketSeconds} s is not whole minutes dividing a day`)

@@ -1,4 +1,5 @@
 import { sql, type SqlBool } from 'kysely'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
 
 import { rawQuery, refOf, type Dialect } from '../relational/executor.ts'
 
@@ -21,6 +22,7 @@ export const postgresDialect: Dialect = {
             : query.forKeyShare()
     return skipLocked ? locked.skipLocked() : locked
   },
+  jsonArrayFrom: (subquery) => jsonArrayFrom(subquery) as never,
   async insertDeliveries(tx, deliveries) {
     if (deliveries.length === 0) return
     const column = <K extends keyof (typeof deliveries)[number]>(key: K) => deliveries.map((d) => d[key])

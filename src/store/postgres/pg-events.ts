@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 
 import type { Clock } from '../../clock.ts'
-import type { RetainedSince } from '../event-list-sql.ts'
+import type { RetainedFrom } from '../event-list-sql.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
-import { publishedDeliveries } from '../relational/deliveries.ts'
+import { publishedDeliveries } from '../outbox.ts'
 import { eventFilterColumns, storedEventRow, type EventDraft, type EventsPublishedListener, type StoredEvent } from '../store.ts'
 import { addDays, nextDay, utcDay } from '../utc-days.ts'
 import { postgresDialect } from './pg-dialect.ts'
@@ -74,12 +74,11 @@ export class PgEventLog extends RelationalEventLog {
     this.#connectionString = connectionString
   }
 
-  /**
-   * "Now minus the workspace's retention", computed by the database in the statement that uses
-   * it, so that every process agrees at once; now is this store's clock.
-   */
-  protected readonly retainedSince: RetainedSince = (workspaceId) =>
-    sql<string>`to_char(to_timestamp(${this.clock.now() / 1000}) at time zone 'UTC' - make_interval(days => (select event_retention_days from workspaces where workspace_id = ${workspaceId})), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+  /** Two plain bounds, which prune day partitions; now is this store's clock. */
+  protected readonly retainedFrom: RetainedFrom = (workspaceId, bound) => [
+    sql<string>`to_char(to_timestamp(${this.clock.now() / 1000}) at time zone 'UTC' - make_interval(days => (select event_retention_days from workspaces where workspace_id = ${workspaceId})), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+    ...(bound === undefined ? [] : [bound]),
+  ]
 
   /** The days ahead of this one that get their partition before anything is written to them. */
   upcomingDays(): string[] {

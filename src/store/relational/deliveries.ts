@@ -17,7 +17,7 @@ import type {
   DeliveryQueue,
   WebhookHealth,
 } from '../store.ts'
-import type { Executor, NewDelivery } from './executor.ts'
+import type { Executor } from './executor.ts'
 import { disableWebhook, laterOf, lockWorkspaces, retainedSince } from './webhooks.ts'
 
 /** The delivery's last_error after a failed attempt. */
@@ -27,36 +27,6 @@ function describeAttemptError(attempt: DeliveryAttempt): string {
 }
 
 const healthy: WebhookHealth = { failing_since: null, disabled: false }
-
-/**
- * The outbox rows of a publish: a delivery of each new event to every webhook (enabled, of the
- * workspace) whose event types match it, due at once.
- */
-export function publishedDeliveries(
-  workspaceId: string,
-  webhooks: readonly { webhook_id: string; event_types: string }[],
-  events: readonly { event_id: string; event_type: string }[],
-  eventsCreatedAt: string,
-  now: number,
-): NewDelivery[] {
-  const queuedAt = new Date(now).toISOString()
-  return webhooks.flatMap((webhook) => {
-    const patterns = JSON.parse(webhook.event_types) as string[]
-    return events
-      .filter((event) => eventTypeMatches(patterns, event.event_type))
-      .map((event) => ({
-        delivery_id: randomUUID(),
-        workspace_id: workspaceId,
-        webhook_id: webhook.webhook_id,
-        event_id: event.event_id,
-        event_type: event.event_type,
-        event_created_at: eventsCreatedAt,
-        next_attempt_at: now,
-        recovery_id: null,
-        created_at: queuedAt,
-      }))
-  })
-}
 
 /** The queue of every backend; each adds its own claims, and its signal of new work if any. */
 export abstract class RelationalDeliveryQueue implements DeliveryQueue {

@@ -71,6 +71,12 @@ export interface Dialect {
     strength: LockStrength,
     options?: { skipLocked?: boolean },
   ): SelectQueryBuilder<DB, TB, O>
+  /**
+   * The rows of a subquery as a JSON array, in the same statement (Kysely's helper of the
+   * engine): what a read needs of two tables comes from one snapshot, never from two reads a
+   * commit could fall between.
+   */
+  jsonArrayFrom<O>(subquery: Expression<O>): RawBuilder<O[]>
   /** Inserts many deliveries in one statement of one shape, in the order given. */
   insertDeliveries(tx: Executor, deliveries: readonly NewDelivery[]): Promise<void>
 }

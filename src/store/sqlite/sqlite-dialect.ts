@@ -1,4 +1,5 @@
 import { sql, type SqlBool } from 'kysely'
+import { jsonArrayFrom } from 'kysely/helpers/sqlite'
 
 import { rawQuery, refOf, type Dialect } from '../relational/executor.ts'
 
@@ -8,6 +9,7 @@ export const sqliteDialect: Dialect = {
   insertionOrder: 'rowid',
   isAnyOf: (ref, values) => sql<SqlBool>`${refOf(ref)} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,
   locked: (query) => query,
+  jsonArrayFrom: (subquery) => jsonArrayFrom(subquery as never) as never,
   async insertDeliveries(tx, deliveries) {
     if (deliveries.length === 0) return
     const rows = deliveries.map((d) => [
