@@ -11,9 +11,9 @@ import type { RetainedFrom } from '../event-list-sql.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
 import { publishedDeliveries } from '../outbox.ts'
+import { insertDeliveries } from '../relational/executor.ts'
 import { eventFilterColumns, storedEventRow, type EventDraft, type EventsPublishedListener, type StoredEvent } from '../store.ts'
 import { addDays, nextDay, utcDay } from '../utc-days.ts'
-import { postgresDialect } from './pg-dialect.ts'
 import { prepared, type PgExecutor, type PgQueries } from './pg-executor.ts'
 import {
   eventsPublishedChannel,
@@ -248,7 +248,7 @@ export class PgEventLog extends RelationalEventLog {
     const deliveries = publishedDeliveries(workspaceId, webhooks, events, createdAt, now)
     if (deliveries.length === 0) return
     await tx.notifyDeliveriesDue()
-    await postgresDialect.insertDeliveries(tx, deliveries)
+    await insertDeliveries(tx, deliveries)
   }
 
   /**

@@ -17,6 +17,7 @@ import {
   type RawBuilder,
   type SelectQueryBuilder,
   type SqlBool,
+  type Insertable,
 } from 'kysely'
 
 import type { Tables } from '../schema.ts'
@@ -77,8 +78,16 @@ export interface Dialect {
    * commit could fall between.
    */
   jsonArrayFrom<O>(subquery: Expression<O>): RawBuilder<O[]>
-  /** Inserts many deliveries in one statement of one shape, in the order given. */
-  insertDeliveries(tx: Executor, deliveries: readonly NewDelivery[]): Promise<void>
+  /**
+   * Inserts many rows in one statement of one shape whatever their number, in the order given:
+   * the rows travel as one JSON parameter, which the engine turns into a table.
+   */
+  insertRows<T extends keyof Tables>(tx: Executor, table: T, rows: readonly Insertable<Tables[T]>[]): Promise<void>
+}
+
+/** Queues deliveries (see NewDelivery), in one statement. */
+export async function insertDeliveries(tx: Executor, deliveries: readonly NewDelivery[]): Promise<void> {
+  await tx.dialect.insertRows(tx, 'webhook_deliveries', deliveries.map((delivery) => ({ ...delivery, status: 'pending' as const })))
 }
 
 /** A delivery row as it is queued. */
