@@ -1,5 +1,5 @@
 // Current with Seam: the newest catalog (@seamapi/types 1.977.0) and the newest SDK of each
-// major, on the backend TEST_BACKEND names. Every type added since 1.721.0 is published,
+// major, on every backend of the run. Every type added since 1.721.0 is published,
 // filtered, fetched and delivered; the newest field rules hold; read filters never refuse a
 // well-formed type name; older names match the renamed type; `limit` takes any positive number;
 // an empty body of any type is no parameters; and events stored before the upgrade still list,
@@ -16,6 +16,7 @@ import type { ZodTypeAny } from 'zod'
 import { knownEventTypes, listsFilledWhenAbsent } from '../src/domain/event-catalog.ts'
 import { snapshotListBackfills } from '../src/store/snapshot-list-backfills.ts'
 import type { EventDraft } from '../src/store/store.ts'
+import { describeEachBackend } from './support/backends.ts'
 import { publish, rawRequest } from './support/http.ts'
 import { forgetSnapshotListBackfill } from './support/raw-database.ts'
 import { catalogEventTypes, sampleEventFor } from './support/sample-events.ts'
@@ -71,13 +72,13 @@ async function publishRaw(server: TestServer, apiKey: string, body: unknown) {
   })
 }
 
-describe('the newest Seam catalog', { timeout: 120_000 }, () => {
+describeEachBackend('the newest Seam catalog', { timeout: 120_000 }, (backend) => {
   let server: TestServer
   let receiver: WebhookReceiver
   const since = new Date(Date.now() - 60_000).toISOString()
 
   before(async () => {
-    server = await startTestServer()
+    server = await startTestServer({ backend })
     receiver = await startWebhookReceiver()
   })
   after(async () => {

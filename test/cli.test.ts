@@ -1,4 +1,5 @@
 // The `seam-events` command as an operator runs it: a real process on a real database file.
+// Single backend (sqlite): the commands on a database file; on PostgreSQL, see postgres-processes.
 
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -6,11 +7,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
+import { skipUnlessBackend } from './support/backends.ts'
 import { cli, cliJson, startServe } from './support/cli-process.ts'
 import { rawRequest } from './support/http.ts'
 import { newestSeamSdks, seamClient } from './support/seam-sdks.ts'
 
-describe('seam-events CLI', () => {
+describe('seam-events CLI', { skip: skipUnlessBackend('sqlite') }, () => {
   let directory: string
   const database = () => join(directory, 'nested', 'events.db')
 

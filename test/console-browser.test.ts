@@ -5,10 +5,11 @@
 
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { after, before, describe, test } from 'node:test'
+import { after, before, test } from 'node:test'
 
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 
+import { describeEachBackend } from './support/backends.ts'
 import { launchBrowser, screenshot, skipWithoutChromium, until } from './support/browser.ts'
 import { publish } from './support/http.ts'
 import { sampleEventFor } from './support/sample-events.ts'
@@ -18,7 +19,7 @@ import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-re
 
 const skip = skipWithoutChromium
 
-describe('the web console in Chromium', () => {
+describeEachBackend('the web console in Chromium', (backend) => {
   let server: TestServer
   let receiver: WebhookReceiver
   let browser: Browser
@@ -31,7 +32,7 @@ describe('the web console in Chromium', () => {
 
   before(async () => {
     if (skip !== false) return
-    server = await startTestServer()
+    server = await startTestServer({ backend })
     receiver = await startWebhookReceiver()
     // A spread of types and devices to filter and chart: 4 lock.unlocked, 2 lock.locked,
     // 2 device.connected.

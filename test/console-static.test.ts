@@ -1,8 +1,10 @@
 // The console's files as the server hands them out: what a browser gets before any script runs.
+// Single backend (any): the files do not come from the store.
 
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 
+import { anyBackend } from './support/backends.ts'
 import { rawRequest } from './support/http.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 
@@ -10,7 +12,7 @@ describe('the console at /console', () => {
   let server: TestServer
 
   before(async () => {
-    server = await startTestServer()
+    server = await startTestServer({ backend: anyBackend })
   })
   after(async () => {
     await server.close()

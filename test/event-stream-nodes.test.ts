@@ -1,10 +1,12 @@
 // The event stream across API nodes: two `seam-events serve` processes on one PostgreSQL
 // database, a stream held on one, events published through the other.
+// Single backend (postgres): several API nodes share one database only on PostgreSQL.
 
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 
+import { skipUnlessBackend } from './support/backends.ts'
 import { cliJson, startServe, type RunningServer } from './support/cli-process.ts'
 import { publish } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
@@ -19,7 +21,7 @@ const nodeEnv = { STREAM_POLL_SECONDS: '300', LOG_LEVEL: 'info' }
 
 const eventIds = (messages: readonly { data: string }[]) => messages.map((message) => JSON.parse(message.data).event_id)
 
-describe('the event stream on several API nodes (PostgreSQL)', { timeout: 120_000 }, () => {
+describe('the event stream on several API nodes (PostgreSQL)', { timeout: 120_000, skip: skipUnlessBackend('postgres') }, () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>
   let nodes: RunningServer[] = []
   let apiKey: string

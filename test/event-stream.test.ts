@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test'
 
 import { EventSource } from 'eventsource'
 
+import { describeEachBackend } from './support/backends.ts'
 import { publish, rawRequest, type RawResponse } from './support/http.ts'
 import { openStream, type SseConnection } from './support/sse.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
@@ -27,7 +28,7 @@ function assertSeamError(response: RawResponse, status: number, type: string, fi
 const eventIds = (messages: readonly { data: string }[]) => messages.map((message) => JSON.parse(message.data).event_id)
 
 // A stream that misses what it waits for fails its test rather than hanging the run.
-describe('GET /events/stream', { timeout: 60_000 }, () => {
+describeEachBackend('GET /events/stream', { timeout: 60_000 }, (backend) => {
   let server: TestServer
   const streams: SseConnection[] = []
   const open = async (query = '', options: { apiKey?: string; lastEventId?: string } = {}) => {
@@ -40,7 +41,7 @@ describe('GET /events/stream', { timeout: 60_000 }, () => {
   before(async () => {
     // A short heartbeat, so that a test can wait for one; streams that would not read on their
     // own for five minutes, so that every event below arrives by the publish's wakeup.
-    server = await startTestServer({ env: { STREAM_HEARTBEAT_SECONDS: '0.2', STREAM_POLL_SECONDS: '300' } })
+    server = await startTestServer({ backend, env: { STREAM_HEARTBEAT_SECONDS: '0.2', STREAM_POLL_SECONDS: '300' } })
   })
   after(async () => {
     for (const stream of streams) stream.close()
@@ -298,10 +299,10 @@ describe('GET /events/stream', { timeout: 60_000 }, () => {
   })
 })
 
-describe('GET /events/stream ends', { timeout: 60_000 }, () => {
+describeEachBackend('GET /events/stream ends', { timeout: 60_000 }, (backend) => {
   it('when its key is revoked; the reconnect is refused', async () => {
     const logLines: string[] = []
-    const server = await startTestServer({ logLines, env: { STREAM_POLL_SECONDS: '0.2' } })
+    const server = await startTestServer({ backend, logLines, env: { STREAM_POLL_SECONDS: '0.2' } })
     try {
       const { apiKeyId, apiKey } = await server.createKey(server.workspaceId, 'read')
       const stream = await openStream(`${server.endpoint}/events/stream`, { apiKey })
@@ -319,7 +320,7 @@ describe('GET /events/stream ends', { timeout: 60_000 }, () => {
 
   it('at shutdown, so that the server closes, each logged', async () => {
     const logLines: string[] = []
-    const server = await startTestServer({ logLines })
+    const server = await startTestServer({ backend, logLines })
     const streams = await Promise.all(
       [1, 2].map(() => openStream(`${server.endpoint}/events/stream`, { apiKey: server.apiKey })),
     )

@@ -2,6 +2,7 @@
 // generator writes for the installed @seamapi/types, its examples must be valid events, and the
 // server must serve the same content at /docs/event-types, reachable from /docs. Also the change
 // report of `npm run catalog:update`.
+// Single backend (any): the page is generated from the schema, not read from the store.
 
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -17,6 +18,7 @@ import {
   renderEventTypesMarkdown,
 } from '../src/domain/event-type-reference.ts'
 import { diffCatalogs } from '../scripts/catalog-update.ts'
+import { anyBackend } from './support/backends.ts'
 import { rawRequest } from './support/http.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 
@@ -64,7 +66,7 @@ describe('docs/event-types.md', { timeout: 60_000 }, () => {
 describe('GET /docs/event-types', { timeout: 60_000 }, () => {
   let server: TestServer
   before(async () => {
-    server = await startTestServer({ worker: false })
+    server = await startTestServer({ backend: anyBackend, worker: false })
   })
   after(() => server.close())
 

@@ -1,4 +1,4 @@
-// /events/histogram on the backend TEST_BACKEND names: its counts are what /events/list returns
+// /events/histogram on every backend of the run: its counts are what /events/list returns
 // for the same filters, bucketed independently here; every bucket of the range is there; the
 // default width; and refusals in Seam's envelope. The SDK has no method for this route of ours,
 // so it is called over raw HTTP, GET with a query string and POST with JSON.
@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 
 import { ageEvents } from './support/age-events.ts'
+import { describeEachBackend } from './support/backends.ts'
 import { publish, rawRequest, type RawResponse } from './support/http.ts'
 import { sampleEventFor } from './support/sample-events.ts'
 import { startTestServer, type TestServer, type TestWorkspace } from './support/test-server.ts'
 import { deviceConnected, lockUnlocked } from './support/webhook-api.ts'
 
-const backend = process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite'
 const hourMs = 60 * 60 * 1000
 const dayMs = 24 * hourMs
 
@@ -49,7 +49,7 @@ interface Histogram {
   total_events: number
 }
 
-describe(`events/histogram (${backend})`, () => {
+describeEachBackend('events/histogram', (backend) => {
   let server: TestServer
   let workspace: TestWorkspace
   const devices = [randomUUID(), randomUUID(), randomUUID()] as const

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 
+import { describeEachBackend } from './support/backends.ts'
 import { publish } from './support/http.ts'
 import { seamClient, seamSdks } from './support/seam-sdks.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
@@ -78,13 +79,13 @@ const ids = (events: readonly Event[]): string[] => events.map((event) => event.
 /** Newest first, as the server must order them: publish order is insertion order. */
 const newestFirst = (events: readonly Event[]): Event[] => [...events].reverse()
 
-describe('events API through the official SDK', () => {
+describeEachBackend('events API through the official SDK', (backend) => {
   let server: TestServer
   let corpus: Event[] = []
   let start: string
 
   before(async () => {
-    server = await startTestServer()
+    server = await startTestServer({ backend })
     start = new Date(Date.now() - 1000).toISOString()
     for (let i = 0; i < 4; i++) {
       corpus.push(...(await publish(server.endpoint, server.apiKey, corpusBatch(i))))

@@ -3,9 +3,10 @@
 // still all-or-nothing on its own: one that fails leaves the others stored.
 
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
 import type { EventDraft } from '../src/store/store.ts'
+import { describeEachBackend } from './support/backends.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 
 function draft(n: number): EventDraft {
@@ -17,11 +18,11 @@ function draft(n: number): EventDraft {
   }
 }
 
-describe('group commit of concurrent publishes', { timeout: 120_000 }, () => {
+describeEachBackend('group commit of concurrent publishes', { timeout: 120_000 }, (backend) => {
   let server: TestServer
 
   before(async () => {
-    server = await startTestServer()
+    server = await startTestServer({ backend })
   })
   after(async () => {
     await server.close()

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 
+import { describeEachBackend } from './support/backends.ts'
 import { publish, rawRequest, type RawResponse } from './support/http.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 
@@ -22,14 +23,14 @@ function assertSeamError(response: RawResponse, status: number, type: string): v
   assert.doesNotMatch(response.text, /\bat .+:\d+:\d+|\/src\/|node_modules|SELECT |INSERT |sqlite/i)
 }
 
-describe('raw HTTP', () => {
+describeEachBackend('raw HTTP', (backend) => {
   let server: TestServer
   const url = (path: string) => `${server.endpoint}${path}`
   const post = (path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
     rawRequest(url(path), { method: 'POST', apiKey: server.apiKey, headers, body })
 
   before(async () => {
-    server = await startTestServer()
+    server = await startTestServer({ backend })
   })
   after(async () => server.close())
 
@@ -258,10 +259,10 @@ describe('raw HTTP', () => {
   })
 })
 
-describe('unknown event types', () => {
+describeEachBackend('unknown event types', (backend) => {
   it('are refused by default and accepted with --allow-unknown-event-types', async () => {
-    const strict = await startTestServer()
-    const lenient = await startTestServer({ allowUnknownEventTypes: true })
+    const strict = await startTestServer({ backend })
+    const lenient = await startTestServer({ backend, allowUnknownEventTypes: true })
     try {
       const event = { event_type: 'widget.battery_swapped', device_id: randomUUID(), voltage: 3.1 }
       await assert.rejects(publish(strict.endpoint, strict.apiKey, [event]), /400.*widget\.battery_swapped/)

@@ -1,16 +1,17 @@
 // `seam-events listen` as a developer runs it: a real process following a real server's stream
 // and forwarding to a real receiver on loopback, which verifies each forward with Seam's own
-// @seamapi/webhook. Runs on both backends (TEST_BACKEND).
+// @seamapi/webhook. Runs on every backend of the run.
 
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
 import { SeamWebhook } from '@seamapi/webhook'
 
+import { describeEachBackend } from './support/backends.ts'
 import { cli, startCommand, type RunningCommand } from './support/cli-process.ts'
 import { collectStdout, waitForOutput } from './support/command-output.ts'
 import { startCuttableProxy } from './support/cuttable-proxy.ts'
@@ -21,7 +22,7 @@ import { freePort, startWebhookReceiver, type WebhookReceiver } from './support/
 
 const signatureHeaders = ['content-type', 'svix-id', 'svix-signature', 'svix-timestamp', 'webhook-id', 'webhook-signature', 'webhook-timestamp']
 
-describe('seam-events listen', { timeout: 180_000 }, () => {
+describeEachBackend('seam-events listen', { timeout: 180_000 }, (backend) => {
   let server: TestServer
   let configHome: string
   const running: RunningCommand[] = []
@@ -46,7 +47,7 @@ describe('seam-events listen', { timeout: 180_000 }, () => {
     (await cli(['listen', '--forward-to', 'http://127.0.0.1:9/', '--print-secret'], env(workspace, extra))).stdout.trim()
 
   before(async () => {
-    server = await startTestServer()
+    server = await startTestServer({ backend })
     configHome = mkdtempSync(join(tmpdir(), 'seam-events-listen-config-'))
   })
   after(async () => {

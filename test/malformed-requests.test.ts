@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import net from 'node:net'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
+import { describeEachBackend } from './support/backends.ts'
 import { publish, rawRequest } from './support/http.ts'
 import { startDnsServer, type DnsServer } from './support/dns-server.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
@@ -61,7 +62,7 @@ const contentTypes = [
 ]
 const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']
 
-describe('malformed requests', { timeout: 240_000 }, () => {
+describeEachBackend('malformed requests', { timeout: 240_000 }, (backend) => {
   let server: TestServer
   let dns: DnsServer
   const registeredMethods = new Map<string, string[]>()
@@ -73,6 +74,7 @@ describe('malformed requests', { timeout: 240_000 }, () => {
     // anywhere, and private targets are refused, as in production.
     dns = await startDnsServer({ 'example.test': ['127.0.0.1'] })
     server = await startTestServer({
+      backend,
       worker: false,
       env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false', WEBHOOK_DNS_SERVERS: dns.server },
       onRoute: (route) => {

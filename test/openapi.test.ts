@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
 import { compileErrors, validate } from '@readme/openapi-parser'
 import { Ajv2020 } from 'ajv/dist/2020.js'
@@ -15,6 +15,7 @@ import { knownEventTypes } from '../src/domain/event-catalog.ts'
 import { docsContentSecurityPolicy } from '../src/http/docs-page.ts'
 import { assertRoutesDocumented } from '../src/http/openapi-document.ts'
 import { listEventsRoute } from '../src/http/routes/events/list.ts'
+import { describeEachBackend } from './support/backends.ts'
 import { rawRequest, publish } from './support/http.ts'
 import { openStream, type SseMessage } from './support/sse.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
@@ -107,13 +108,14 @@ function requestSchemaOf(document: Json, path: string, operation: Json): Json {
   }
 }
 
-describe('GET /openapi.json', () => {
+describeEachBackend('GET /openapi.json', (backend) => {
   let server: TestServer
   let document: Json
   const registered = new Set<string>()
 
   before(async () => {
     server = await startTestServer({
+      backend,
       worker: false,
       onRoute: (route) => {
         for (const method of [route.method].flat()) registered.add(`${method} ${route.url}`)
@@ -371,11 +373,11 @@ describe('GET /openapi.json', () => {
   })
 })
 
-describe("the reference's webhooks section", () => {
+describeEachBackend("the reference's webhooks section", (backend) => {
   let server: TestServer
   let receiver: WebhookReceiver
   before(async () => {
-    server = await startTestServer()
+    server = await startTestServer({ backend })
     receiver = await startWebhookReceiver()
   })
   after(async () => {
@@ -421,10 +423,10 @@ describe("the reference's webhooks section", () => {
   })
 })
 
-describe('GET /openapi.json on a server that takes unknown event types', () => {
+describeEachBackend('GET /openapi.json on a server that takes unknown event types', (backend) => {
   let server: TestServer
   before(async () => {
-    server = await startTestServer({ worker: false, allowUnknownEventTypes: true })
+    server = await startTestServer({ backend, worker: false, allowUnknownEventTypes: true })
   })
   after(() => server.close())
 
@@ -454,10 +456,10 @@ it('refuses to build the reference while a route has no docs', () => {
   )
 })
 
-describe('GET /docs', () => {
+describeEachBackend('GET /docs', (backend) => {
   let server: TestServer
   before(async () => {
-    server = await startTestServer({ worker: false })
+    server = await startTestServer({ backend, worker: false })
   })
   after(() => server.close())
 

@@ -1,5 +1,6 @@
 // Several `seam-events` processes on one PostgreSQL database, as operators scale out: migrations
 // that start at once, and API nodes that each see what the others stored.
+// Single backend (postgres): several processes share one database only on PostgreSQL.
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -11,6 +12,7 @@ import {
   startServe,
   type RunningCommand,
 } from './support/cli-process.ts'
+import { skipUnlessBackend } from './support/backends.ts'
 import { publish } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
 import { newestSeamSdks, seamClient } from './support/seam-sdks.ts'
@@ -29,7 +31,7 @@ import { startWebhookReceiver } from './support/webhook-receiver.ts'
  */
 const workerEnv = { ...fastDeliveryEnv, WEBHOOK_POLL_INTERVAL_MS: '60000' }
 
-describe('seam-events processes on one PostgreSQL database', () => {
+describe('seam-events processes on one PostgreSQL database', { skip: skipUnlessBackend('postgres') }, () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>
   const running: RunningCommand[] = []
 

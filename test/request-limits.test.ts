@@ -7,9 +7,10 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import net from 'node:net'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 
+import { describeEachBackend } from './support/backends.ts'
 import { publish, rawRequest } from './support/http.ts'
 import { seamClient, seamSdks } from './support/seam-sdks.ts'
 import { openStream } from './support/sse.ts'
@@ -59,10 +60,11 @@ function parseRawResponse(raw: string): { status: number; headers: string; body:
   return { status: Number(head.split(' ')[1]), headers: head, body: JSON.parse(body) }
 }
 
-describe('request and keep-alive timeouts', { timeout: 60_000 }, () => {
+describeEachBackend('request and keep-alive timeouts', { timeout: 60_000 }, (backend) => {
   let server: TestServer
   before(async () => {
     server = await startTestServer({
+      backend,
       env: { REQUEST_TIMEOUT_SECONDS: '1', KEEP_ALIVE_TIMEOUT_SECONDS: '1', STREAM_HEARTBEAT_SECONDS: '0.3' },
     })
   })
@@ -129,10 +131,10 @@ describe('request and keep-alive timeouts', { timeout: 60_000 }, () => {
   })
 })
 
-describe('a rate limit per API key', { timeout: 60_000 }, () => {
+describeEachBackend('a rate limit per API key', { timeout: 60_000 }, (backend) => {
   let server: TestServer
   before(async () => {
-    server = await startTestServer({ env: { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '2' } })
+    server = await startTestServer({ backend, env: { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '2' } })
   })
   after(() => server.close())
 
@@ -175,10 +177,11 @@ describe('a rate limit per API key', { timeout: 60_000 }, () => {
   })
 })
 
-describe('limits and links', { timeout: 60_000 }, () => {
+describeEachBackend('limits and links', { timeout: 60_000 }, (backend) => {
   let server: TestServer
   before(async () => {
     server = await startTestServer({
+      backend,
       worker: false,
       env: { MAX_WEBHOOKS_PER_WORKSPACE: '3', PUBLIC_URL: 'https://events.example.com/seam/' },
     })

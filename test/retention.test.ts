@@ -1,4 +1,4 @@
-// Retention on the backend TEST_BACKEND names: a workspace's setting hides older events from
+// Retention on every backend of the run: a workspace's setting hides older events from
 // every read at once, and `seam-events retention` exports a day to NDJSON before removing it,
 // on PostgreSQL by dropping the day's partition once every workspace is past it.
 
@@ -14,6 +14,7 @@ import pg from 'pg'
 import { openStore } from '../src/store/open-store.ts'
 import { pgMigrations } from '../src/store/postgres/pg-migrations.ts'
 import { ageEvents, partitionExists } from './support/age-events.ts'
+import { describeEachBackend, skipUnlessBackend } from './support/backends.ts'
 import { cli, cliJson, startServe } from './support/cli-process.ts'
 import { publish } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
@@ -23,14 +24,13 @@ import { callOk, deviceConnected, waitForDeliveries } from './support/webhook-ap
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts'
 
 const dayMs = 24 * 60 * 60 * 1000
-const backend = process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite'
 const sdk = newestSeamSdks.at(-1)!
 
 function dayOf(json: string): string {
   return (JSON.parse(json) as { created_at: string }).created_at.slice(0, 10)
 }
 
-describe(`retention (${backend})`, () => {
+describeEachBackend('retention', (backend) => {
   let server: TestServer
   let exportDir: string
   let receiver: WebhookReceiver
@@ -175,7 +175,8 @@ describe(`retention (${backend})`, () => {
   })
 })
 
-describe('the retention pass in the background of `serve`', { skip: backend !== 'sqlite' }, () => {
+// Single backend (sqlite): `serve` on a database file of its own.
+describe('the retention pass in the background of `serve`', { skip: skipUnlessBackend('sqlite') }, () => {
   it('exports and removes what is past retention without an operator', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'seam-events-retention-job-'))
     const databaseUrl = `sqlite:${join(directory, 'events.db')}`
@@ -204,11 +205,11 @@ describe('the retention pass in the background of `serve`', { skip: backend !== 
   })
 })
 
-describe('retention of PostgreSQL day partitions', { skip: backend !== 'postgres' }, () => {
+describe('retention of PostgreSQL day partitions', { skip: skipUnlessBackend('postgres') }, () => {
   let server: TestServer
   let client: pg.Client
   before(async () => {
-    server = await startTestServer({ backend })
+    server = await startTestServer({ backend: 'postgres' })
     client = new pg.Client({ connectionString: server.databaseUrl })
     await client.connect()
   })
@@ -286,7 +287,7 @@ describe('retention of PostgreSQL day partitions', { skip: backend !== 'postgres
   })
 })
 
-describe('partitioning an existing PostgreSQL events table', { skip: backend !== 'postgres' }, () => {
+describe('partitioning an existing PostgreSQL events table', { skip: skipUnlessBackend('postgres') }, () => {
   it('moves the events of a database made before partitioning into day partitions', async () => {
     const database = await createTestDatabase()
     const client = new pg.Client({ connectionString: database.url })

@@ -3,9 +3,10 @@
 // added without its rule being stated and tried here, with no key and with each scope.
 
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
 import type { ApiKeyScope } from '../src/store/store.ts'
+import { describeEachBackend } from './support/backends.ts'
 import { rawRequest } from './support/http.ts'
 import { seamClient, seamSdks } from './support/seam-sdks.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
@@ -44,13 +45,14 @@ const expectedScopes: Record<string, readonly ApiKeyScope[] | 'public'> = {
 
 const scopes: readonly ApiKeyScope[] = ['read', 'publish', 'all']
 
-describe('key scopes on every route', { timeout: 120_000 }, () => {
+describeEachBackend('key scopes on every route', { timeout: 120_000 }, (backend) => {
   let server: TestServer
   const registered = new Map<string, Set<string>>()
   const keys = {} as Record<ApiKeyScope, string>
 
   before(async () => {
     server = await startTestServer({
+      backend,
       worker: false,
       onRoute: (route) => {
         const methods = registered.get(route.url) ?? new Set<string>()

@@ -1,6 +1,7 @@
 // Stopping always ends: after SIGTERM, `serve` and `worker` finish in-flight work within
 // SHUTDOWN_TIMEOUT_SECONDS, then close what is left and exit; a second signal exits at once.
 // What was in flight is not lost: a delivery cut off is still pending for the next worker.
+// Single backend (sqlite): how the processes stop does not depend on where they store.
 
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test'
 
 import { openStore } from '../src/store/open-store.ts'
 import { createApiKey } from '../src/domain/workspace-admin.ts'
+import { skipUnlessBackend } from './support/backends.ts'
 import { startCommand, startServe, type RunningServer } from './support/cli-process.ts'
 import { publish } from './support/http.ts'
 
@@ -43,7 +45,7 @@ async function holdRequestOpen(endpoint: string): Promise<net.Socket> {
   return socket
 }
 
-describe('serve stops within SHUTDOWN_TIMEOUT_SECONDS', { timeout: 90_000 }, () => {
+describe('serve stops within SHUTDOWN_TIMEOUT_SECONDS', { timeout: 90_000, skip: skipUnlessBackend('sqlite') }, () => {
   let directory: string
   before(() => {
     directory = mkdtempSync(join(tmpdir(), 'seam-events-shutdown-'))
@@ -101,7 +103,7 @@ describe('serve stops within SHUTDOWN_TIMEOUT_SECONDS', { timeout: 90_000 }, () 
   })
 })
 
-describe('worker stops within SHUTDOWN_TIMEOUT_SECONDS', { timeout: 90_000 }, () => {
+describe('worker stops within SHUTDOWN_TIMEOUT_SECONDS', { timeout: 90_000, skip: skipUnlessBackend('sqlite') }, () => {
   it('leaves a delivery whose receiver never answers pending, and exits 1', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'seam-events-worker-shutdown-'))
     const database = join(directory, 'events.db')

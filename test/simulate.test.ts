@@ -1,13 +1,14 @@
 // `seam-events simulate` as a developer runs it: a real process publishing to a real server, read
-// back through Seam's SDK. Runs on both backends (TEST_BACKEND).
+// back through Seam's SDK. Runs on every backend of the run.
 
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
 import { takeFleetEvents } from '../src/domain/fleet/fleet-events.ts'
 import { createFleet } from '../src/domain/fleet/fleet.ts'
+import { describeEachBackend } from './support/backends.ts'
 import { cli, startCommand, type RunningCommand } from './support/cli-process.ts'
 import { waitForOutput } from './support/command-output.ts'
 import { newestSeamSdks, seamClient } from './support/seam-sdks.ts'
@@ -62,13 +63,13 @@ async function startFailingProxy(target: string, failures: number): Promise<{ en
   }
 }
 
-describe('seam-events simulate', { timeout: 180_000 }, () => {
+describeEachBackend('seam-events simulate', { timeout: 180_000 }, (backend) => {
   let server: TestServer
   const running: RunningCommand[] = []
   const env = (workspace: TestWorkspace, endpoint = server.endpoint) => ({ SEAM_ENDPOINT: endpoint, SEAM_API_KEY: workspace.apiKey })
 
   before(async () => {
-    server = await startTestServer({ worker: false })
+    server = await startTestServer({ backend, worker: false })
   })
   after(async () => {
     for (const command of running) command.process.kill('SIGKILL')
@@ -118,7 +119,7 @@ describe('seam-events simulate', { timeout: 180_000 }, () => {
   })
 
   it("waits out the server's rate limit as its retry-after says, and stores each event once", async () => {
-    const limited = await startTestServer({ worker: false, env: { RATE_LIMIT_PER_SECOND: '2', RATE_LIMIT_BURST: '1' } })
+    const limited = await startTestServer({ backend, worker: false, env: { RATE_LIMIT_PER_SECOND: '2', RATE_LIMIT_BURST: '1' } })
     try {
       const { stdout, stderr } = await cli(['simulate', '--rate', '100', '--duration', '1.5', '--seed', '3', '--json'], env(limited, limited.endpoint))
       const summary = JSON.parse(stdout)

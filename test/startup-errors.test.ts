@@ -1,6 +1,8 @@
 // Start-up and configuration mistakes, as an operator makes them: each is one line on stderr
 // naming what to change, and a non-zero exit; never a stack trace, never a database made where
 // none was meant. A PostgreSQL that is not up yet is waited for, with /ready saying so.
+// Single backend: the suites about a SQLite file run when TEST_BACKENDS has sqlite, the one about
+// a PostgreSQL coming up when it has postgres; the configuration checks always.
 
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -9,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
+import { skipUnlessBackend } from './support/backends.ts'
 import { cli, startCommand, startServe } from './support/cli-process.ts'
 import { rawRequest } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
@@ -122,7 +125,7 @@ describe('configuration problems are listed together', { timeout: 60_000 }, () =
   })
 })
 
-describe('commands run from another folder', { timeout: 120_000 }, () => {
+describe('commands run from another folder', { timeout: 120_000, skip: skipUnlessBackend('sqlite') }, () => {
   let cwd: string
   before(() => {
     cwd = mkdtempSync(join(tmpdir(), 'seam-events-elsewhere-'))
@@ -163,7 +166,7 @@ describe('commands run from another folder', { timeout: 120_000 }, () => {
   })
 })
 
-describe('serve waiting for a PostgreSQL that is not up yet', { timeout: 120_000 }, () => {
+describe('serve waiting for a PostgreSQL that is not up yet', { timeout: 120_000, skip: skipUnlessBackend('postgres') }, () => {
   it('answers /health, and 503 on /ready and the API, until the database comes; then serves', async () => {
     const database = await createTestDatabase()
     const real = new URL(database.url)
@@ -209,7 +212,7 @@ describe('serve waiting for a PostgreSQL that is not up yet', { timeout: 120_000
   })
 })
 
-describe('serve on SQLite', { timeout: 60_000 }, () => {
+describe('serve on SQLite', { timeout: 60_000, skip: skipUnlessBackend('sqlite') }, () => {
   it('says which database it uses on stderr', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'seam-events-which-'))
     const server = await startServe(['--database', join(directory, 'events.db')])

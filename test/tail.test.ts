@@ -2,9 +2,10 @@
 
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
 import { describeEvent } from '../src/domain/event-description.ts'
+import { describeEachBackend } from './support/backends.ts'
 import { cli, startCommand, type RunningCommand } from './support/cli-process.ts'
 import { startCuttableProxy } from './support/cuttable-proxy.ts'
 import { publish } from './support/http.ts'
@@ -50,7 +51,7 @@ function waitForOutput(command: RunningCommand, pattern: RegExp): Promise<void> 
   })
 }
 
-describe('seam-events tail', { timeout: 60_000 }, () => {
+describeEachBackend('seam-events tail', { timeout: 60_000 }, (backend) => {
   let server: TestServer
   const running: RunningCommand[] = []
   const tail = (args: string[], env: Record<string, string> = {}) => {
@@ -60,7 +61,7 @@ describe('seam-events tail', { timeout: 60_000 }, () => {
   }
 
   before(async () => {
-    server = await startTestServer()
+    server = await startTestServer({ backend })
   })
   after(async () => {
     for (const command of running) command.process.kill('SIGKILL')

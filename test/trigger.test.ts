@@ -1,19 +1,20 @@
 // `seam-events trigger` as a developer runs it: a real process publishing one event to a real
-// server, which Seam's SDK then reads back. Runs on both backends (TEST_BACKEND).
+// server, which Seam's SDK then reads back. Runs on every backend of the run.
 
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
 import { triggeredEvent } from '../src/cli/trigger.ts'
 import { catalogEventTypes } from '../src/domain/event-examples.ts'
 import { parsePublishRequest } from '../src/domain/publish-events.ts'
 import { formatEventLine } from '../src/cli/event-line.ts'
+import { describeEachBackend } from './support/backends.ts'
 import { cli } from './support/cli-process.ts'
 import { newestSeamSdks, seamClient } from './support/seam-sdks.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 
-describe('seam-events trigger', { timeout: 120_000 }, () => {
+describeEachBackend('seam-events trigger', { timeout: 120_000 }, (backend) => {
   let server: TestServer
   const trigger = (args: string[]) => cli(['trigger', ...args], { SEAM_ENDPOINT: server.endpoint, SEAM_API_KEY: server.apiKey })
   const failsWith = async (args: string[], pattern: RegExp) => {
@@ -27,7 +28,7 @@ describe('seam-events trigger', { timeout: 120_000 }, () => {
   }
 
   before(async () => {
-    server = await startTestServer({ worker: false })
+    server = await startTestServer({ backend, worker: false })
   })
   after(() => server.close())
 

@@ -1,5 +1,6 @@
 // Delivery across real processes: `seam-events serve` killed with SIGKILL mid-delivery and
 // restarted, a `serve --no-worker` paired with a `seam-events worker`, and the start-up checks.
+// Single backend (sqlite): processes on a database file; on PostgreSQL, see postgres-processes.
 
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
+import { skipUnlessBackend } from './support/backends.ts'
 import { cli, cliJson, startCommand, startServe, type RunningServer } from './support/cli-process.ts'
 import { publish } from './support/http.ts'
 import {
@@ -19,7 +21,7 @@ import {
 import { startWebhookReceiver } from './support/webhook-receiver.ts'
 
 
-describe('webhook delivery across processes', () => {
+describe('webhook delivery across processes', { skip: skipUnlessBackend('sqlite') }, () => {
   let directory: string
   const running: RunningServer[] = []
 

@@ -4,19 +4,19 @@
 // webhook, failing for 5 days without a success, is disabled.
 
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
 import { defaultRetryScheduleSeconds } from '../src/config.ts'
+import { describeEachBackend } from './support/backends.ts'
 import { publish } from './support/http.ts'
 import { ManualClock } from './support/manual-clock.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
 import { callOk, deliveriesOf, lockUnlocked, waitForDeliveries } from './support/webhook-api.ts'
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts'
 
-const backend = process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite'
 const hourMs = 3600 * 1000
 
-describe(`webhook retries on Seam's schedule, on a moved clock (${backend})`, { timeout: 120_000 }, () => {
+describeEachBackend("webhook retries on Seam's schedule, on a moved clock", { timeout: 120_000 }, (backend) => {
   let server: TestServer
   let receiver: WebhookReceiver
   const clock = new ManualClock('2026-12-02T08:00:00.000Z')

@@ -3,8 +3,9 @@
 // Seam's SDK. Which address belongs to which class is covered in webhook-target-guard.test.ts.
 
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
+import { describeEachBackend } from './support/backends.ts'
 import { startDnsServer, type DnsServer } from './support/dns-server.ts'
 import { publish } from './support/http.ts'
 import { newestSeamSdks, seamClient } from './support/seam-sdks.ts'
@@ -57,7 +58,7 @@ async function assertCreateRefused(seam: any, url: string, range: string | RegEx
   })
 }
 
-describe('SSRF guard through the API, private targets refused', () => {
+describeEachBackend('SSRF guard through the API, private targets refused', (backend) => {
   let dns: DnsServer
   let server: TestServer
 
@@ -68,6 +69,7 @@ describe('SSRF guard through the API, private targets refused', () => {
       'rebind.test': ['93.184.215.14'],
     })
     server = await startTestServer({
+      backend,
       env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false', WEBHOOK_DNS_SERVERS: dns.server },
     })
   })
@@ -134,11 +136,11 @@ describe('SSRF guard through the API, private targets refused', () => {
   })
 })
 
-describe('SSRF guard with the system resolver', () => {
+describeEachBackend('SSRF guard with the system resolver', (backend) => {
   let server: TestServer
 
   before(async () => {
-    server = await startTestServer({ env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' } })
+    server = await startTestServer({ backend, env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' } })
   })
   after(async () => {
     await server.close()

@@ -2,8 +2,9 @@
 // receiver on loopback, and every delivery verified with Seam's own `@seamapi/webhook`.
 
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 
+import { describeEachBackend } from './support/backends.ts'
 import { publish } from './support/http.ts'
 import { newestSeamSdks, seamClient, seamSdks } from './support/seam-sdks.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
@@ -19,12 +20,12 @@ import {
 import { freePort, startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts'
 
 for (const sdk of seamSdks) {
-  describe(`webhooks API through ${sdk.name}`, () => {
+  describeEachBackend(`webhooks API through ${sdk.name}`, (backend) => {
     let server: TestServer
     let receiver: WebhookReceiver
 
     before(async () => {
-      server = await startTestServer()
+      server = await startTestServer({ backend })
       receiver = await startWebhookReceiver()
     })
     after(async () => {
@@ -99,11 +100,11 @@ for (const sdk of seamSdks) {
   })
 }
 
-describe('webhook delivery', () => {
+describeEachBackend('webhook delivery', (backend) => {
   let server: TestServer
 
   before(async () => {
-    server = await startTestServer()
+    server = await startTestServer({ backend })
   })
   after(async () => {
     await server.close()
@@ -356,11 +357,12 @@ describe('webhook delivery', () => {
   })
 })
 
-describe('a slow endpoint', () => {
+describeEachBackend('a slow endpoint', (backend) => {
   let server: TestServer
 
   before(async () => {
     server = await startTestServer({
+      backend,
       env: {
         WEBHOOK_CONCURRENCY: '8',
         WEBHOOK_CONCURRENCY_PER_WEBHOOK: '2',
@@ -405,11 +407,12 @@ describe('a slow endpoint', () => {
   })
 })
 
-describe('a webhook that keeps failing', () => {
+describeEachBackend('a webhook that keeps failing', (backend) => {
   let server: TestServer
 
   before(async () => {
     server = await startTestServer({
+      backend,
       env: { WEBHOOK_DISABLE_AFTER_SECONDS: '1', WEBHOOK_RETRY_SCHEDULE: '0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3' },
     })
   })

@@ -12,11 +12,10 @@ import { createLogger } from '../../src/logger.ts'
 import { startApiService, type ApiService } from '../../src/service.ts'
 import type { Clock } from '../../src/clock.ts'
 import type { ApiKeyScope, Store } from '../../src/store/store.ts'
+import { testBackends, type TestBackend } from './backends.ts'
 import { createTestDatabase } from './postgres.ts'
 
-/** The contract suites run once on each backend. */
-export const testBackends = ['sqlite', 'postgres'] as const
-export type TestBackend = (typeof testBackends)[number]
+export { testBackends, type TestBackend } from './backends.ts'
 
 export interface TestWorkspace {
   workspaceId: string
@@ -37,8 +36,11 @@ export interface TestServer extends TestWorkspace {
 }
 
 export interface TestServerOptions {
-  /** Default: TEST_BACKEND from the environment, else sqlite. */
-  backend?: TestBackend
+  /**
+   * Always given, so that no suite picks a backend by accident: the one describeEachBackend
+   * passes to its body, or a suite's own (skipped with skipUnlessBackend when it is not chosen).
+   */
+  backend: TestBackend
   allowUnknownEventTypes?: boolean
   /** Receives the server's JSON log lines. */
   logLines?: string[]
@@ -56,9 +58,12 @@ export interface TestServerOptions {
   clock?: Clock
 }
 
-export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
+  const { backend } = options
+  if (!testBackends.includes(backend)) {
+    throw new Error(`a test server on ${backend}, which TEST_BACKENDS=${testBackends.join(',')} leaves out: declare the suite with describeEachBackend, or skip it with skipUnlessBackend('${backend}')`)
+  }
   const directory = mkdtempSync(join(tmpdir(), 'seam-events-test-'))
-  const backend = options.backend ?? (process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite')
   const database = backend === 'postgres' ? await createTestDatabase() : undefined
   const databaseUrl = database?.url ?? `sqlite:${join(directory, 'events.db')}`
   const config = resolveServerConfig(
