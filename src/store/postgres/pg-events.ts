@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 
 import type { Clock } from '../../clock.ts'
-import type { RetainedFrom } from '../event-list-sql.ts'
+import type { EventSqlBackend } from '../event-list-sql.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
 import { publishedDeliveries } from '../outbox.ts'
@@ -75,10 +75,13 @@ export class PgEventLog extends RelationalEventLog {
   }
 
   /** Two plain bounds, which prune day partitions; now is this store's clock. */
-  protected readonly retainedFrom: RetainedFrom = (workspaceId, bound) => [
-    sql<string>`to_char(to_timestamp(${this.clock.now() / 1000}) at time zone 'UTC' - make_interval(days => (select event_retention_days from workspaces where workspace_id = ${workspaceId})), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
-    ...(bound === undefined ? [] : [bound]),
-  ]
+  protected readonly eventSql: EventSqlBackend = {
+    retainedFrom: (workspaceId, bound) => [
+      sql<string>`to_char(to_timestamp(${this.clock.now() / 1000}) at time zone 'UTC' - make_interval(days => (select event_retention_days from workspaces where workspace_id = ${workspaceId})), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+      ...(bound === undefined ? [] : [bound]),
+    ],
+    createdAtBesideEventIds: 'created_at',
+  }
 
   /** The days ahead of this one that get their partition before anything is written to them. */
   upcomingDays(): string[] {

@@ -11,7 +11,7 @@ import {
   compileNewestEvent,
   toEventBucketCounts,
   type EventRow,
-  type RetainedFrom,
+  type EventSqlBackend,
 } from '../event-list-sql.ts'
 import { EventWatchers } from '../event-watchers.ts'
 import type {
@@ -38,8 +38,8 @@ export abstract class RelationalEventLog implements EventLog {
   ) {}
 
   abstract insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]>
-  /** The created_at lower bounds of a query (see RetainedFrom). */
-  protected abstract readonly retainedFrom: RetainedFrom
+  /** What the event queries take from the backend (see EventSqlBackend). */
+  protected abstract readonly eventSql: EventSqlBackend
 
   /** Publishes through this process are told at once; other processes' need the backend. */
   async watchEvents(listener: EventsPublishedListener): Promise<() => Promise<void>> {
@@ -50,7 +50,7 @@ export abstract class RelationalEventLog implements EventLog {
   }
 
   async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {
-    const rows = await this.executor.rows(compileListEvents(this.executor.db, workspaceId, query, this.retainedFrom))
+    const rows = await this.executor.rows(compileListEvents(this.executor.db, workspaceId, query, this.eventSql))
     const hasNextPage = rows.length > query.limit
     const page = hasNextPage ? rows.slice(0, query.limit) : rows
     const last = page.at(-1)
@@ -61,12 +61,12 @@ export abstract class RelationalEventLog implements EventLog {
   }
 
   async countEventsByBucket(workspaceId: string, filters: EventFilters, bucketSeconds: number): Promise<EventBucketCount[]> {
-    const query = compileCountEventsByBucket(this.executor.db, workspaceId, filters, bucketSeconds, this.retainedFrom)
+    const query = compileCountEventsByBucket(this.executor.db, workspaceId, filters, bucketSeconds, this.eventSql)
     return toEventBucketCounts(await this.executor.rows(query), bucketSeconds)
   }
 
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
-    const row = await this.executor.first(compileFindEvent(this.executor.db, workspaceId, lookup, this.retainedFrom))
+    const row = await this.executor.first(compileFindEvent(this.executor.db, workspaceId, lookup, this.eventSql))
     return row === undefined ? undefined : toStoredEvent(row)
   }
 
@@ -76,7 +76,7 @@ export abstract class RelationalEventLog implements EventLog {
     after: EventPosition | null,
     limit: number,
   ): Promise<StoredEvent[]> {
-    const query = compileEventsAfter(this.executor.db, workspaceId, filters, after, limit, this.retainedFrom)
+    const query = compileEventsAfter(this.executor.db, workspaceId, filters, after, limit, this.eventSql)
     return (await this.executor.rows(query)).map(toStoredEvent)
   }
 

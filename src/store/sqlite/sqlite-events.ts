@@ -5,7 +5,7 @@
 import { sql } from 'kysely'
 
 import type { Clock } from '../../clock.ts'
-import type { RetainedFrom } from '../event-list-sql.ts'
+import type { EventSqlBackend } from '../event-list-sql.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
 import type { EventBucketCount, EventDraft, EventFilters, StoredEvent } from '../store.ts'
@@ -26,9 +26,13 @@ export class SqliteEventLog extends RelationalEventLog {
    * computes it in the statement (ISO 8601 with milliseconds, as created_at is stored); an
    * unknown workspace makes it NULL, which nothing is at or after.
    */
-  protected readonly retainedFrom: RetainedFrom = (workspaceId, bound) => {
-    const cutoff = sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', ${this.clock.now() / 1000}, 'unixepoch', '-' || (SELECT event_retention_days FROM workspaces WHERE workspace_id = ${workspaceId}) || ' days')`
-    return [bound === undefined ? cutoff : sql<string>`max(${bound}, ${cutoff})`]
+  protected readonly eventSql: EventSqlBackend = {
+    retainedFrom: (workspaceId, bound) => {
+      const cutoff = sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', ${this.clock.now() / 1000}, 'unixepoch', '-' || (SELECT event_retention_days FROM workspaces WHERE workspace_id = ${workspaceId}) || ' days')`
+      return [bound === undefined ? cutoff : sql<string>`max(${bound}, ${cutoff})`]
+    },
+    // Unary plus: an expression no index matches, so the event_id index drives the query.
+    createdAtBesideEventIds: sql<string>`+created_at`,
   }
 
   /**
