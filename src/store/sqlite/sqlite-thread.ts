@@ -15,6 +15,7 @@ export type ThreadRequest =
   | { id: number; op: 'close' }
 
 export type ThreadResponse =
+  | { ready: true }
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { message: string; code?: string; name: string } }
 
@@ -59,3 +60,5 @@ parentPort?.on('message', (request: ThreadRequest) => {
   }
   parentPort?.postMessage(response)
 })
+// Its connection is open: from here on, time spent on a request is the query's (see request()).
+parentPort?.postMessage({ ready: true } satisfies ThreadResponse)

@@ -32,6 +32,9 @@ export class SqliteThread {
   readonly #pending = new Map<number, Pending>()
   #nextId = 1
   #failed: Error | undefined
+  /** Resolved once the thread has loaded and opened its connection. */
+  readonly #ready: Promise<void>
+  #markReady: () => void = () => {}
 
   constructor(path: string, role: ConnectionRole) {
     this.#worker = threadFile.pathname.endsWith('.ts')
@@ -44,9 +47,11 @@ export class SqliteThread {
           { eval: true, workerData: { path, role } },
         )
       : new Worker(threadFile, { workerData: { path, role } })
+    this.#ready = new Promise((resolve) => (this.#markReady = resolve))
     // Idle, the thread does not keep the process alive; waiting for an answer, it does.
     this.#worker.unref()
     this.#worker.on('message', (response: ThreadResponse) => {
+      if ('ready' in response) return this.#markReady()
       const pending = this.#pending.get(response.id)
       if (pending === undefined) return
       this.#pending.delete(response.id)
@@ -81,14 +86,19 @@ export class SqliteThread {
       })
       if (this.#pending.size === 1) this.#worker.ref()
       if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          this.#pending.delete(id)
-          reject(new QueryTimeoutError(timeoutMs))
-          // SQLite's statement cannot be interrupted from here: the thread is let go (it ends
-          // when the statement does) and its connection with it.
-          this.#failed = new QueryTimeoutError(timeoutMs)
-          void this.#worker.terminate()
-        }, timeoutMs)
+        // Timed from the thread's start at the earliest: a thread that replaced a stopped one
+        // takes a moment to load, which is not the query's time.
+        void this.#ready.then(() => {
+          if (!this.#pending.has(id)) return
+          timer = setTimeout(() => {
+            this.#pending.delete(id)
+            reject(new QueryTimeoutError(timeoutMs))
+            // SQLite's statement cannot be interrupted from here: the thread is let go (it ends
+            // when the statement does) and its connection with it.
+            this.#failed = new QueryTimeoutError(timeoutMs)
+            void this.#worker.terminate()
+          }, timeoutMs)
+        })
       }
       this.#worker.postMessage({ ...request, id })
     })
