@@ -18,6 +18,8 @@ export interface HeavyOptions {
   heavyClients: number
   durationSeconds: number
   nodeArgs?: readonly string[]
+  /** Settings of the server, e.g. SQLITE_READERS. */
+  env?: Record<string, string>
 }
 
 const days = 30
@@ -41,6 +43,7 @@ export async function runHeavyWorkload(options: HeavyOptions): Promise<BenchRow[
       directory: database.directory,
       worker: false,
       nodeArgs: options.nodeArgs ?? [],
+      ...(options.env === undefined ? {} : { env: options.env }),
     })
     try {
       const since = new Date(Date.now() - days * 24 * 3600 * 1000).toISOString()

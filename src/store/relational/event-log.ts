@@ -28,6 +28,9 @@ import type {
 } from '../store.ts'
 import type { Executor } from './executor.ts'
 
+/** A read of more rows than this, or with more ids, is large (see ReadOptions). */
+const largeReadRows = 100
+
 export abstract class RelationalEventLog implements EventLog {
   /** Told after each commit of this process. */
   protected readonly watchers = new EventWatchers()
@@ -50,7 +53,9 @@ export abstract class RelationalEventLog implements EventLog {
   }
 
   async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {
-    const rows = await this.executor.rows(compileListEvents(this.executor.db, workspaceId, query, this.eventSql))
+    const rows = await this.executor.rows(compileListEvents(this.executor.db, workspaceId, query, this.eventSql), {
+      large: query.limit > largeReadRows || (query.event_ids?.length ?? 0) > largeReadRows,
+    })
     const hasNextPage = rows.length > query.limit
     const page = hasNextPage ? rows.slice(0, query.limit) : rows
     const last = page.at(-1)
@@ -62,7 +67,7 @@ export abstract class RelationalEventLog implements EventLog {
 
   async countEventsByBucket(workspaceId: string, filters: EventFilters, bucketSeconds: number): Promise<EventBucketCount[]> {
     const query = compileCountEventsByBucket(this.executor.db, workspaceId, filters, bucketSeconds, this.eventSql)
-    return toEventBucketCounts(await this.executor.rows(query), bucketSeconds)
+    return toEventBucketCounts(await this.executor.rows(query, { large: true }), bucketSeconds)
   }
 
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
@@ -77,7 +82,7 @@ export abstract class RelationalEventLog implements EventLog {
     limit: number,
   ): Promise<StoredEvent[]> {
     const query = compileEventsAfter(this.executor.db, workspaceId, filters, after, limit, this.eventSql)
-    return (await this.executor.rows(query)).map(toStoredEvent)
+    return (await this.executor.rows(query, { large: limit > largeReadRows })).map(toStoredEvent)
   }
 
   async newestEventPosition(workspaceId: string): Promise<EventPosition | null> {

@@ -37,11 +37,20 @@ export interface TransactionOptions {
   durable?: boolean
 }
 
+/**
+ * How much a read may ask of the database. A `large` one (many rows, a wide range counted, 1,000
+ * ids) is kept off the SQLite reader that answers everything else, so that one tenant's big
+ * reads never queue the small ones (an API key's lookup, a 10-event page) behind them.
+ */
+export interface ReadOptions {
+  large?: boolean
+}
+
 export interface Executor {
   /** Builds queries for this backend; it never runs them. */
   readonly db: Kysely<Tables>
   readonly dialect: Dialect
-  rows<R>(query: Query<R>): Promise<R[]>
+  rows<R>(query: Query<R>, options?: ReadOptions): Promise<R[]>
   first<R>(query: Query<R>): Promise<R | undefined>
   /** Runs a statement; the number of rows it changed. */
   run(query: Compilable<unknown>): Promise<number>

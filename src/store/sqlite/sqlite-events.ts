@@ -70,7 +70,7 @@ export class SqliteEventLog extends RelationalEventLog {
    */
   override async countEventsByBucket(workspaceId: string, filters: EventFilters, bucketSeconds: number): Promise<EventBucketCount[]> {
     return (
-      (await this.#sqlite.read('countPerTypeAndBucket', workspaceId, filters, bucketSeconds, this.clock.now())) ??
+      (await this.#sqlite.read('countPerTypeAndBucket', { large: true }, workspaceId, filters, bucketSeconds, this.clock.now())) ??
       (await super.countEventsByBucket(workspaceId, filters, bucketSeconds))
     )
   }

@@ -6,7 +6,7 @@
 
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Compilable } from 'kysely'
 
-import { compiled as compile, queryBuilder, type Executor, type Query } from '../relational/executor.ts'
+import { compiled as compile, queryBuilder, type Executor, type Query, type ReadOptions } from '../relational/executor.ts'
 import { openConnection } from './sqlite-connection.ts'
 import { sqliteDialect } from './sqlite-dialect.ts'
 import type { ProcedureArgs, ProcedureName, Procedures } from './sqlite-procedures.ts'
@@ -44,14 +44,19 @@ export class SqliteExecutor implements Executor {
     this.#readers = Array.from({ length: Math.max(1, options.readers) }, () => new SqliteThread(path, 'reader'))
   }
 
-  /** The least busy reader; one given up after a timeout is replaced first. */
-  #reader(): SqliteThread {
+  /**
+   * The least busy reader for a read; one given up after a timeout is replaced first. The first
+   * reader takes no large read while there are others: it stays free for the small ones, which
+   * would otherwise wait behind a 10,000-event page on every reader (see ReadOptions).
+   */
+  #reader({ large = false }: ReadOptions = {}): SqliteThread {
     let chosen: SqliteThread | undefined
     for (const [index, reader] of this.#readers.entries()) {
       if (!reader.usable) {
         void reader.close()
         this.#readers[index] = new SqliteThread(this.#path, 'reader')
       }
+      if (large && index === 0 && this.#readers.length > 1) continue
       const candidate = this.#readers[index] as SqliteThread
       if (chosen === undefined || candidate.load < chosen.load) chosen = candidate
     }
@@ -74,15 +79,15 @@ export class SqliteExecutor implements Executor {
   }
 
   /** A procedure that only reads, on a reader, within the query timeout. */
-  read<N extends ProcedureName>(name: N, ...args: ProcedureArgs<N>): Promise<ReturnType<Procedures[N]>> {
-    return this.#reader().call(name, args, this.#options.queryTimeoutMs)
+  read<N extends ProcedureName>(name: N, options: ReadOptions, ...args: ProcedureArgs<N>): Promise<ReturnType<Procedures[N]>> {
+    return this.#reader(options).call(name, args, this.#options.queryTimeoutMs)
   }
 
-  async rows<R>(query: Query<R>): Promise<R[]> {
+  async rows<R>(query: Query<R>, options?: ReadOptions): Promise<R[]> {
     const { sql, parameters, query: node } = compile(query)
     // A write that returns rows (INSERT ... RETURNING) is a write.
     if (node.kind !== 'SelectQueryNode') return await this.exclusive(() => this.#writer.request<R[]>({ op: 'all', sql, parameters }))
-    return await this.#reader().request<R[]>({ op: 'all', sql, parameters }, this.#options.queryTimeoutMs)
+    return await this.#reader(options).request<R[]>({ op: 'all', sql, parameters }, this.#options.queryTimeoutMs)
   }
 
   async first<R>(query: Query<R>): Promise<R | undefined> {
