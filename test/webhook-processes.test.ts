@@ -139,7 +139,10 @@ describe('webhook delivery across processes', { skip: skipUnlessBackend('sqlite'
     const receiver = await startWebhookReceiver()
     receiver.reply = () => ({ status: 200, holdUntil: new Promise((resolve) => setTimeout(resolve, 20)) })
     const server = await serve(database, ['--no-worker'])
-    const workers = [1, 2].map(() => startCommand(['worker', '--database', database], fastDeliveryEnv))
+    // A generous timeout: on a busy machine a 1 s one can expire, and the retry that follows is
+    // a second attempt by design, not the double claim this test looks for.
+    const workerEnv = { ...fastDeliveryEnv, WEBHOOK_TIMEOUT_SECONDS: '15', WEBHOOK_LEASE_SECONDS: '30' }
+    const workers = [1, 2].map(() => startCommand(['worker', '--database', database], workerEnv))
     try {
       await Promise.all(workers.map((worker) => worker.waitForLog((line) => line['msg'] === 'delivery worker started')))
       const target = { endpoint: server.endpoint, apiKey: workspace.token }
