@@ -34,6 +34,8 @@ export class SqliteExecutor implements Executor {
   readonly #writer: SqliteThread
   readonly #readers: SqliteThread[]
   readonly #writes = new WriteLock()
+  #closed = false
+  #closing: Promise<void> | undefined
 
   /** Opens the file once here first, so that a path that cannot be used fails at once. */
   constructor(path: string, options: SqliteExecutorOptions) {
@@ -50,6 +52,7 @@ export class SqliteExecutor implements Executor {
    * would otherwise wait behind a 10,000-event page on every reader (see ReadOptions).
    */
   #reader({ large = false }: ReadOptions = {}): SqliteThread {
+    this.#assertOpen()
     let chosen: SqliteThread | undefined
     for (const [index, reader] of this.#readers.entries()) {
       if (!reader.usable) {
@@ -65,7 +68,15 @@ export class SqliteExecutor implements Executor {
 
   /** Runs `work` once the writes queued before it are done; nothing else writes meanwhile. */
   exclusive<T>(work: () => T | Promise<T>): Promise<T> {
-    return this.#writes.run(work)
+    return this.#writes.run(() => {
+      this.#assertOpen()
+      return work()
+    })
+  }
+
+  /** Once closed, every call fails as the driver's own would, and no reader is started again. */
+  #assertOpen(): void {
+    if (this.#closed) throw new TypeError('The database connection is not open')
   }
 
   /** A procedure of many statements on the writer, whole and in turn (sqlite-procedures.ts). */
@@ -125,12 +136,15 @@ export class SqliteExecutor implements Executor {
     await this.#reader().request({ op: 'all', sql: 'SELECT 1', parameters: [] }, this.#options.queryTimeoutMs)
   }
 
+  /** Closes once, however often it is called. */
   close(): Promise<void> {
     // After the writes already queued, so that none meets a closed database.
-    return this.exclusive(async () => {
+    this.#closing ??= this.exclusive(async () => {
+      this.#closed = true
       await Promise.all(this.#readers.map((reader) => reader.close()))
       await this.#writer.close()
     })
+    return this.#closing
   }
 }
 
