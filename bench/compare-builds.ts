@@ -13,6 +13,7 @@ import { stopTestPostgres } from '../test/support/postgres.ts'
 import type { Backend } from './lib/processes.ts'
 import type { BenchRow } from './lib/report.ts'
 import { runDeliveryWorkload } from './workloads/delivery.ts'
+import { runHeavyWorkload } from './workloads/heavy.ts'
 import { runIngestWorkload } from './workloads/ingest.ts'
 import { runQueryWorkload } from './workloads/query.ts'
 import { runStreamWorkload } from './workloads/stream.ts'
@@ -36,6 +37,7 @@ if (only.has('ingest')) workloads.push(['ingest', (backend) => runIngestWorkload
 if (only.has('query')) {
   workloads.push(['query', (backend) => runQueryWorkload({ backend, events: Number(values.events), connections: 4, durationSeconds: 5, alsoScaled: false })])
 }
+if (only.has('heavy')) workloads.push(['heavy', (backend) => runHeavyWorkload({ backend, events: 200_000, heavyClients: 8, durationSeconds: 10 })])
 if (only.has('delivery')) {
   workloads.push(['delivery', (backend) => runDeliveryWorkload({ backend, topology: 'single', webhookCounts: [1, 10], backlogEvents: 20_000, steadySeconds: 10 })])
 }

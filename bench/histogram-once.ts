@@ -75,7 +75,7 @@ try {
       createQueryCompiler: () => new SqliteQueryCompiler(),
     },
   })
-  const query = compileCountEventsByBucket(builder, workspace.workspaceId, { created_at_min: since }, 21_600, () => since)
+  const query = compileCountEventsByBucket(builder, workspace.workspaceId, { created_at_min: since }, 21_600, { retainedFrom: () => [since], createdAtBesideEventIds: 'created_at' })
   const db = new Database(database.url.slice('sqlite:'.length), { readonly: true })
   for (const row of db.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...(query.parameters as unknown[])) as { detail: string }[]) {
     console.log(`plan: ${row.detail}`)

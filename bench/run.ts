@@ -3,8 +3,8 @@
 // bench/results.json (and as a Markdown table to bench/results.md). Ratios are measured side by side in the same run, since absolute figures
 // drift on shared machines. See docs/benchmarks.md for the method.
 //
-//   npm run bench -- [--only ingest,query,fake,delivery,stream,trust] [--backends sqlite,postgres]
-//                    [--events 1000000] [--duration 5] [--clients 16] [--fake-sizes 10000,100000]
+//   npm run bench -- [--only ingest,query,heavy,fake,delivery,stream,trust] [--backends sqlite,postgres]
+//                    [--events 1000000] [--heavy-events 200000] [--duration 5] [--clients 16] [--fake-sizes 10000,100000]
 //                    [--delivery-events 20000] [--steady-seconds 10] [--streams 1,100,1000]
 //                    [--stream-events-per-second 50] [--cpu-prof DIR]
 
@@ -17,18 +17,20 @@ import type { Backend } from './lib/processes.ts'
 import { formatMarkdown, formatTable, targetMet, type BenchRow } from './lib/report.ts'
 import { runDeliveryWorkload } from './workloads/delivery.ts'
 import { runFakeSeamWorkload } from './workloads/fake-seam.ts'
+import { runHeavyWorkload } from './workloads/heavy.ts'
 import { runIngestWorkload } from './workloads/ingest.ts'
 import { runQueryWorkload } from './workloads/query.ts'
 import { runStreamWorkload } from './workloads/stream.ts'
 import { runTrustWorkload } from './workloads/trust.ts'
 
-const workloadNames = ['ingest', 'query', 'fake', 'delivery', 'stream', 'trust'] as const
+const workloadNames = ['ingest', 'query', 'heavy', 'fake', 'delivery', 'stream', 'trust'] as const
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string', default: workloadNames.join(',') },
     backends: { type: 'string', default: 'sqlite,postgres' },
     events: { type: 'string', default: '1000000' },
+    'heavy-events': { type: 'string', default: '200000' },
     duration: { type: 'string', default: '5' },
     clients: { type: 'string', default: '16' },
     'fake-sizes': { type: 'string', default: '10000,100000' },
@@ -91,6 +93,11 @@ try {
           alsoScaled: backend === 'postgres',
           nodeArgs,
         }),
+      )
+    }
+    if (only.has('heavy')) {
+      await step(`heavy requests, ${backend}`, () =>
+        runHeavyWorkload({ backend, events: positive('heavy-events', values['heavy-events']), heavyClients: 8, durationSeconds: Math.max(durationSeconds, 10), nodeArgs }),
       )
     }
     if (only.has('delivery')) {

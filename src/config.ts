@@ -20,6 +20,10 @@ export const defaultShutdownTimeoutSeconds = 25
 
 export interface DatabaseConfig {
   databaseUrl: string
+  /** A read of the store that runs longer is stopped and answered 503. */
+  queryTimeoutSeconds: number
+  /** SQLite: threads that answer reads (the writer has its own). */
+  sqliteReaders: number
 }
 
 /** How webhooks are checked and delivered; read by both `serve` and `worker`. */
@@ -190,6 +194,16 @@ const requestLimitsSchema = z
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
+const queryTimeoutSeconds = z.coerce.number().positive().max(3600)
+const sqliteReaders = z.coerce.number().int().min(1).max(64)
+/**
+ * Lists of a month over a million events take well under a second; ten times that is a query
+ * gone wrong (or a machine overloaded), and no client waits that long for a page anyway.
+ */
+const defaultQueryTimeoutSeconds = 10
+/** Two readers, the writer and the main thread: enough to keep 2 cores busy. */
+const defaultSqliteReaders = 2
+
 const databaseUrl = z
   .string()
   .min(1, 'must not be empty')
@@ -229,6 +243,8 @@ const serverConfigSchema = z.object({
   host: z.string().min(1),
   publicUrl,
   databaseUrl,
+  queryTimeoutSeconds,
+  sqliteReaders,
   allowUnknownEventTypes: booleanSetting,
   logLevel,
   worker: z.boolean(),
@@ -242,6 +258,8 @@ const serverConfigSchema = z.object({
 
 const workerConfigSchema = z.object({
   databaseUrl,
+  queryTimeoutSeconds,
+  sqliteReaders,
   logLevel,
   databaseConnectTimeoutSeconds,
   shutdownTimeoutSeconds,
@@ -261,6 +279,8 @@ const settingNames: Record<string, string> = {
   rateLimitBurst: 'RATE_LIMIT_BURST',
   maxWebhooksPerWorkspace: 'MAX_WEBHOOKS_PER_WORKSPACE',
   databaseUrl: '--database / DATABASE_URL',
+  queryTimeoutSeconds: 'QUERY_TIMEOUT_SECONDS',
+  sqliteReaders: 'SQLITE_READERS',
   allowUnknownEventTypes: '--allow-unknown-event-types / ALLOW_UNKNOWN_EVENT_TYPES',
   logLevel: 'LOG_LEVEL',
   worker: '--no-worker',
@@ -277,6 +297,17 @@ const settingNames: Record<string, string> = {
   intervalSeconds: 'RETENTION_INTERVAL_SECONDS',
   heartbeatSeconds: 'STREAM_HEARTBEAT_SECONDS',
   pollSeconds: 'STREAM_POLL_SECONDS',
+}
+
+function databaseSettings(
+  options: { database?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): Record<keyof DatabaseConfig, unknown> {
+  return {
+    databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
+    queryTimeoutSeconds: env['QUERY_TIMEOUT_SECONDS'] ?? defaultQueryTimeoutSeconds,
+    sqliteReaders: env['SQLITE_READERS'] ?? defaultSqliteReaders,
+  }
 }
 
 function retentionSettings(
@@ -343,7 +374,7 @@ export function resolveServerConfig(
     port: options.port ?? env['PORT'] ?? 3000,
     host: options.host ?? env['HOST'] ?? '127.0.0.1',
     publicUrl: options.publicUrl ?? env['PUBLIC_URL'],
-    databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
+    ...databaseSettings(options, env),
     allowUnknownEventTypes:
       options.allowUnknownEventTypes ?? env['ALLOW_UNKNOWN_EVENT_TYPES'] ?? false,
     logLevel: options.logLevel ?? env['LOG_LEVEL'] ?? 'info',
@@ -371,7 +402,7 @@ export function resolveWorkerConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<WorkerConfig> {
   return parseConfig(workerConfigSchema, {
-    databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
+    ...databaseSettings(options, env),
     logLevel: env['LOG_LEVEL'] ?? 'info',
     databaseConnectTimeoutSeconds: env['DATABASE_CONNECT_TIMEOUT_SECONDS'] ?? defaultDatabaseConnectTimeoutSeconds,
     shutdownTimeoutSeconds: env['SHUTDOWN_TIMEOUT_SECONDS'] ?? defaultShutdownTimeoutSeconds,
@@ -386,9 +417,9 @@ export function resolveRetentionConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<DatabaseConfig & { retention: RetentionConfig }> {
   return parseConfig(
-    z.object({ databaseUrl, retention: retentionConfigSchema }),
+    z.object({ databaseUrl, queryTimeoutSeconds, sqliteReaders, retention: retentionConfigSchema }),
     {
-      databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
+      ...databaseSettings(options, env),
       retention: retentionSettings(env, options.exportDir),
     },
   )
@@ -398,9 +429,7 @@ export function resolveDatabaseConfig(
   options: { database?: string | undefined } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<DatabaseConfig> {
-  return parseConfig(z.object({ databaseUrl }), {
-    databaseUrl: options.database ?? env['DATABASE_URL'] ?? defaultDatabaseUrl,
-  })
+  return parseConfig(z.object({ databaseUrl, queryTimeoutSeconds, sqliteReaders }), databaseSettings(options, env))
 }
 
 /**

@@ -58,7 +58,7 @@ export async function startApiService(
 ): Promise<ApiService> {
   const clock = options.clock ?? systemClock
   const location = parseDatabaseUrl(config.databaseUrl)
-  const store = createStore(location, { clock })
+  const store = createStore(location, { clock, queryTimeoutSeconds: config.queryTimeoutSeconds, sqliteReaders: config.sqliteReaders })
   const targetGuard = createTargetGuard(config.delivery, logger)
   let databaseReady = false
   let worker: DeliveryWorker | undefined
@@ -135,7 +135,11 @@ export interface WorkerService {
  */
 export async function startWorkerService(config: WorkerConfig, logger: Logger): Promise<WorkerService> {
   const location = parseDatabaseUrl(config.databaseUrl)
-  const store = createStore(location, { createIfMissing: false })
+  const store = createStore(location, {
+    createIfMissing: false,
+    queryTimeoutSeconds: config.queryTimeoutSeconds,
+    sqliteReaders: config.sqliteReaders,
+  })
   try {
     await connectWithRetry(store, location, config.databaseConnectTimeoutSeconds, logger)
   } catch (error) {

@@ -184,6 +184,21 @@ describeEachBackend('raw HTTP', (backend) => {
       assert.ok(listed.text.includes(JSON.stringify(event)))
     })
 
+    it('makes event ids that are UUIDs of version 7, in the order the events were published', async () => {
+      const made: string[] = []
+      for (let round = 0; round < 3; round += 1) {
+        const events = await publish(server.endpoint, server.apiKey, Array.from({ length: 20 }, () => (
+          { event_type: 'lock.locked', device_id: randomUUID(), connected_account_id: randomUUID(), method: 'manual' }
+        )))
+        made.push(...events.map((event) => event.event_id as string))
+        await new Promise((resolve) => setTimeout(resolve, 2))
+      }
+      for (const id of made) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      // Time-ordered: each later than the one before, as text (so as index keys too).
+      assert.deepEqual([...made].sort(), made)
+      assert.equal(new Set(made).size, made.length)
+    })
+
     it('occurred_at defaults to created_at, and a given description is kept', async () => {
       const [event] = await publish(server.endpoint, server.apiKey, [
         { event_type: 'device.tampered', device_id: randomUUID(), connected_account_id: randomUUID(), event_description: 'Someone pried the lock.' },

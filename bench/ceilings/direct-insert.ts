@@ -43,6 +43,7 @@ export async function insertDirectly(
   workspaceId: string,
   rows: readonly Row[],
   transactionSize: number,
+  { withoutSecondaryIndexes = false }: { withoutSecondaryIndexes?: boolean } = {},
 ): Promise<number> {
   const columns = Object.keys(rows[0] as Row)
   const ownRows: Row[] = rows.map((row) => ({ ...row, workspace_id: workspaceId }))
@@ -52,6 +53,11 @@ export async function insertDirectly(
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
     try {
+      if (withoutSecondaryIndexes) {
+        // The table alone: what the rows cost without the indexes that find them again.
+        const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL").all() as { name: string }[]
+        for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`)
+      }
       const insert = db.prepare(
         `INSERT INTO events (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`,
       )
@@ -74,6 +80,12 @@ export async function insertDirectly(
   const client = new pg.Client({ connectionString: database.url })
   await client.connect()
   try {
+    if (withoutSecondaryIndexes) {
+      const { rows: indexes } = await client.query<{ name: string }>(
+        `SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = 'events'::regclass AND NOT indisprimary`,
+      )
+      for (const { name } of indexes) await client.query(`DROP INDEX ${name}`)
+    }
     const started = performance.now()
     for (let first = 0; first < ownRows.length; first += transactionSize) {
       const batch = ownRows.slice(first, first + transactionSize)

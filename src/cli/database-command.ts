@@ -28,8 +28,8 @@ export async function withStore<T>(
   options: DatabaseOption & OpenStoreOptions,
   action: (store: Store) => Promise<T>,
 ): Promise<T> {
-  const { databaseUrl } = resolveDatabaseConfig(options)
-  const store = await openCommandStore(databaseUrl, { createIfMissing: options.createIfMissing ?? false })
+  const { databaseUrl, queryTimeoutSeconds, sqliteReaders } = resolveDatabaseConfig(options)
+  const store = await openCommandStore(databaseUrl, { createIfMissing: options.createIfMissing ?? false, queryTimeoutSeconds, sqliteReaders })
   try {
     return await action(store)
   } finally {

@@ -15,7 +15,11 @@ export function registerRetentionCommand(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (options: { database?: string; exportDir?: string; json?: boolean }) => {
       const config = resolveRetentionConfig(options)
-      const store = await openCommandStore(config.databaseUrl, { createIfMissing: false })
+      const store = await openCommandStore(config.databaseUrl, {
+        createIfMissing: false,
+        queryTimeoutSeconds: config.queryTimeoutSeconds,
+        sqliteReaders: config.sqliteReaders,
+      })
       try {
         const report = await runRetentionPass(store, { now: Date.now(), exportDir: config.retention.exportDir })
         if (!report.ran) throw new CliError('another retention pass is running on this database; try again later')

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 
 import { SeamApiError, type ErrorType } from '../domain/errors.ts'
+import { QueryTimeoutError } from '../store/store.ts'
 
 /** Seam's error body for `error`, answering the request `requestId`. */
 export function errorBody(error: SeamApiError, requestId: string): string {
@@ -50,6 +51,14 @@ const fastifyErrorTypes: Record<string, [ErrorType, string]> = {
 
 export function toSeamApiError(error: unknown, request: FastifyRequest): SeamApiError {
   if (error instanceof SeamApiError) return error
+  if (error instanceof QueryTimeoutError) {
+    return new SeamApiError(
+      'service_unavailable',
+      `The query ran past QUERY_TIMEOUT_SECONDS (${error.timeoutMs / 1000} s) and was stopped; ask for less (a shorter window, fewer ids) or try again`,
+      undefined,
+      { 'retry-after': '1' },
+    )
+  }
   const code = (error as Partial<FastifyError> | null)?.code
   const known = code === undefined ? undefined : fastifyErrorTypes[code]
   if (known !== undefined) return new SeamApiError(known[0], known[1])

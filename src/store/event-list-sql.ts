@@ -4,6 +4,7 @@
 import {
   sql,
   type CompiledQuery,
+  type Expression,
   type Kysely,
   type RawBuilder,
   type SelectQueryBuilder,
@@ -31,14 +32,28 @@ type EventsSelect = SelectQueryBuilder<Tables, 'events', EventRow>
 type EventsQuery<O> = SelectQueryBuilder<Tables, 'events', O>
 
 /**
- * The oldest created_at the workspace still shows, "now minus its retention", read at query
- * time, so that a change of the setting hides events on every API process at once: either
- * SQL the database computes in the same statement (PostgreSQL), or a value the backend has
- * just read (SQLite). A value is merged with the query's own lower bound, because SQLite's
- * planner, given two lower bounds on created_at, left the device_id index for a scan of the
- * whole time range (since + device_id p50 58 ms instead of 0.7 ms at 105,000 events).
+ * The lower bounds on created_at of a query of one workspace: the oldest created_at the
+ * workspace still shows ("now minus its retention", computed by the database in the same
+ * statement, so that a change of the setting hides events on every process at once), merged
+ * with the query's own `bound` as the backend's planner wants it. SQLite wants one bound (given
+ * two, its planner left the device_id index for a scan of the whole time range: since +
+ * device_id p50 58 ms instead of 0.7 ms at 105,000 events); PostgreSQL wants plain ones, which
+ * prune day partitions.
  */
-export type RetainedSince = (workspaceId: string) => RawBuilder<string> | string
+export type RetainedFrom = (workspaceId: string, bound: string | undefined) => readonly (Expression<string> | string)[]
+
+/** What the event queries take from their backend. */
+export interface EventSqlBackend {
+  retainedFrom: RetainedFrom
+  /**
+   * created_at as a query that `event_ids` drive compares and orders by. SQLite's planner, given
+   * a time range, an ORDER BY created_at and 1,000 ids, walked the (workspace_id, created_at)
+   * index over the whole window (~340 ms at 200,000 events) rather than look the ids up; there
+   * it is `+created_at`, which no index matches, so the ids are looked up and the few rows sorted.
+   * PostgreSQL plans from statistics, and keeps the plain column for its partition pruning.
+   */
+  createdAtBesideEventIds: Expression<string> | 'created_at'
+}
 
 function selectEvents(db: Kysely<Tables>, workspaceId: string): EventsSelect {
   return db
@@ -51,19 +66,20 @@ function selectEvents(db: Kysely<Tables>, workspaceId: string): EventsSelect {
 function retainedFrom<O>(
   query: EventsQuery<O>,
   workspaceId: string,
-  retainedSince: RetainedSince,
+  retainedSince: RetainedFrom,
   bound: string | undefined,
+  createdAt: Expression<string> | 'created_at' = 'created_at',
 ): EventsQuery<O> {
-  const cutoff = retainedSince(workspaceId)
-  if (typeof cutoff === 'string') {
-    return query.where('created_at', '>=', bound !== undefined && bound > cutoff ? bound : cutoff)
-  }
-  const retained = query.where('created_at', '>=', cutoff)
-  return bound === undefined ? retained : retained.where('created_at', '>=', bound)
+  return retainedSince(workspaceId, bound).reduce((select, lower) => select.where(createdAt, '>=', lower), query)
 }
 
-function newestFirst(query: EventsSelect): EventsSelect {
-  return query.orderBy('created_at', 'desc').orderBy('seq', 'desc')
+function newestFirst(query: EventsSelect, createdAt: Expression<string> | 'created_at' = 'created_at'): EventsSelect {
+  return query.orderBy(createdAt, 'desc').orderBy('seq', 'desc')
+}
+
+/** created_at as this query compares and orders by it (see EventSqlBackend). */
+function createdAtOf(filters: EventFilters, backend: EventSqlBackend): Expression<string> | 'created_at' {
+  return filters.event_ids === undefined ? 'created_at' : backend.createdAtBesideEventIds
 }
 
 function whereAnyOf<O>(
@@ -87,14 +103,15 @@ function whereEventFilters<O>(
   query: EventsQuery<O>,
   workspaceId: string,
   filters: EventFilters,
-  retainedSince: RetainedSince,
+  backend: EventSqlBackend,
 ): EventsQuery<O> {
-  let select = retainedFrom(query, workspaceId, retainedSince, filters.created_at_min)
+  const createdAt = createdAtOf(filters, backend)
+  let select = retainedFrom(query, workspaceId, backend.retainedFrom, filters.created_at_min, createdAt)
   if (filters.created_at_after !== undefined) {
-    select = select.where('created_at', '>', filters.created_at_after)
+    select = select.where(createdAt, '>', filters.created_at_after)
   }
   if (filters.created_at_before !== undefined) {
-    select = select.where('created_at', '<', filters.created_at_before)
+    select = select.where(createdAt, '<', filters.created_at_before)
   }
   if (filters.event_ids !== undefined) select = whereAnyOf(select, 'event_id', filters.event_ids)
   if (filters.event_types !== undefined) {
@@ -114,19 +131,18 @@ export function compileListEvents(
   db: Kysely<Tables>,
   workspaceId: string,
   query: EventListQuery,
-  retainedSince: RetainedSince,
+  backend: EventSqlBackend,
 ): CompiledQuery<EventRow> {
-  let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, query, retainedSince)
+  let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, query, backend)
   const before = query.before
   if (before !== undefined) {
     // Should the cursor's event have been deleted since (retention), -1 degrades the position
     // to "older than its created_at".
     const beforeSeq = seqOf(workspaceId, before)
-    select = select.where(({ eb, refTuple, tuple }) =>
-      eb(refTuple('created_at', 'seq'), '<', tuple(before.created_at, beforeSeq)),
-    )
+    const createdAt = createdAtOf(query, backend)
+    select = select.where(sql<boolean>`(${typeof createdAt === 'string' ? sql.ref(createdAt) : createdAt}, seq) < (${before.created_at}, ${beforeSeq})`)
   }
-  select = newestFirst(select).limit(query.limit + 1)
+  select = newestFirst(select, createdAtOf(query, backend)).limit(query.limit + 1)
   if (query.offset > 0) select = select.offset(query.offset)
   return select.compile()
 }
@@ -153,7 +169,7 @@ export function compileEventsAfter(
   filters: EventFilters,
   after: EventPosition | null,
   limit: number,
-  retainedSince: RetainedSince,
+  backend: EventSqlBackend,
 ): CompiledQuery<EventRow> {
   // Implied by the position's comparison below, but said as a bound of its own: PostgreSQL
   // prunes day partitions on a plain bound of created_at, not on a row comparison. Merged into
@@ -162,7 +178,7 @@ export function compileEventsAfter(
     after === null || after.created_at === '' || (filters.created_at_min ?? '') >= after.created_at
       ? filters
       : { ...filters, created_at_min: after.created_at }
-  let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, from, retainedSince)
+  let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, from, backend)
   if (after !== null) {
     const afterSeq = seqOf(workspaceId, after)
     select = select.where(({ eb, refTuple, tuple }) =>
@@ -184,9 +200,9 @@ export function compileFindEvent(
   db: Kysely<Tables>,
   workspaceId: string,
   lookup: EventLookup,
-  retainedSince: RetainedSince,
+  backend: EventSqlBackend,
 ): CompiledQuery<EventRow> {
-  let select = retainedFrom(selectEvents(db, workspaceId), workspaceId, retainedSince, undefined)
+  let select = retainedFrom(selectEvents(db, workspaceId), workspaceId, backend.retainedFrom, undefined)
   if (lookup.event_id !== undefined) select = select.where('event_id', '=', lookup.event_id)
   if (lookup.device_id !== undefined) select = select.where('device_id', '=', lookup.device_id)
   if (lookup.event_types !== undefined) select = whereAnyOf(select, 'event_type', lookup.event_types)
@@ -218,7 +234,7 @@ export function compileCountEventsByBucket(
   workspaceId: string,
   filters: EventFilters,
   bucketSeconds: number,
-  retainedSince: RetainedSince,
+  backend: EventSqlBackend,
 ): CompiledQuery<DayBucketRow> {
   if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0 || bucketSeconds % 60 !== 0 || 86_400 % bucketSeconds !== 0) {
     throw new Error(`bucket width ${bucketSeconds} s is not whole minutes dividing a day`)
@@ -235,7 +251,7 @@ export function compileCountEventsByBucket(
       sql<number>`cast(count(*) as integer)`.as('count'),
     ])
     .where('workspace_id', '=', workspaceId)
-  return whereEventFilters(select, workspaceId, filters, retainedSince)
+  return whereEventFilters(select, workspaceId, filters, backend)
     .groupBy([day, slot, 'event_type'])
     .compile()
 }

@@ -30,6 +30,10 @@ export interface OpenStoreOptions {
   createIfMissing?: boolean
   /** The time the store runs on; tests move it. */
   clock?: Clock
+  /** A read that runs longer is stopped and fails with QueryTimeoutError (default 10 s). */
+  queryTimeoutSeconds?: number
+  /** SQLite: threads that answer reads (default 2). */
+  sqliteReaders?: number
 }
 
 /**
@@ -54,7 +58,8 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
  */
 export function createStore(location: DatabaseLocation, options: OpenStoreOptions = {}): Store {
   const clock = options.clock ?? systemClock
-  if (location.kind === 'postgres') return new PgStore(location.url, clock)
+  const queryTimeoutMs = (options.queryTimeoutSeconds ?? 10) * 1000
+  if (location.kind === 'postgres') return new PgStore(location.url, clock, { queryTimeoutMs })
   const { path } = location
   if (path !== ':memory:' && options.createIfMissing === false && !existsSync(path)) {
     throw new DatabaseOpenError(
@@ -63,7 +68,7 @@ export function createStore(location: DatabaseLocation, options: OpenStoreOption
     )
   }
   try {
-    return new SqliteStore(path, clock)
+    return new SqliteStore(path, clock, { readers: options.sqliteReaders ?? 2, queryTimeoutMs })
   } catch (error) {
     throw new DatabaseOpenError(`cannot open the ${describeDatabase(location)}: ${sqliteOpenReason(path, error)}`)
   }

@@ -4,6 +4,14 @@
 // knows nothing of HTTP or of Seam's validation rules, and decides no policy: what an attempt's
 // outcome does to its delivery and webhook is decided by the caller's function (DecideOutcome).
 
+/** A read of the store that ran past its timeout (QUERY_TIMEOUT_SECONDS) and was stopped. */
+export class QueryTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the query ran past ${timeoutMs / 1000} s and was stopped`)
+    this.name = 'QueryTimeoutError'
+  }
+}
+
 /** Columns extracted from an event's payload so that each events/list filter has an index. */
 export const eventFilterColumns = [
   'device_id',

@@ -107,22 +107,23 @@ export class DeliveryWorker {
     while (!this.#stopping) {
       this.#woken = false
       let busy = false
+      // Every database call of the loop is in here: one that fails (a lost connection, a query
+      // past QUERY_TIMEOUT_SECONDS) is logged and tried again, never left to end the loop.
       try {
         busy = (await this.#claimAndSend()) > 0
         if (this.#inFlight < this.#config.concurrency) {
           busy = (await this.#queue.advanceRecovery(recoveryBatchSize)) || busy
         }
+        if (busy && this.#inFlight < this.#config.concurrency) {
+          // Between batches of a long recovery, let requests and responses through.
+          await yieldToEventLoop()
+          continue
+        }
+        await this.#waitForWork()
       } catch (error) {
-        this.#logger.error({ err: error }, 'delivery worker: claiming failed; retrying in 1 s')
+        this.#logger.error({ err: error }, 'delivery worker: reading the queue failed; retrying in 1 s')
         await sleep(this.#clock, 1000)
-        continue
       }
-      if (busy && this.#inFlight < this.#config.concurrency) {
-        // Between batches of a long recovery, let requests and responses through.
-        await yieldToEventLoop()
-        continue
-      }
-      await this.#waitForWork()
     }
   }
 

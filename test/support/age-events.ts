@@ -23,7 +23,9 @@ export async function ageEvents(
     return { created_at, json: JSON.stringify({ ...event, created_at }) }
   }
   if (server.backend === 'sqlite') {
-    const db = new Database(server.databaseUrl.replace(/^sqlite:/, ''))
+    // The server's writer thread may be in a transaction: wait for it, as the server's own
+    // connections do.
+    const db = new Database(server.databaseUrl.replace(/^sqlite:/, ''), { timeout: 5000 })
     try {
       const find = db.prepare('SELECT json FROM events WHERE workspace_id = ? AND event_id = ?')
       const update = db.prepare(

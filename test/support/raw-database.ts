@@ -10,7 +10,9 @@ import type { TestServer } from './test-server.ts'
 
 export async function runSql(server: TestServer, statement: string): Promise<void> {
   if (server.backend === 'sqlite') {
-    const db = new Database(server.databaseUrl.replace(/^sqlite:/, ''))
+    // The server's writer thread may be in a transaction: wait for it, as the server's own
+    // connections do.
+    const db = new Database(server.databaseUrl.replace(/^sqlite:/, ''), { timeout: 5000 })
     try {
       db.exec(statement)
     } finally {

@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 
 import type { Clock } from '../../clock.ts'
-import type { RetainedSince } from '../event-list-sql.ts'
+import type { EventSqlBackend } from '../event-list-sql.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
-import { publishedDeliveries } from '../relational/deliveries.ts'
+import { publishedDeliveries } from '../outbox.ts'
+import { insertDeliveries } from '../relational/executor.ts'
 import { eventFilterColumns, storedEventRow, type EventDraft, type EventsPublishedListener, type StoredEvent } from '../store.ts'
 import { addDays, nextDay, utcDay } from '../utc-days.ts'
-import { postgresDialect } from './pg-dialect.ts'
 import { prepared, type PgExecutor, type PgQueries } from './pg-executor.ts'
 import {
   eventsPublishedChannel,
@@ -74,12 +74,14 @@ export class PgEventLog extends RelationalEventLog {
     this.#connectionString = connectionString
   }
 
-  /**
-   * "Now minus the workspace's retention", computed by the database in the statement that uses
-   * it, so that every process agrees at once; now is this store's clock.
-   */
-  protected readonly retainedSince: RetainedSince = (workspaceId) =>
-    sql<string>`to_char(to_timestamp(${this.clock.now() / 1000}) at time zone 'UTC' - make_interval(days => (select event_retention_days from workspaces where workspace_id = ${workspaceId})), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+  /** Two plain bounds, which prune day partitions; now is this store's clock. */
+  protected readonly eventSql: EventSqlBackend = {
+    retainedFrom: (workspaceId, bound) => [
+      sql<string>`to_char(to_timestamp(${this.clock.now() / 1000}) at time zone 'UTC' - make_interval(days => (select event_retention_days from workspaces where workspace_id = ${workspaceId})), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+      ...(bound === undefined ? [] : [bound]),
+    ],
+    createdAtBesideEventIds: 'created_at',
+  }
 
   /** The days ahead of this one that get their partition before anything is written to them. */
   upcomingDays(): string[] {
@@ -249,7 +251,7 @@ export class PgEventLog extends RelationalEventLog {
     const deliveries = publishedDeliveries(workspaceId, webhooks, events, createdAt, now)
     if (deliveries.length === 0) return
     await tx.notifyDeliveriesDue()
-    await postgresDialect.insertDeliveries(tx, deliveries)
+    await insertDeliveries(tx, deliveries)
   }
 
   /**

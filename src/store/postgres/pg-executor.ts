@@ -16,6 +16,7 @@ import {
 import pg from 'pg'
 
 import { compiled, queryBuilder, type Executor, type Query, type TransactionOptions } from '../relational/executor.ts'
+import { QueryTimeoutError } from '../store.ts'
 import { postgresDialect } from './pg-dialect.ts'
 import { notifyDeliveriesSql } from './pg-notifications.ts'
 
@@ -40,6 +41,11 @@ export function prepared(text: string, values: readonly unknown[]): pg.QueryConf
 async function rowsOf<R>(db: Queryable, query: CompiledQuery<R>): Promise<{ rows: R[]; count: number }> {
   const result = await db.query(prepared(query.sql, query.parameters))
   return { rows: result.rows as R[], count: result.rowCount ?? 0 }
+}
+
+/** PostgreSQL's "canceling statement due to statement timeout". */
+function isStatementTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '57014'
 }
 
 /** Queries on one connection (a client in a transaction) or on the pool. */
@@ -86,8 +92,26 @@ export class PgQueries implements Executor {
 }
 
 export class PgExecutor extends PgQueries {
-  constructor(readonly pool: pg.Pool) {
+  /**
+   * `pool` runs writes and transactions; `readPool`, whose connections stop any statement past
+   * the query timeout, the reads outside a transaction.
+   */
+  constructor(
+    readonly pool: pg.Pool,
+    readonly readPool: pg.Pool,
+    readonly queryTimeoutMs: number,
+  ) {
     super(pool)
+  }
+
+  override async rows<R>(query: Query<R>): Promise<R[]> {
+    const statement = compiled(query)
+    if (statement.query.kind !== 'SelectQueryNode') return (await rowsOf(this.pool, statement)).rows
+    try {
+      return (await rowsOf(this.readPool, statement)).rows
+    } catch (error) {
+      throw isStatementTimeout(error) ? new QueryTimeoutError(this.queryTimeoutMs) : error
+    }
   }
 
   /** `tx.connection` is the transaction's client, for the backend's own SQL beside the core's. */
@@ -113,14 +137,16 @@ export class PgExecutor extends PgQueries {
   }
 }
 
-export function createPool(connectionString: string): pg.Pool {
+/** `statementTimeoutMs`: stops any statement of the pool's connections that runs longer. */
+export function createPool(connectionString: string, statementTimeoutMs?: number): pg.Pool {
   // A server that drops packets would otherwise hold a connect for the OS's TCP timeout.
   const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 })
-  // See PgExecutor: generic plans, which prune partitions at run time. A SET rather than a
-  // startup option, which PgBouncer refuses; behind PgBouncer in transaction mode, set it on
-  // the role instead (docs/scaling.md).
+  // See PgExecutor: generic plans, which prune partitions at run time. SETs rather than startup
+  // options, which PgBouncer refuses; behind PgBouncer in transaction mode, set them on the role
+  // instead (docs/scaling.md).
   pool.on('connect', (client) => {
     client.query('SET plan_cache_mode = force_generic_plan').catch(() => {})
+    if (statementTimeoutMs !== undefined) client.query(`SET statement_timeout = ${Math.round(statementTimeoutMs)}`).catch(() => {})
   })
   // An idle client that loses its server (a restart, a failover) must not crash the process:
   // the next query gets a fresh client.

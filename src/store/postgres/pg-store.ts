@@ -24,8 +24,8 @@ export class PgStore implements Store {
   readonly retention: PgRetention
 
   /** Connects on first use. */
-  constructor(connectionString: string, clock: Clock) {
-    this.#executor = new PgExecutor(createPool(connectionString))
+  constructor(connectionString: string, clock: Clock, { queryTimeoutMs }: { queryTimeoutMs: number }) {
+    this.#executor = new PgExecutor(createPool(connectionString), createPool(connectionString, queryTimeoutMs), queryTimeoutMs)
     this.workspaces = new RelationalWorkspaces(this.#executor, clock)
     this.events = new PgEventLog(this.#executor, connectionString, clock)
     this.webhooks = new RelationalWebhooks(this.#executor, clock)
@@ -47,5 +47,6 @@ export class PgStore implements Store {
   async close(): Promise<void> {
     await this.events.stopListening()
     await this.#executor.pool.end().catch(() => {})
+    await this.#executor.readPool.end().catch(() => {})
   }
 }

@@ -17,7 +17,7 @@ import type {
   DeliveryQueue,
   WebhookHealth,
 } from '../store.ts'
-import type { Executor, NewDelivery } from './executor.ts'
+import { insertDeliveries, type Executor } from './executor.ts'
 import { disableWebhook, laterOf, lockWorkspaces, retainedSince } from './webhooks.ts'
 
 /** The delivery's last_error after a failed attempt. */
@@ -27,36 +27,6 @@ function describeAttemptError(attempt: DeliveryAttempt): string {
 }
 
 const healthy: WebhookHealth = { failing_since: null, disabled: false }
-
-/**
- * The outbox rows of a publish: a delivery of each new event to every webhook (enabled, of the
- * workspace) whose event types match it, due at once.
- */
-export function publishedDeliveries(
-  workspaceId: string,
-  webhooks: readonly { webhook_id: string; event_types: string }[],
-  events: readonly { event_id: string; event_type: string }[],
-  eventsCreatedAt: string,
-  now: number,
-): NewDelivery[] {
-  const queuedAt = new Date(now).toISOString()
-  return webhooks.flatMap((webhook) => {
-    const patterns = JSON.parse(webhook.event_types) as string[]
-    return events
-      .filter((event) => eventTypeMatches(patterns, event.event_type))
-      .map((event) => ({
-        delivery_id: randomUUID(),
-        workspace_id: workspaceId,
-        webhook_id: webhook.webhook_id,
-        event_id: event.event_id,
-        event_type: event.event_type,
-        event_created_at: eventsCreatedAt,
-        next_attempt_at: now,
-        recovery_id: null,
-        created_at: queuedAt,
-      }))
-  })
-}
 
 /** The queue of every backend; each adds its own claims, and its signal of new work if any. */
 export abstract class RelationalDeliveryQueue implements DeliveryQueue {
@@ -135,14 +105,24 @@ async function recordDeliveryOutcomes(
         held.set(row.webhook_id, { failing_since: row.failing_since, disabled: Boolean(row.disabled) })
       }
 
-      for (const outcome of outcomes) {
+      // Every attempt in one statement. A delivery deleted with its webhook while the request was
+      // in flight has nothing left to record.
+      const seqs = new Map(
+        (
+          await tx.rows(
+            db.selectFrom('webhook_deliveries').select(['seq', 'delivery_id', 'workspace_id']).where(dialect.isAnyOf('delivery_id', outcomes.map((o) => o.delivery_id))),
+          )
+        ).map((row) => [`${row.workspace_id} ${row.delivery_id}`, row.seq]),
+      )
+      const recorded = outcomes.filter((outcome) => seqs.has(`${outcome.workspace_id} ${outcome.delivery_id}`))
+      await dialect.insertRows(
+        tx,
+        'webhook_delivery_attempts',
+        recorded.map((outcome) => ({ delivery_seq: seqs.get(`${outcome.workspace_id} ${outcome.delivery_id}`) as number, ...outcome.attempt })),
+      )
+
+      for (const outcome of recorded) {
         const { workspace_id, delivery_id, webhook_id, claim_token, attempt } = outcome
-        const delivery = await tx.first(
-          db.selectFrom('webhook_deliveries').select('seq').where('workspace_id', '=', workspace_id).where('delivery_id', '=', delivery_id),
-        )
-        // Deleted with its webhook while the request was in flight: nothing left to record.
-        if (delivery === undefined) continue
-        await tx.run(db.insertInto('webhook_delivery_attempts').values({ delivery_seq: delivery.seq, ...attempt }))
         const before = held.get(webhook_id) ?? healthy
         const decision = decide(outcome, before)
         const owned = db
@@ -281,7 +261,7 @@ async function advanceRecovery(executor: Executor, clock: Clock, batchSize: numb
         recovery_id: recovery.recovery_id,
         created_at: createdAt,
       }))
-    await dialect.insertDeliveries(tx, deliveries)
+    await insertDeliveries(tx, deliveries)
     if (deliveries.length > 0) await tx.notifyDeliveriesDue()
     const last = events.at(-1)
     const done = events.length < batchSize

@@ -11,7 +11,7 @@ import {
   compileNewestEvent,
   toEventBucketCounts,
   type EventRow,
-  type RetainedSince,
+  type EventSqlBackend,
 } from '../event-list-sql.ts'
 import { EventWatchers } from '../event-watchers.ts'
 import type {
@@ -28,6 +28,9 @@ import type {
 } from '../store.ts'
 import type { Executor } from './executor.ts'
 
+/** A read of more rows than this, or with more ids, is large (see ReadOptions). */
+const largeReadRows = 100
+
 export abstract class RelationalEventLog implements EventLog {
   /** Told after each commit of this process. */
   protected readonly watchers = new EventWatchers()
@@ -38,7 +41,8 @@ export abstract class RelationalEventLog implements EventLog {
   ) {}
 
   abstract insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]>
-  protected abstract readonly retainedSince: RetainedSince
+  /** What the event queries take from the backend (see EventSqlBackend). */
+  protected abstract readonly eventSql: EventSqlBackend
 
   /** Publishes through this process are told at once; other processes' need the backend. */
   async watchEvents(listener: EventsPublishedListener): Promise<() => Promise<void>> {
@@ -49,7 +53,9 @@ export abstract class RelationalEventLog implements EventLog {
   }
 
   async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {
-    const rows = await this.executor.rows(compileListEvents(this.executor.db, workspaceId, query, this.retainedSince))
+    const rows = await this.executor.rows(compileListEvents(this.executor.db, workspaceId, query, this.eventSql), {
+      large: query.limit > largeReadRows || (query.event_ids?.length ?? 0) > largeReadRows,
+    })
     const hasNextPage = rows.length > query.limit
     const page = hasNextPage ? rows.slice(0, query.limit) : rows
     const last = page.at(-1)
@@ -60,12 +66,12 @@ export abstract class RelationalEventLog implements EventLog {
   }
 
   async countEventsByBucket(workspaceId: string, filters: EventFilters, bucketSeconds: number): Promise<EventBucketCount[]> {
-    const query = compileCountEventsByBucket(this.executor.db, workspaceId, filters, bucketSeconds, this.retainedSince)
-    return toEventBucketCounts(await this.executor.rows(query), bucketSeconds)
+    const query = compileCountEventsByBucket(this.executor.db, workspaceId, filters, bucketSeconds, this.eventSql)
+    return toEventBucketCounts(await this.executor.rows(query, { large: true }), bucketSeconds)
   }
 
   async findEvent(workspaceId: string, lookup: EventLookup): Promise<StoredEvent | undefined> {
-    const row = await this.executor.first(compileFindEvent(this.executor.db, workspaceId, lookup, this.retainedSince))
+    const row = await this.executor.first(compileFindEvent(this.executor.db, workspaceId, lookup, this.eventSql))
     return row === undefined ? undefined : toStoredEvent(row)
   }
 
@@ -75,8 +81,8 @@ export abstract class RelationalEventLog implements EventLog {
     after: EventPosition | null,
     limit: number,
   ): Promise<StoredEvent[]> {
-    const query = compileEventsAfter(this.executor.db, workspaceId, filters, after, limit, this.retainedSince)
-    return (await this.executor.rows(query)).map(toStoredEvent)
+    const query = compileEventsAfter(this.executor.db, workspaceId, filters, after, limit, this.eventSql)
+    return (await this.executor.rows(query, { large: limit > largeReadRows })).map(toStoredEvent)
   }
 
   async newestEventPosition(workspaceId: string): Promise<EventPosition | null> {

@@ -17,6 +17,7 @@ import {
   type RawBuilder,
   type SelectQueryBuilder,
   type SqlBool,
+  type Insertable,
 } from 'kysely'
 
 import type { Tables } from '../schema.ts'
@@ -36,11 +37,20 @@ export interface TransactionOptions {
   durable?: boolean
 }
 
+/**
+ * How much a read may ask of the database. A `large` one (many rows, a wide range counted, 1,000
+ * ids) is kept off the SQLite reader that answers everything else, so that one tenant's big
+ * reads never queue the small ones (an API key's lookup, a 10-event page) behind them.
+ */
+export interface ReadOptions {
+  large?: boolean
+}
+
 export interface Executor {
   /** Builds queries for this backend; it never runs them. */
   readonly db: Kysely<Tables>
   readonly dialect: Dialect
-  rows<R>(query: Query<R>): Promise<R[]>
+  rows<R>(query: Query<R>, options?: ReadOptions): Promise<R[]>
   first<R>(query: Query<R>): Promise<R | undefined>
   /** Runs a statement; the number of rows it changed. */
   run(query: Compilable<unknown>): Promise<number>
@@ -71,8 +81,22 @@ export interface Dialect {
     strength: LockStrength,
     options?: { skipLocked?: boolean },
   ): SelectQueryBuilder<DB, TB, O>
-  /** Inserts many deliveries in one statement of one shape, in the order given. */
-  insertDeliveries(tx: Executor, deliveries: readonly NewDelivery[]): Promise<void>
+  /**
+   * The rows of a subquery as a JSON array, in the same statement (Kysely's helper of the
+   * engine): what a read needs of two tables comes from one snapshot, never from two reads a
+   * commit could fall between.
+   */
+  jsonArrayFrom<O>(subquery: Expression<O>): RawBuilder<O[]>
+  /**
+   * Inserts many rows in one statement of one shape whatever their number, in the order given:
+   * the rows travel as one JSON parameter, which the engine turns into a table.
+   */
+  insertRows<T extends keyof Tables>(tx: Executor, table: T, rows: readonly Insertable<Tables[T]>[]): Promise<void>
+}
+
+/** Queues deliveries (see NewDelivery), in one statement. */
+export async function insertDeliveries(tx: Executor, deliveries: readonly NewDelivery[]): Promise<void> {
+  await tx.dialect.insertRows(tx, 'webhook_deliveries', deliveries.map((delivery) => ({ ...delivery, status: 'pending' as const })))
 }
 
 /** A delivery row as it is queued. */

@@ -183,8 +183,7 @@ export class RelationalWebhooks implements WebhookStore {
   }
 
   async listDeliveries(workspaceId: string, query: DeliveryListQuery): Promise<DeliveryPage> {
-    const { db } = this.executor
-    let select = db.selectFrom('webhook_deliveries').select(deliveryColumns).where('workspace_id', '=', workspaceId)
+    let select = selectDeliveries(this.executor).where('workspace_id', '=', workspaceId)
     if (query.webhook_id !== undefined) select = select.where('webhook_id', '=', query.webhook_id)
     if (query.event_id !== undefined) select = select.where('event_id', '=', query.event_id)
     if (query.status !== undefined) select = select.where('status', '=', query.status)
@@ -207,7 +206,7 @@ export class RelationalWebhooks implements WebhookStore {
     const hasNextPage = rows.length > query.limit
     const page = hasNextPage ? rows.slice(0, query.limit) : rows
     return {
-      deliveries: await withAttempts(this.executor, page),
+      deliveries: page.map(toDelivery),
       next_before_delivery_id: hasNextPage ? (page.at(-1)?.delivery_id ?? null) : null,
     }
   }
@@ -223,7 +222,7 @@ export class RelationalWebhooks implements WebhookStore {
       )
       if (delivery === undefined) return undefined
       const webhook = await findWebhook(tx, workspaceId, delivery.webhook_id, 'share')
-      const [row] = await tx.rows(
+      const updated = await tx.run(
         db
           .updateTable('webhook_deliveries')
           .set({
@@ -236,12 +235,12 @@ export class RelationalWebhooks implements WebhookStore {
             next_attempt_at: webhook?.disabled === true ? null : now,
           })
           .where('workspace_id', '=', workspaceId)
-          .where('delivery_id', '=', deliveryId)
-          .returning(deliveryColumns),
+          .where('delivery_id', '=', deliveryId),
       )
-      if (row === undefined) return undefined
+      if (updated === 0) return undefined
       await tx.notifyDeliveriesDue()
-      return (await withAttempts(tx, [row]))[0]
+      const row = await tx.first(selectDeliveries(tx).where('workspace_id', '=', workspaceId).where('delivery_id', '=', deliveryId))
+      return row === undefined ? undefined : toDelivery(row)
     })
   }
 
@@ -384,30 +383,36 @@ async function findRecovery(db: Executor, workspaceId: string, recoveryId: strin
   return { ...row, deliveries }
 }
 
-interface DeliveryRow extends Omit<Delivery, 'attempts' | 'next_attempt_at'> {
-  seq: number
-  next_attempt_at: number | null
+/** Deliveries with their attempts, read in one statement (one snapshot of both tables). */
+function selectDeliveries(executor: Executor) {
+  const { db, dialect } = executor
+  return db
+    .selectFrom('webhook_deliveries')
+    .select(deliveryColumns)
+    .select((eb) =>
+      dialect
+        .jsonArrayFrom(
+          eb
+            .selectFrom('webhook_delivery_attempts')
+            .select(['attempted_at', 'duration_ms', 'status_code', 'error', 'response_body'])
+            .whereRef('webhook_delivery_attempts.delivery_seq', '=', 'webhook_deliveries.seq')
+            .orderBy('attempt_id'),
+        )
+        .as('attempts'),
+    )
 }
 
-async function withAttempts(db: Executor, rows: readonly DeliveryRow[]): Promise<Delivery[]> {
-  if (rows.length === 0) return []
-  const attempts = await db.rows(
-    db.db
-      .selectFrom('webhook_delivery_attempts')
-      .select(['delivery_seq', 'attempted_at', 'duration_ms', 'status_code', 'error', 'response_body'])
-      .where(db.dialect.isAnyOf('delivery_seq', rows.map((row) => row.seq), 'bigint'))
-      .orderBy('delivery_seq')
-      .orderBy('attempt_id'),
-  )
-  const bySeq = new Map<number, DeliveryAttempt[]>()
-  for (const { delivery_seq, ...attempt } of attempts) {
-    const list = bySeq.get(delivery_seq) ?? []
-    list.push(attempt)
-    bySeq.set(delivery_seq, list)
-  }
-  return rows.map(({ seq, next_attempt_at, ...row }) => ({
+type DeliveryRow = Omit<Delivery, 'attempts' | 'next_attempt_at'> & {
+  seq: number
+  next_attempt_at: number | null
+  /** JSON text on SQLite, parsed already on PostgreSQL. */
+  attempts: DeliveryAttempt[] | string
+}
+
+function toDelivery({ seq: _seq, next_attempt_at, attempts, ...row }: DeliveryRow): Delivery {
+  return {
     ...row,
     next_attempt_at: next_attempt_at === null ? null : new Date(next_attempt_at).toISOString(),
-    attempts: bySeq.get(seq) ?? [],
-  }))
+    attempts: typeof attempts === 'string' ? (JSON.parse(attempts) as DeliveryAttempt[]) : attempts,
+  }
 }

@@ -1,20 +1,16 @@
-// Runs the core's queries on SQLite. Two connections to one WAL file: the writer, which every
-// write goes through in turn, and the reader, which sees each commit at once and never what an
-// open transaction has not committed. Reads therefore go on, and see a consistent database,
-// while a long group commit turns the event loop between its steps (sqlite-events.ts), and any
-// other write waits its turn rather than landing inside that transaction.
+// Runs the core's queries on SQLite, off the main thread. One writer thread holds the connection
+// every write goes through, in turn (a write lock here); a small pool of reader threads, each
+// with a connection of its own, answers reads. In WAL mode a reader sees each commit at once
+// and never what an open transaction has not committed, so reads go on while the writer writes,
+// and the main thread only parses, validates and joins JSON: it never waits on SQLite or the disk.
 
-import {
-  SqliteAdapter,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-  type Compilable,
-  type CompiledQuery,
-} from 'kysely'
-import Database from 'better-sqlite3'
+import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Compilable } from 'kysely'
 
-import { compiled as compile, queryBuilder, type Executor, type Query } from '../relational/executor.ts'
+import { compiled as compile, queryBuilder, type Executor, type Query, type ReadOptions } from '../relational/executor.ts'
+import { openConnection } from './sqlite-connection.ts'
 import { sqliteDialect } from './sqlite-dialect.ts'
+import type { ProcedureArgs, ProcedureName, Procedures } from './sqlite-procedures.ts'
+import { SqliteThread } from './sqlite-threads.ts'
 import { WriteLock } from './write-lock.ts'
 
 const builder = queryBuilder({
@@ -23,77 +19,86 @@ const builder = queryBuilder({
   createQueryCompiler: () => new SqliteQueryCompiler(),
 })
 
-/** Statements prepared once per SQL text; the cap keeps odd callers from growing it forever. */
-export class StatementCache {
-  readonly #statements = new Map<string, Database.Statement>()
-  constructor(readonly db: Database.Database) {}
-
-  get(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql)
-    if (statement === undefined) {
-      if (this.#statements.size >= 500) this.#statements.clear()
-      statement = this.db.prepare(sql)
-      this.#statements.set(sql, statement)
-    }
-    return statement
-  }
-}
-
-/** SQLite binds no booleans. */
-function parametersOf(query: CompiledQuery): unknown[] {
-  return query.parameters.map((value) => (typeof value === 'boolean' ? Number(value) : value))
-}
-
-function all<R>(statements: StatementCache, query: CompiledQuery<R>): R[] {
-  const statement = statements.get(query.sql)
-  if (statement.reader) return statement.all(...parametersOf(query)) as R[]
-  statement.run(...parametersOf(query))
-  return []
+export interface SqliteExecutorOptions {
+  /** Reader threads. */
+  readers: number
+  /** A read that runs longer is stopped (its thread replaced) and fails with QueryTimeoutError. */
+  queryTimeoutMs: number
 }
 
 export class SqliteExecutor implements Executor {
   readonly db = builder
   readonly dialect = sqliteDialect
-  readonly writer: StatementCache
-  readonly reader: StatementCache
+  readonly #path: string
+  readonly #options: SqliteExecutorOptions
+  readonly #writer: SqliteThread
+  readonly #readers: SqliteThread[]
   readonly #writes = new WriteLock()
+  #closed = false
+  #closing: Promise<void> | undefined
 
-  constructor(path: string) {
-    const writer = new Database(path)
-    writer.pragma('journal_mode = WAL')
-    // FULL: a publish is acknowledged only once its transaction is on disk, so an acknowledged
-    // event survives a power loss, not only a process crash.
-    writer.pragma('synchronous = FULL')
-    writer.pragma('busy_timeout = 5000')
-    writer.pragma('foreign_keys = ON')
-    this.writer = new StatementCache(writer)
-    // ':memory:' is one database per connection: there, the writer reads too (and a commit
-    // never turns the event loop, see commitMayYield).
-    if (path === ':memory:') {
-      this.reader = this.writer
-    } else {
-      const reader = new Database(path)
-      reader.pragma('busy_timeout = 5000')
-      reader.pragma('query_only = ON')
-      this.reader = new StatementCache(reader)
-    }
+  /** Opens the file once here first, so that a path that cannot be used fails at once. */
+  constructor(path: string, options: SqliteExecutorOptions) {
+    openConnection(path, 'writer').close()
+    this.#path = path
+    this.#options = options
+    this.#writer = new SqliteThread(path, 'writer')
+    this.#readers = Array.from({ length: Math.max(1, options.readers) }, () => new SqliteThread(path, 'reader'))
   }
 
-  /** Whether a write may turn the event loop inside its transaction (see above). */
-  get commitMayYield(): boolean {
-    return this.reader !== this.writer
+  /**
+   * The least busy reader for a read; one given up after a timeout is replaced first. The first
+   * reader takes no large read while there are others: it stays free for the small ones, which
+   * would otherwise wait behind a 10,000-event page on every reader (see ReadOptions).
+   */
+  #reader({ large = false }: ReadOptions = {}): SqliteThread {
+    this.#assertOpen()
+    let chosen: SqliteThread | undefined
+    for (const [index, reader] of this.#readers.entries()) {
+      if (!reader.usable) {
+        void reader.close()
+        this.#readers[index] = new SqliteThread(this.#path, 'reader')
+      }
+      if (large && index === 0 && this.#readers.length > 1) continue
+      const candidate = this.#readers[index] as SqliteThread
+      if (chosen === undefined || candidate.load < chosen.load) chosen = candidate
+    }
+    return chosen as SqliteThread
   }
 
   /** Runs `work` once the writes queued before it are done; nothing else writes meanwhile. */
   exclusive<T>(work: () => T | Promise<T>): Promise<T> {
-    return this.#writes.run(work)
+    return this.#writes.run(() => {
+      this.#assertOpen()
+      return work()
+    })
   }
 
-  async rows<R>(query: Query<R>): Promise<R[]> {
-    const compiled = compile(query)
+  /** Once closed, every call fails as the driver's own would, and no reader is started again. */
+  #assertOpen(): void {
+    if (this.#closed) throw new TypeError('The database connection is not open')
+  }
+
+  /** A procedure of many statements on the writer, whole and in turn (sqlite-procedures.ts). */
+  write<N extends ProcedureName>(name: N, ...args: ProcedureArgs<N>): Promise<ReturnType<Procedures[N]>> {
+    return this.exclusive(() => this.writeNow(name, ...args))
+  }
+
+  /** `write` for a caller that already holds its turn (inside `exclusive`). */
+  writeNow<N extends ProcedureName>(name: N, ...args: ProcedureArgs<N>): Promise<ReturnType<Procedures[N]>> {
+    return this.#writer.call(name, args)
+  }
+
+  /** A procedure that only reads, on a reader, within the query timeout. */
+  read<N extends ProcedureName>(name: N, options: ReadOptions, ...args: ProcedureArgs<N>): Promise<ReturnType<Procedures[N]>> {
+    return this.#reader(options).call(name, args, this.#options.queryTimeoutMs)
+  }
+
+  async rows<R>(query: Query<R>, options?: ReadOptions): Promise<R[]> {
+    const { sql, parameters, query: node } = compile(query)
     // A write that returns rows (INSERT ... RETURNING) is a write.
-    if (compiled.query.kind !== 'SelectQueryNode') return await this.exclusive(() => all(this.writer, compiled))
-    return all(this.reader, compiled)
+    if (node.kind !== 'SelectQueryNode') return await this.exclusive(() => this.#writer.request<R[]>({ op: 'all', sql, parameters }))
+    return await this.#reader(options).request<R[]>({ op: 'all', sql, parameters }, this.#options.queryTimeoutMs)
   }
 
   async first<R>(query: Query<R>): Promise<R | undefined> {
@@ -101,21 +106,21 @@ export class SqliteExecutor implements Executor {
   }
 
   run(query: Compilable<unknown>): Promise<number> {
-    const compiled = query.compile()
-    return this.exclusive(() => this.writer.get(compiled.sql).run(...parametersOf(compiled)).changes)
+    const { sql, parameters } = query.compile()
+    return this.exclusive(() => this.#writer.request<number>({ op: 'run', sql, parameters }))
   }
 
-  /** `tx.writer` runs the backend's own statements beside the core's, in the same transaction. */
-  transaction<T>(work: (tx: SqliteTransaction) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       // IMMEDIATE takes the write lock first: another process cannot make it fail half-way.
-      this.writer.get('BEGIN IMMEDIATE').run()
+      await this.#writer.request({ op: 'exec', sql: 'BEGIN IMMEDIATE' })
       try {
-        const result = await work(new SqliteTransaction(this.writer))
-        this.writer.get('COMMIT').run()
+        const result = await work(new SqliteTransaction(this.#writer))
+        await this.#writer.request({ op: 'exec', sql: 'COMMIT' })
         return result
       } catch (error) {
-        if (this.writer.db.inTransaction) this.writer.get('ROLLBACK').run()
+        // A failed COMMIT (a full disk) has already ended the transaction.
+        await this.#writer.request({ op: 'exec', sql: 'ROLLBACK' }).catch(() => {})
         throw error
       }
     })
@@ -124,32 +129,37 @@ export class SqliteExecutor implements Executor {
   async notifyDeliveriesDue(): Promise<void> {}
 
   script(sql: string): Promise<void> {
-    return this.exclusive(() => {
-      this.writer.db.exec(sql)
-    })
+    return this.exclusive(() => this.#writer.request({ op: 'exec', sql }))
   }
 
+  async ping(): Promise<void> {
+    await this.#reader().request({ op: 'all', sql: 'SELECT 1', parameters: [] }, this.#options.queryTimeoutMs)
+  }
+
+  /** Closes once, however often it is called. */
   close(): Promise<void> {
-    return this.exclusive(() => {
-      if (!this.writer.db.open) return
-      this.writer.db.pragma('optimize')
-      if (this.reader !== this.writer) this.reader.db.close()
-      this.writer.db.close()
+    // After the writes already queued, so that none meets a closed database.
+    this.#closing ??= this.exclusive(async () => {
+      this.#closed = true
+      await Promise.all(this.#readers.map((reader) => reader.close()))
+      await this.#writer.close()
     })
+    return this.#closing
   }
 }
 
-/** Inside a transaction that holds the write lock: everything runs on the writer. */
-export class SqliteTransaction implements Executor {
+/** Inside a transaction that holds the write lock: every statement runs on the writer. */
+class SqliteTransaction implements Executor {
   readonly db = builder
   readonly dialect = sqliteDialect
   /** Savepoints open: each nested transaction is named by its depth. */
   #depth = 0
 
-  constructor(readonly writer: StatementCache) {}
+  constructor(readonly writer: SqliteThread) {}
 
   async rows<R>(query: Query<R>): Promise<R[]> {
-    return all(this.writer, compile(query))
+    const { sql, parameters } = compile(query)
+    return await this.writer.request<R[]>({ op: 'all', sql, parameters })
   }
 
   async first<R>(query: Query<R>): Promise<R | undefined> {
@@ -157,20 +167,19 @@ export class SqliteTransaction implements Executor {
   }
 
   async run(query: Compilable<unknown>): Promise<number> {
-    const compiled = query.compile()
-    return this.writer.get(compiled.sql).run(...parametersOf(compiled)).changes
+    const { sql, parameters } = query.compile()
+    return await this.writer.request<number>({ op: 'run', sql, parameters })
   }
 
   async transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
     const name = `nested_${++this.#depth}`
-    this.writer.get(`SAVEPOINT ${name}`).run()
+    await this.writer.request({ op: 'exec', sql: `SAVEPOINT ${name}` })
     try {
       const result = await work(this)
-      this.writer.get(`RELEASE ${name}`).run()
+      await this.writer.request({ op: 'exec', sql: `RELEASE ${name}` })
       return result
     } catch (error) {
-      this.writer.get(`ROLLBACK TO ${name}`).run()
-      this.writer.get(`RELEASE ${name}`).run()
+      await this.writer.request({ op: 'exec', sql: `ROLLBACK TO ${name}; RELEASE ${name}` })
       throw error
     } finally {
       this.#depth -= 1
@@ -180,6 +189,6 @@ export class SqliteTransaction implements Executor {
   async notifyDeliveriesDue(): Promise<void> {}
 
   async script(sql: string): Promise<void> {
-    this.writer.db.exec(sql)
+    await this.writer.request({ op: 'exec', sql })
   }
 }

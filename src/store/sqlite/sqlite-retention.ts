@@ -1,11 +1,13 @@
 // SQLite's retention: one table holds every day, so a day is removed by deleting its rows, in
-// batches with turns of the event loop in between so that publishes go on; one pass at a time
-// across every process on the file, by a lease in the database.
+// batches of their own transaction so that publishes go on in between; one pass at a time across
+// every process on the file, by a lease in the database.
 
 import { randomUUID } from 'node:crypto'
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+
+import { sql } from 'kysely'
 
 import type { Clock } from '../../clock.ts'
+import { rawQuery } from '../relational/executor.ts'
 import type { EventRetentionStore, RetainedEvent, WorkspaceStore } from '../store.ts'
 import { nextDay } from '../utc-days.ts'
 import type { SqliteExecutor } from './sqlite-executor.ts'
@@ -23,48 +25,33 @@ export class SqliteRetention implements EventRetentionStore {
 
   async oldestEventDay(): Promise<string | null> {
     // Per workspace, so that each MIN is one probe of the (workspace_id, created_at) index.
-    const row = this.sqlite.reader
-      .get(
-        `SELECT MIN((SELECT MIN(created_at) FROM events WHERE events.workspace_id = w.workspace_id))
-           AS created_at FROM workspaces w`,
-      )
-      .get() as { created_at: string | null }
-    return row.created_at?.slice(0, 10) ?? null
+    const row = await this.sqlite.first(
+      rawQuery<{ created_at: string | null }>(
+        this.sqlite.db,
+        sql`SELECT MIN((SELECT MIN(created_at) FROM events WHERE events.workspace_id = w.workspace_id)) AS created_at FROM workspaces w`,
+      ),
+    )
+    return row?.created_at?.slice(0, 10) ?? null
   }
 
   async readEventsOfDay(workspaceId: string, day: string, after: RetainedEvent | null, limit: number): Promise<RetainedEvent[]> {
-    return this.sqlite.reader
-      .get(
-        `SELECT created_at, seq, json FROM events
-         WHERE workspace_id = ? AND created_at >= ? AND created_at < ? AND (created_at, seq) > (?, ?)
-         ORDER BY created_at, seq LIMIT ?`,
-      )
-      .all(workspaceId, day, nextDay(day), after?.created_at ?? day, after?.seq ?? -1, limit) as RetainedEvent[]
+    return await this.sqlite.rows(
+      rawQuery<RetainedEvent>(
+        this.sqlite.db,
+        sql`SELECT created_at, seq, json FROM events
+            WHERE workspace_id = ${workspaceId} AND created_at >= ${day} AND created_at < ${nextDay(day)}
+              AND (created_at, seq) > (${after?.created_at ?? day}, ${after?.seq ?? -1})
+            ORDER BY created_at, seq LIMIT ${limit}`,
+      ),
+    )
   }
 
   async removeEventsOfDay(workspaceId: string, day: string): Promise<number> {
     let removed = 0
     for (;;) {
-      const count = await this.sqlite.transaction(async ({ writer }) => {
-        const rows = writer
-          .get(
-            `SELECT seq, event_id FROM events WHERE workspace_id = ? AND created_at >= ? AND created_at < ?
-             ORDER BY created_at LIMIT ${removalBatchSize}`,
-          )
-          .all(workspaceId, day, nextDay(day)) as { seq: number; event_id: string }[]
-        const removeDeliveries = writer.get(
-          `DELETE FROM webhook_deliveries WHERE workspace_id = ? AND event_id = ? AND status <> 'pending'`,
-        )
-        const removeEvent = writer.get('DELETE FROM events WHERE seq = ?')
-        for (const { seq, event_id } of rows) {
-          removeDeliveries.run(workspaceId, event_id)
-          removeEvent.run(seq)
-        }
-        return rows.length
-      })
+      const count = await this.sqlite.write('removeEventsBatch', workspaceId, day, removalBatchSize)
       removed += count
       if (count < removalBatchSize) return removed
-      await yieldToEventLoop()
     }
   }
 
@@ -81,25 +68,12 @@ export class SqliteRetention implements EventRetentionStore {
 
   async withRetentionLock<T>(pass: () => Promise<T>): Promise<T | undefined> {
     const holder = randomUUID()
-    const now = this.clock.now()
-    const { writer } = this.sqlite
-    const taken = await this.sqlite.exclusive(
-      () =>
-        writer
-          .get(
-            `INSERT INTO maintenance_leases (name, holder, expires_at) VALUES (?, ?, ?)
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-             WHERE maintenance_leases.expires_at < ?`,
-          )
-          .run(retentionLease.name, holder, now + retentionLease.ms, now).changes,
-    )
+    const taken = await this.sqlite.write('takeLease', retentionLease.name, holder, this.clock.now(), retentionLease.ms)
     if (taken === 0) return undefined
     try {
       return await pass()
     } finally {
-      await this.sqlite.exclusive(() => {
-        if (writer.db.open) writer.get('DELETE FROM maintenance_leases WHERE name = ? AND holder = ?').run(retentionLease.name, holder)
-      })
+      await this.sqlite.write('releaseLease', retentionLease.name, holder).catch(() => {})
     }
   }
 }

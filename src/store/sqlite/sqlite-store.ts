@@ -1,5 +1,6 @@
 // The embedded backend: one database file in WAL mode, so that readers never wait for the writer
-// and the CLI can manage keys while a server runs on the same file.
+// and the CLI can manage keys while a server runs on the same file. Its statements run on threads
+// of their own (sqlite-executor.ts).
 
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -11,7 +12,7 @@ import { RelationalWorkspaces } from '../relational/workspaces.ts'
 import type { Store } from '../store.ts'
 import { SqliteDeliveryQueue } from './sqlite-deliveries.ts'
 import { SqliteEventLog } from './sqlite-events.ts'
-import { SqliteExecutor } from './sqlite-executor.ts'
+import { SqliteExecutor, type SqliteExecutorOptions } from './sqlite-executor.ts'
 import { sqliteMigrations } from './sqlite-migrations.ts'
 import { SqliteRetention } from './sqlite-retention.ts'
 
@@ -23,10 +24,9 @@ export class SqliteStore implements Store {
   readonly deliveries: SqliteDeliveryQueue
   readonly retention: SqliteRetention
 
-  /** `path` is a file path, or ':memory:'. */
-  constructor(path: string, clock: Clock) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-    this.#executor = new SqliteExecutor(path)
+  constructor(path: string, clock: Clock, options: SqliteExecutorOptions) {
+    mkdirSync(dirname(path), { recursive: true })
+    this.#executor = new SqliteExecutor(path, options)
     this.workspaces = new RelationalWorkspaces(this.#executor, clock)
     this.events = new SqliteEventLog(this.#executor, clock)
     this.webhooks = new RelationalWebhooks(this.#executor, clock)
@@ -39,8 +39,8 @@ export class SqliteStore implements Store {
     return migrate(this.#executor, sqliteMigrations, async () => {})
   }
 
-  async ping(): Promise<void> {
-    this.#executor.reader.get('SELECT 1').get()
+  ping(): Promise<void> {
+    return this.#executor.ping()
   }
 
   close(): Promise<void> {

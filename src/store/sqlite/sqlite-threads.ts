@@ -1,0 +1,125 @@
+// The main thread's side of the SQLite backend's threads (sqlite-thread.ts): one per connection,
+// each asked by message and answering in order. A reader whose query runs past the timeout is
+// given up and replaced by a new thread, so that one runaway query cannot hold a reader, or
+// anything waiting behind it, for good.
+
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+
+import { QueryTimeoutError } from '../store.ts'
+import type { ConnectionRole } from './sqlite-connection.ts'
+import type { ProcedureArgs, ProcedureName, Procedures } from './sqlite-procedures.ts'
+import type { ThreadRequest, ThreadResponse } from './sqlite-thread.ts'
+
+// The thread is the .ts source under tsx (tests, a source checkout) and the built .js otherwise.
+const threadFile = new URL(`./sqlite-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
+
+type Request = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never
+
+interface Pending {
+  resolve(value: unknown): void
+  reject(error: unknown): void
+}
+
+/** An error as the thread reported it: its message and SQLite code, as the driver gives them. */
+function threadError({ message, code, name }: { message: string; code?: string; name: string }): Error {
+  return Object.assign(new Error(message), { name, ...(code === undefined ? {} : { code }) })
+}
+
+export class SqliteThread {
+  readonly #worker: Worker
+  readonly #pending = new Map<number, Pending>()
+  #nextId = 1
+  #failed: Error | undefined
+  /** Resolved once the thread has loaded and opened its connection. */
+  readonly #ready: Promise<void>
+  #markReady: () => void = () => {}
+
+  constructor(path: string, role: ConnectionRole) {
+    this.#worker = threadFile.pathname.endsWith('.ts')
+      ? // The sources (tests, a checkout run through tsx): a worker inherits no loader hooks on
+        // Node 20, and `--import tsx` in its execArgv is not applied either, so it registers tsx
+        // itself before it loads the thread.
+        new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
+            `.then((tsx) => { tsx.register(); return import(${JSON.stringify(threadFile.href)}) })`,
+          { eval: true, workerData: { path, role } },
+        )
+      : new Worker(threadFile, { workerData: { path, role } })
+    this.#ready = new Promise((resolve) => (this.#markReady = resolve))
+    // Idle, the thread does not keep the process alive; waiting for an answer, it does.
+    this.#worker.unref()
+    this.#worker.on('message', (response: ThreadResponse) => {
+      if ('ready' in response) return this.#markReady()
+      const pending = this.#pending.get(response.id)
+      if (pending === undefined) return
+      this.#pending.delete(response.id)
+      if (this.#pending.size === 0) this.#worker.unref()
+      if (response.ok) pending.resolve(response.value)
+      else pending.reject(threadError(response.error))
+    })
+    const fail = (error: Error): void => {
+      this.#failed ??= error
+      for (const pending of this.#pending.values()) pending.reject(error)
+      this.#pending.clear()
+    }
+    this.#worker.on('error', fail)
+    this.#worker.on('exit', (code) => fail(new Error(`the SQLite ${role} thread exited (${code})`)))
+  }
+
+  /** Asks the thread; rejects with QueryTimeoutError past `timeoutMs` (the thread is then lost). */
+  request<T>(request: Request, timeoutMs?: number): Promise<T> {
+    if (this.#failed !== undefined) return Promise.reject(this.#failed)
+    const id = this.#nextId++
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
+      this.#pending.set(id, {
+        resolve: (value) => {
+          clearTimeout(timer)
+          resolve(value as T)
+        },
+        reject: (error) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      })
+      if (this.#pending.size === 1) this.#worker.ref()
+      if (timeoutMs !== undefined) {
+        // Timed from the thread's start at the earliest: a thread that replaced a stopped one
+        // takes a moment to load, which is not the query's time.
+        void this.#ready.then(() => {
+          if (!this.#pending.has(id)) return
+          timer = setTimeout(() => {
+            this.#pending.delete(id)
+            reject(new QueryTimeoutError(timeoutMs))
+            // SQLite's statement cannot be interrupted from here: the thread is let go (it ends
+            // when the statement does) and its connection with it.
+            this.#failed = new QueryTimeoutError(timeoutMs)
+            void this.#worker.terminate()
+          }, timeoutMs)
+        })
+      }
+      this.#worker.postMessage({ ...request, id })
+    })
+  }
+
+  call<N extends ProcedureName>(name: N, args: ProcedureArgs<N>, timeoutMs?: number): Promise<ReturnType<Procedures[N]>> {
+    return this.request({ op: 'call', name, args }, timeoutMs)
+  }
+
+  /** False once the thread has failed or been given up: its owner starts another. */
+  get usable(): boolean {
+    return this.#failed === undefined
+  }
+
+  /** Requests waiting for an answer: the pool sends a read to the least busy reader. */
+  get load(): number {
+    return this.#pending.size
+  }
+
+  async close(): Promise<void> {
+    if (this.#failed === undefined) await this.request({ op: 'close' }).catch(() => {})
+    await this.#worker.terminate()
+  }
+}
