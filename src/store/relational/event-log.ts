@@ -24,6 +24,7 @@ import type {
   EventPage,
   EventPosition,
   EventsPublishedListener,
+  InsertEventsOptions,
   StoredEvent,
 } from '../store.ts'
 import type { Executor } from './executor.ts'
@@ -37,7 +38,7 @@ export abstract class RelationalEventLog implements EventLog {
     protected readonly clock: Clock,
   ) {}
 
-  abstract insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]>
+  abstract insertEvents(workspaceId: string, drafts: readonly EventDraft[], options?: InsertEventsOptions): Promise<StoredEvent[]>
   /** The created_at lower bounds of a query (see RetainedFrom). */
   protected abstract readonly retainedFrom: RetainedFrom
 
