@@ -47,7 +47,11 @@ export function registerDemoCommand(program: Command): void {
     )
     .option('--port <port>', 'port to listen on (PORT, default 3000; 0 picks a free one)')
     .option('--host <host>', 'address to bind (HOST, default 127.0.0.1)')
-    .option('--database <url>', `an empty database to use (default: a new SQLite file in a temporary folder); ${databaseOptionHelp.replace(/ \(DATABASE_URL.*$/, '')}`)
+    .option(
+      '--database <url>',
+      `an empty database to use: ${databaseOptionHelp.replace(/ \(DATABASE_URL.*$/, '')} ` +
+        '(default: a new SQLite file in a temporary folder; DATABASE_URL is not read, so the demo never writes to your database unless told)',
+    )
     .option('--events <n>', `events of history, spread over the last ${historyDays} days`, '20000')
     .option('--devices <n>', `devices in the fleet, 1 to ${maxFleetDevices.toLocaleString('en-US')}`, String(defaultDevices))
     .option('--rate <events_per_second>', 'live events per second once the history is written (0: none)', '1')
