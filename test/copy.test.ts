@@ -1,3 +1,5 @@
+// Single backend: not one but both at once, in every test (skipped unless the run has both).
+//
 // `seam-events copy` between the two kinds of database, both ways: an installation made on a real
 // SQLite server is copied to a new PostgreSQL database, served there by a real `seam-events
 // serve`, copied back to a new SQLite file and served again; the same keys, events, webhooks and

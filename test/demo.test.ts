@@ -16,8 +16,8 @@ import { createTestDatabase } from './support/postgres.ts'
 
 const dayMs = 24 * 60 * 60 * 1000
 
-function demoSuite(backend: 'sqlite' | 'postgres'): void {
-  describe(`seam-events demo (${backend})`, { skip: skipUnlessBackend(backend), timeout: 180_000 }, () => {
+function demoSuite(backend: 'sqlite' | 'postgres', skip: false | string): void {
+  describe(`seam-events demo (${backend})`, { skip, timeout: 180_000 }, () => {
     const running: RunningCommand[] = []
     const databases: { drop(): Promise<void> }[] = []
     const folders: string[] = []
@@ -65,5 +65,5 @@ function demoSuite(backend: 'sqlite' | 'postgres'): void {
   })
 }
 
-demoSuite('sqlite')
-demoSuite('postgres')
+demoSuite('sqlite', skipUnlessBackend('sqlite'))
+demoSuite('postgres', skipUnlessBackend('postgres'))
