@@ -6,9 +6,14 @@ import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 
 import { registerApiKeyCommands } from './api-keys.ts'
+import { registerCopyCommand } from './copy.ts'
+import { registerDemoCommand } from './demo.ts'
+import { registerExportCommand } from './export.ts'
+import { registerImportCommand } from './import.ts'
 import { registerListenCommand } from './listen.ts'
 import { registerMigrateCommand } from './migrate.ts'
 import { registerRetentionCommand } from './retention.ts'
+import { registerSeedCommand } from './seed.ts'
 import { registerServeCommand } from './serve.ts'
 import { registerSimulateCommand } from './simulate.ts'
 import { registerTailCommand } from './tail.ts'
@@ -41,5 +46,10 @@ export function buildProgram(): Command {
   registerSimulateCommand(program)
   registerTriggerCommand(program)
   registerListenCommand(program)
+  registerSeedCommand(program)
+  registerDemoCommand(program)
+  registerExportCommand(program)
+  registerImportCommand(program)
+  registerCopyCommand(program)
   return program
 }

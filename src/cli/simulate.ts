@@ -11,7 +11,7 @@ import type { Command } from 'commander'
 
 import { resolveClientConfig, type ClientConfig } from '../config.ts'
 import { maxEventsPerPublish } from '../domain/publish-events.ts'
-import { createFleet, maxFleetDevices } from '../domain/fleet/fleet.ts'
+import { createFleet, maxFleetDevices, type Fleet } from '../domain/fleet/fleet.ts'
 import { fleetEvents, type TimedEvent } from '../domain/fleet/fleet-events.ts'
 import { ApiRequestError, publishEvents } from './api-client.ts'
 import { CliError, printResult } from './database-command.ts'
@@ -105,37 +105,7 @@ async function simulate(config: ClientConfig, options: SimulateOptions): Promise
     event_types: {},
   }
   try {
-    const events = fleetEvents(fleet, { start: startedAt, intervalMs: 1000 / rate })
-    let next = events.next().value
-    let lastRequestAt = 0
-    while (!stop.signal.aborted && (total === undefined || summary.published < total)) {
-      const now = Date.now()
-      const waitMs = Math.max(next.at - now, lastRequestAt + minRequestGapMs - now)
-      if (waitMs > 0) {
-        await sleep(waitMs, undefined, { signal: stop.signal }).catch(() => {})
-        continue
-      }
-      const batch: TimedEvent[] = []
-      while (
-        batch.length < maxEventsPerPublish &&
-        next.at <= now &&
-        (total === undefined || summary.published + batch.length < total)
-      ) {
-        batch.push(next)
-        next = events.next().value
-      }
-      lastRequestAt = now
-      const published = await publishWithRetries(config, batch, summary, progress, stop.signal)
-      if (!published) break
-      summary.published += batch.length
-      for (const { event } of batch) {
-        const type = event['event_type'] as string
-        const family = type.split('.')[0] as string
-        summary.event_types[type] = (summary.event_types[type] ?? 0) + 1
-        summary.families[family] = (summary.families[family] ?? 0) + 1
-      }
-      progress.update(summary.published)
-    }
+    await publishFleet(config, fleet, { rate, total, signal: stop.signal, progress }, summary)
   } finally {
     progress.stop()
     stop.dispose()
@@ -147,6 +117,53 @@ async function simulate(config: ClientConfig, options: SimulateOptions): Promise
       `(seed ${seed}, ${devices} devices; again with --seed ${seed}).`,
     ...(families.length === 0 ? [] : [`  ${families.map(([family, count]) => `${family} ${count}`).join(', ')}`]),
   ])
+}
+
+export interface FleetRun {
+  rate: number
+  /** Stop after this many events (default: until `signal`). */
+  total?: number | undefined
+  signal: AbortSignal
+  progress: Progress
+}
+
+/**
+ * Publishes the fleet's events as their time comes, from now on, until `signal` or `total`,
+ * counting them into `summary` (`simulate`, and `demo` after its history).
+ */
+export async function publishFleet(config: ClientConfig, fleet: Fleet, { rate, total, signal, progress }: FleetRun, summary: SimulationSummary): Promise<void> {
+  const startedAt = Date.now()
+  const events = fleetEvents(fleet, { start: startedAt, intervalMs: 1000 / rate })
+  let next = events.next().value
+  let lastRequestAt = 0
+  while (!signal.aborted && (total === undefined || summary.published < total)) {
+    const now = Date.now()
+    const waitMs = Math.max(next.at - now, lastRequestAt + minRequestGapMs - now)
+    if (waitMs > 0) {
+      await sleep(waitMs, undefined, { signal }).catch(() => {})
+      continue
+    }
+    const batch: TimedEvent[] = []
+    while (
+      batch.length < maxEventsPerPublish &&
+      next.at <= now &&
+      (total === undefined || summary.published + batch.length < total)
+    ) {
+      batch.push(next)
+      next = events.next().value
+    }
+    lastRequestAt = now
+    const published = await publishWithRetries(config, batch, summary, progress, signal)
+    if (!published) break
+    summary.published += batch.length
+    for (const { event } of batch) {
+      const type = event['event_type'] as string
+      const family = type.split('.')[0] as string
+      summary.event_types[type] = (summary.event_types[type] ?? 0) + 1
+      summary.families[family] = (summary.families[family] ?? 0) + 1
+    }
+    progress.update(summary.published)
+  }
 }
 
 /**

@@ -6,6 +6,8 @@ import type { EventDraft, StoredEvent } from './store.ts'
 export interface QueuedWrite {
   workspaceId: string
   drafts: readonly EventDraft[]
+  /** InsertEventsOptions.history: the drafts keep their created_at and queue no deliveries. */
+  history: boolean
   resolve(stored: StoredEvent[]): void
   reject(error: unknown): void
 }

@@ -82,6 +82,21 @@ export interface EventDraft {
   occurred_at: string | undefined
   /** Type-specific fields, in the order they should appear on the wire. */
   fields: Readonly<Record<string, unknown>>
+  /**
+   * History only (InsertEventsOptions.history: import, seed, copy): the created_at it keeps, ISO
+   * 8601 UTC with milliseconds. A publish never sets it: the store does.
+   */
+  created_at?: string | undefined
+}
+
+export interface InsertEventsOptions {
+  /**
+   * Writes history rather than a publish (`seam-events import`, `seed`, `copy`): each draft keeps
+   * the created_at it carries (and its occurred_at, which it must carry too), even one older than
+   * the workspace's newest event, and no webhook delivery is queued. Idempotent by event_id as a
+   * publish is.
+   */
+  history?: boolean
 }
 
 /**
@@ -111,11 +126,19 @@ export function storedEventRow(
   return { json, filterValues }
 }
 
+/** The created_at a draft of history keeps (InsertEventsOptions.history); it must have one. */
+export function keptCreatedAt(draft: Pick<EventDraft, 'event_id' | 'created_at'>): string {
+  if (draft.created_at === undefined) throw new Error(`event ${draft.event_id}: history must carry its created_at`)
+  return draft.created_at
+}
+
 /** A stored event as it goes over the wire: `json` is exactly what events/list returns. */
 export interface StoredEvent {
   event_id: string
   created_at: string
   json: string
+  /** Set when the event was stored before: this draft repeated its event_id, and stored nothing. */
+  already_stored?: true
 }
 
 /** A position in the newest-first order of a workspace's events: the event at it. */
@@ -185,6 +208,7 @@ export interface Store {
   readonly webhooks: WebhookStore
   readonly deliveries: DeliveryQueue
   readonly retention: EventRetentionStore
+  readonly installation: InstallationRows
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>
   /** Throws when the database cannot answer. */
@@ -212,9 +236,10 @@ export interface EventLog {
    * same order. A draft whose event_id the workspace already has is not stored again: the
    * stored event is returned in its place. In the same transaction, each new event gets a
    * pending delivery for every enabled webhook of the workspace that wants its type (the
-   * outbox), so an acknowledged event can never miss a delivery.
+   * outbox), so an acknowledged event can never miss a delivery. With `history`, see
+   * InsertEventsOptions.
    */
-  insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]>
+  insertEvents(workspaceId: string, drafts: readonly EventDraft[], options?: InsertEventsOptions): Promise<StoredEvent[]>
   /**
    * Newest first: created_at descending, ties broken by insertion order. Like findEvent, it
    * never returns an event older than the workspace's retention, removed yet or not.
@@ -525,4 +550,65 @@ export interface EventRetentionStore {
    * exports are written once and removals do not race.
    */
   withRetentionLock<T>(pass: () => Promise<T>): Promise<T | undefined>
+}
+
+// ---------------------------------------------------------------------------------------------
+// A whole installation's rows, for `seam-events copy` to another database: what the API never
+// shows (key hashes, webhook secrets, the outbox's rows) kept as they are, so that the same
+// tokens authenticate and the same secrets sign on the copy. Events go through insertEvents
+// (history); these are the other tables.
+
+/** An API key as stored: with the hash its token is authenticated by. */
+export interface ApiKeyRow extends ApiKey {
+  token_hash: string
+}
+
+/** A webhook as stored: `event_types` is its JSON text. */
+export interface WebhookRow extends Omit<Webhook, 'event_types'> {
+  event_types: string
+}
+
+/** A workspace and what hangs off it, apart from its events and deliveries. */
+export interface WorkspaceRows {
+  workspace: Workspace
+  api_keys: ApiKeyRow[]
+  webhooks: WebhookRow[]
+}
+
+/** A pending delivery as stored, with its attempts so far; no claim (a lease means nothing elsewhere). */
+export interface PendingDeliveryRow {
+  delivery_id: string
+  webhook_id: string
+  event_id: string
+  event_type: string
+  event_created_at: string | null
+  attempt_count: number
+  round_attempts: number
+  manual_retry: boolean
+  next_attempt_at: number | null
+  last_error: string | null
+  recovery_id: string | null
+  created_at: string
+  attempts: DeliveryAttempt[]
+}
+
+export interface InstallationRowCounts {
+  api_keys: number
+  webhooks: number
+  pending_deliveries: number
+}
+
+export interface InstallationRows {
+  readWorkspaceRows(workspaceId: string): Promise<WorkspaceRows | undefined>
+  /** Writes the workspace with its keys and webhooks, ids and all, in one transaction. */
+  insertWorkspaceRows(workspaceId: string, rows: WorkspaceRows): Promise<void>
+  /** Up to `limit` pending deliveries queued after the one at `after` (a position from the last page), oldest first. */
+  readPendingDeliveries(
+    workspaceId: string,
+    after: number | null,
+    limit: number,
+  ): Promise<{ deliveries: PendingDeliveryRow[]; next: number | null }>
+  /** Queues the deliveries as they were, with their attempts, in one transaction. */
+  insertPendingDeliveries(workspaceId: string, deliveries: readonly PendingDeliveryRow[]): Promise<void>
+  countWorkspaceRows(workspaceId: string): Promise<InstallationRowCounts>
 }

@@ -12,7 +12,15 @@ import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-wri
 import { RelationalEventLog } from '../relational/event-log.ts'
 import { publishedDeliveries } from '../outbox.ts'
 import { insertDeliveries } from '../relational/executor.ts'
-import { eventFilterColumns, storedEventRow, type EventDraft, type EventsPublishedListener, type StoredEvent } from '../store.ts'
+import {
+  eventFilterColumns,
+  keptCreatedAt,
+  storedEventRow,
+  type EventDraft,
+  type EventsPublishedListener,
+  type InsertEventsOptions,
+  type StoredEvent,
+} from '../store.ts'
 import { addDays, nextDay, utcDay } from '../utc-days.ts'
 import { prepared, type PgExecutor, type PgQueries } from './pg-executor.ts'
 import {
@@ -42,10 +50,10 @@ const lockWorkspaceForPublishSql = `SELECT ${notifyEventsPublishedColumn} FROM w
 // seq follows it. Duplicates were taken out before (see #writeEvents).
 const insertEventsSql = `INSERT INTO events (workspace_id, event_id, event_type, created_at, occurred_at,
     ${eventFilterColumns.join(', ')}, json)
-  SELECT $1::text, batch.event_id, batch.event_type, $2::text, batch.occurred_at,
+  SELECT $1::text, batch.event_id, batch.event_type, batch.created_at, batch.occurred_at,
     ${eventFilterColumns.map((column) => `batch.${column}`).join(', ')}, batch.json
-  FROM unnest(${Array.from({ length: eventFilterColumns.length + 4 }, (_, index) => `$${index + 3}::text[]`).join(', ')})
-    WITH ORDINALITY AS batch (event_id, event_type, occurred_at, ${eventFilterColumns.join(', ')}, json, position)
+  FROM unnest(${Array.from({ length: eventFilterColumns.length + 5 }, (_, index) => `$${index + 2}::text[]`).join(', ')})
+    WITH ORDINALITY AS batch (event_id, event_type, created_at, occurred_at, ${eventFilterColumns.join(', ')}, json, position)
   ORDER BY batch.position`
 
 function isMissingPartition(error: unknown): boolean {
@@ -106,11 +114,14 @@ export class PgEventLog extends RelationalEventLog {
     }
   }
 
-  async insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+  async insertEvents(workspaceId: string, drafts: readonly EventDraft[], options: InsertEventsOptions = {}): Promise<StoredEvent[]> {
+    const history = options.history === true
     const today = utcDay(this.clock.now())
     if (!this.preparedDays.has(today)) await this.prepareEventDays([today, nextDay(today)])
+    // History goes to the days of its own created_at, past ones included.
+    if (history) await this.prepareEventDays([...new Set(drafts.map((draft) => keptCreatedAt(draft).slice(0, 10)))])
     try {
-      return await this.#insertEvents(workspaceId, drafts)
+      return await this.#insertEvents(workspaceId, drafts, history)
     } catch (error) {
       // Only when no process has made today's partition yet, and this process's clock (or a
       // previous event's created_at) is past the partitions made ahead.
@@ -123,7 +134,7 @@ export class PgEventLog extends RelationalEventLog {
       const newest = rows[0]?.newest ?? null
       const day = newest !== null && newest.slice(0, 10) > today ? newest.slice(0, 10) : today
       await this.prepareEventDays([day, nextDay(day)])
-      return await this.#insertEvents(workspaceId, drafts)
+      return await this.#insertEvents(workspaceId, drafts, history)
     }
   }
 
@@ -133,9 +144,9 @@ export class PgEventLog extends RelationalEventLog {
    * together next, each in a savepoint of its own. Sixteen publishers waiting on the row lock
    * each, one commit at a time, managed 68 single events a second.
    */
-  #insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+  #insertEvents(workspaceId: string, drafts: readonly EventDraft[], history: boolean): Promise<StoredEvent[]> {
     return new Promise((resolve, reject) => {
-      const write: QueuedWrite = { workspaceId, drafts, resolve, reject }
+      const write: QueuedWrite = { workspaceId, drafts, history, resolve, reject }
       const queued = this.#queuedWrites.get(workspaceId)
       if (queued !== undefined) {
         queued.push(write)
@@ -179,8 +190,8 @@ export class PgEventLog extends RelationalEventLog {
           try {
             const stored =
               writes.length === 1
-                ? await this.#writeEvents(tx, workspaceId, write.drafts)
-                : await tx.transaction(() => this.#writeEvents(tx, workspaceId, write.drafts))
+                ? await this.#writeEvents(tx, workspaceId, write.drafts, write.history)
+                : await tx.transaction(() => this.#writeEvents(tx, workspaceId, write.drafts, write.history))
             outcomes.push({ stored })
           } catch (error) {
             if (writes.length === 1) throw error
@@ -197,8 +208,11 @@ export class PgEventLog extends RelationalEventLog {
     settleWrites(writes, outcomes)
   }
 
-  /** Stores one publish's events, in a transaction that holds the workspace's row lock. */
-  async #writeEvents(tx: PgQueries, workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+  /**
+   * Stores one publish's events, in a transaction that holds the workspace's row lock; history
+   * keeps each draft's created_at and queues no deliveries.
+   */
+  async #writeEvents(tx: PgQueries, workspaceId: string, drafts: readonly EventDraft[], history: boolean): Promise<StoredEvent[]> {
     const client = tx.connection
     // One round trip for both: the newest created_at, and the events of this batch's ids
     // already stored.
@@ -213,28 +227,29 @@ export class PgEventLog extends RelationalEventLog {
     const newest = known.find((row) => row.event_id === null)?.created_at ?? null
     const now = this.clock.now()
     const nowIso = new Date(now).toISOString()
-    const created_at = newest !== null && newest > nowIso ? newest : nowIso
+    const publishedAt = newest !== null && newest > nowIso ? newest : nowIso
 
     const stored = new Map<string, StoredEvent>()
     for (const { event_id, created_at, json } of known) {
-      if (event_id !== null) stored.set(event_id, { event_id, created_at: created_at as string, json: json as string })
+      if (event_id !== null) stored.set(event_id, { event_id, created_at: created_at as string, json: json as string, already_stored: true })
     }
     const rowsToInsert: (string | null)[][] = []
     const added: EventDraft[] = []
     for (const draft of drafts) {
       // Stored before, or earlier in this batch: the first one stands.
       if (stored.has(draft.event_id)) continue
+      const created_at = history ? keptCreatedAt(draft) : publishedAt
       const occurred_at = draft.occurred_at ?? created_at
       const { json, filterValues } = storedEventRow(workspaceId, draft, created_at, occurred_at)
-      rowsToInsert.push([draft.event_id, draft.event_type, occurred_at, ...eventFilterColumns.map((column) => filterValues[column]), json])
+      rowsToInsert.push([draft.event_id, draft.event_type, created_at, occurred_at, ...eventFilterColumns.map((column) => filterValues[column]), json])
       stored.set(draft.event_id, { event_id: draft.event_id, created_at, json })
       added.push(draft)
     }
     if (rowsToInsert.length > 0) {
       const columns = (rowsToInsert[0] ?? []).map((_, column) => rowsToInsert.map((row) => row[column]))
-      await client.query(prepared(insertEventsSql, [workspaceId, created_at, ...columns]))
+      await client.query(prepared(insertEventsSql, [workspaceId, ...columns]))
     }
-    await this.#queueDeliveries(tx, workspaceId, added, created_at, now)
+    if (!history) await this.#queueDeliveries(tx, workspaceId, added, publishedAt, now)
     return drafts.map((draft) => stored.get(draft.event_id) as StoredEvent)
   }
 

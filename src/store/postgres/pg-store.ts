@@ -2,6 +2,7 @@
 // the same tables and text formats as SQLite, so both answer alike.
 
 import type { Clock } from '../../clock.ts'
+import { RelationalInstallationRows } from '../relational/installation-rows.ts'
 import { migrate } from '../relational/migrator.ts'
 import { RelationalWebhooks } from '../relational/webhooks.ts'
 import { RelationalWorkspaces } from '../relational/workspaces.ts'
@@ -21,6 +22,7 @@ export class PgStore implements Store {
   readonly events: PgEventLog
   readonly webhooks: RelationalWebhooks
   readonly deliveries: PgDeliveryQueue
+  readonly installation: RelationalInstallationRows
   readonly retention: PgRetention
 
   /** Connects on first use. */
@@ -30,6 +32,7 @@ export class PgStore implements Store {
     this.events = new PgEventLog(this.#executor, connectionString, clock)
     this.webhooks = new RelationalWebhooks(this.#executor, clock)
     this.deliveries = new PgDeliveryQueue(this.#executor, connectionString, clock)
+    this.installation = new RelationalInstallationRows(this.#executor)
     this.retention = new PgRetention(this.#executor, this.events)
   }
 

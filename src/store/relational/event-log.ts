@@ -24,6 +24,7 @@ import type {
   EventPage,
   EventPosition,
   EventsPublishedListener,
+  InsertEventsOptions,
   StoredEvent,
 } from '../store.ts'
 import type { Executor } from './executor.ts'
@@ -40,7 +41,7 @@ export abstract class RelationalEventLog implements EventLog {
     protected readonly clock: Clock,
   ) {}
 
-  abstract insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]>
+  abstract insertEvents(workspaceId: string, drafts: readonly EventDraft[], options?: InsertEventsOptions): Promise<StoredEvent[]>
   /** What the event queries take from the backend (see EventSqlBackend). */
   protected abstract readonly eventSql: EventSqlBackend
 

@@ -8,7 +8,7 @@ import type { Clock } from '../../clock.ts'
 import type { EventSqlBackend } from '../event-list-sql.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
-import type { EventBucketCount, EventDraft, EventFilters, StoredEvent } from '../store.ts'
+import type { EventBucketCount, EventDraft, EventFilters, InsertEventsOptions, StoredEvent } from '../store.ts'
 import type { SqliteExecutor } from './sqlite-executor.ts'
 
 export class SqliteEventLog extends RelationalEventLog {
@@ -41,9 +41,9 @@ export class SqliteEventLog extends RelationalEventLog {
    * is on disk. One fsync and one write of each touched index page then serve many requests,
    * where a commit per request spent most of its time writing the same pages again.
    */
-  insertEvents(workspaceId: string, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+  insertEvents(workspaceId: string, drafts: readonly EventDraft[], options: InsertEventsOptions = {}): Promise<StoredEvent[]> {
     return new Promise((resolve, reject) => {
-      this.#queuedWrites.push({ workspaceId, drafts, resolve, reject })
+      this.#queuedWrites.push({ workspaceId, drafts, history: options.history === true, resolve, reject })
       if (this.#queuedWrites.length === 1) void this.#sqlite.exclusive(() => this.#commitQueuedWrites())
     })
   }
@@ -53,7 +53,7 @@ export class SqliteEventLog extends RelationalEventLog {
     const writes = this.#queuedWrites.splice(0)
     let outcomes: WriteOutcome[]
     try {
-      const results = await this.#sqlite.writeNow('commitPublishes', writes.map(({ workspaceId, drafts }) => ({ workspaceId, drafts })), this.clock.now())
+      const results = await this.#sqlite.writeNow('commitPublishes', writes.map(({ workspaceId, drafts, history }) => ({ workspaceId, drafts, history })), this.clock.now())
       outcomes = results.map((result) => ('stored' in result ? result : { error: Object.assign(new Error(result.error.message), result.error) }))
     } catch (error) {
       // The commit itself failed: nothing of the group is stored.

@@ -8,6 +8,7 @@ import { publishedDeliveries } from '../outbox.ts'
 import type { NewDelivery } from '../relational/executor.ts'
 import {
   eventFilterColumns,
+  keptCreatedAt,
   storedEventRow,
   type ClaimedDelivery,
   type DeliveryClaim,
@@ -58,6 +59,8 @@ export function insertDeliveries(statements: StatementCache, deliveries: readonl
 export interface Publish {
   workspaceId: string
   drafts: readonly EventDraft[]
+  /** InsertEventsOptions.history: each draft keeps its created_at, and no delivery is queued. */
+  history: boolean
 }
 
 export type PublishOutcome = { stored: StoredEvent[] } | { error: { message: string; code?: string } }
@@ -86,30 +89,34 @@ function commitPublishes(statements: StatementCache, publishes: readonly Publish
   return outcomes
 }
 
-function writeEvents(statements: StatementCache, { workspaceId, drafts }: Publish, now: number): StoredEvent[] {
+function writeEvents(statements: StatementCache, { workspaceId, drafts, history }: Publish, now: number): StoredEvent[] {
   // created_at never goes backwards within a workspace, even if the clock does, so that a
-  // poller passing the last created_at it saw as `since` never misses an event.
+  // poller passing the last created_at it saw as `since` never misses an event. History keeps
+  // the created_at it had.
   const { newest } = statements.get('SELECT MAX(created_at) AS newest FROM events WHERE workspace_id = ?').get(workspaceId) as {
     newest: string | null
   }
   const nowIso = new Date(now).toISOString()
-  const created_at = newest !== null && newest > nowIso ? newest : nowIso
+  const publishedAt = newest !== null && newest > nowIso ? newest : nowIso
   const insert = statements.get(insertEventSql)
   const findStored = statements.get('SELECT event_id, created_at, json FROM events WHERE workspace_id = ? AND event_id = ?')
   const added: EventDraft[] = []
   const stored = drafts.map((draft): StoredEvent => {
+    const created_at = history ? keptCreatedAt(draft) : publishedAt
     const occurred_at = draft.occurred_at ?? created_at
     const { json, filterValues } = storedEventRow(workspaceId, draft, created_at, occurred_at)
     const row = { workspace_id: workspaceId, event_id: draft.event_id, event_type: draft.event_type, created_at, occurred_at, json, ...filterValues }
-    if (insert.run(row).changes === 0) return findStored.get(workspaceId, draft.event_id) as StoredEvent
+    if (insert.run(row).changes === 0) {
+      return { ...(findStored.get(workspaceId, draft.event_id) as StoredEvent), already_stored: true }
+    }
     added.push(draft)
     return { event_id: draft.event_id, created_at, json }
   })
-  if (added.length > 0) {
+  if (added.length > 0 && !history) {
     const webhooks = statements
       .get('SELECT webhook_id, event_types FROM webhooks WHERE workspace_id = ? AND disabled = 0')
       .all(workspaceId) as { webhook_id: string; event_types: string }[]
-    insertDeliveries(statements, publishedDeliveries(workspaceId, webhooks, added, created_at, now))
+    insertDeliveries(statements, publishedDeliveries(workspaceId, webhooks, added, publishedAt, now))
   }
   return stored
 }

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import type { Clock } from '../../clock.ts'
+import { RelationalInstallationRows } from '../relational/installation-rows.ts'
 import { migrate } from '../relational/migrator.ts'
 import { RelationalWebhooks } from '../relational/webhooks.ts'
 import { RelationalWorkspaces } from '../relational/workspaces.ts'
@@ -22,6 +23,7 @@ export class SqliteStore implements Store {
   readonly events: SqliteEventLog
   readonly webhooks: RelationalWebhooks
   readonly deliveries: SqliteDeliveryQueue
+  readonly installation: RelationalInstallationRows
   readonly retention: SqliteRetention
 
   constructor(path: string, clock: Clock, options: SqliteExecutorOptions) {
@@ -31,6 +33,7 @@ export class SqliteStore implements Store {
     this.events = new SqliteEventLog(this.#executor, clock)
     this.webhooks = new RelationalWebhooks(this.#executor, clock)
     this.deliveries = new SqliteDeliveryQueue(this.#executor, clock)
+    this.installation = new RelationalInstallationRows(this.#executor)
     this.retention = new SqliteRetention(this.#executor, this.workspaces, clock)
   }
 
