@@ -174,6 +174,9 @@ const args = [
   '--test',
   `--test-concurrency=${concurrency}`,
   `--test-timeout=${fileTimeoutMs}`,
+  // A file whose tests are all done ends then, even if a test that timed out left a timer or a
+  // socket behind; otherwise its process would wait out the file's timeout.
+  '--test-force-exit',
   ...nodeFlags,
   ...files,
 ]
