@@ -82,22 +82,22 @@ function App() {
 
   return (
     <SessionContext.Provider value={{ apiKey, workspace, signOut }}>
-      {/* Not href="#main": the hash is the route here. */}
-      <a
-        class="skip-link"
-        href="#"
-        onClick={(event) => {
-          event.preventDefault()
-          document.getElementById('main')?.focus()
-        }}
-      >
-        Skip to content
-      </a>
       <header class="top-bar">
+        {/* Not href="#main": the hash is the route here. */}
+        <a
+          class="skip-link"
+          href="#"
+          onClick={(event) => {
+            event.preventDefault()
+            document.getElementById('main')?.focus()
+          }}
+        >
+          Skip to content
+        </a>
         <span class="brand">seam-events</span>
-        <span class="workspace" title={`Workspace ${workspace.workspace_id}`} data-testid="workspace-name">
+        <span class="workspace" title={`Workspace ${workspace.workspace_id}`}>
           <span class="visually-hidden">Workspace: </span>
-          {workspace.name}
+          <span data-testid="workspace-name">{workspace.name}</span>
         </span>
         <nav aria-label="Sections">
           <a href={home('events')} aria-current={route.section === 'events' ? 'page' : undefined}>

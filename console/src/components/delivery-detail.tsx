@@ -30,12 +30,19 @@ export function DeliveryDetail({ deliveryId, onClose, onRetry }: { deliveryId: s
       .then(setFound)
       .catch((caught: unknown) => setError(errorMessage(caught)))
   }, [apiKey, deliveryId, refreshes])
+  // Followed while it waits for an attempt, so that the response shows up as it arrives.
+  const pending = found?.delivery.status === 'pending'
+  useEffect(() => {
+    if (!pending) return
+    const timer = setTimeout(() => setRefreshes((count) => count + 1), 1000)
+    return () => clearTimeout(timer)
+  }, [pending, found])
 
   const retry = async (): Promise<void> => {
     try {
       await callApi(apiKey, '/webhooks/deliveries/retry', { delivery_id: deliveryId })
       onRetry()
-      setTimeout(() => setRefreshes((count) => count + 1), 1000)
+      setRefreshes((count) => count + 1)
     } catch (caught) {
       setError(errorMessage(caught))
     }

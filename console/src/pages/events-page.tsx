@@ -90,6 +90,10 @@ export function EventsPage({ route }: { route: Route }) {
     return openEventStream(apiKey, { ...matchParams(filters), since }, {
       onEvent: (event) => {
         if (shownIds.current.has(event.event_id)) return
+        // The stream replays from the newest listed event's created_at, inclusive: others of that
+        // same instant were stored before it, on a later page, not published since. (One
+        // published in that very millisecond after the list loaded is missed until a reload.)
+        if (newestShown.current !== undefined && event.created_at <= newestShown.current.created_at) return
         shownIds.current.add(event.event_id)
         setLiveIds((ids) => new Set(ids).add(event.event_id))
         setLiveCount((count) => count + 1)
