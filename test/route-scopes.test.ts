@@ -21,6 +21,9 @@ const expectedScopes: Record<string, readonly ApiKeyScope[] | 'public'> = {
   '/webhooks/list': ['read', 'all'],
   '/webhooks/get': ['read', 'all'],
   '/webhooks/deliveries/list': ['read', 'all'],
+  '/webhooks/deliveries/get': ['read', 'all'],
+  // The key's own workspace: the console names it in its header whatever the key may do.
+  '/workspaces/get': ['read', 'publish', 'all'],
   '/webhooks/recoveries/get': ['read', 'all'],
   // Whatever changes a webhook or causes a delivery: such a key could re-point a webhook or learn
   // its secret, and so sign deliveries its receiver trusts.
@@ -30,6 +33,8 @@ const expectedScopes: Record<string, readonly ApiKeyScope[] | 'public'> = {
   '/webhooks/rotate_secret': ['all'],
   '/webhooks/recover': ['all'],
   '/webhooks/deliveries/retry': ['all'],
+  '/webhooks/deliveries/retry_failed': ['all'],
+  '/webhooks/send_test_event': ['all'],
   '/': 'public',
   '/health': 'public',
   '/ready': 'public',

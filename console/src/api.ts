@@ -91,3 +91,16 @@ export interface EventPage {
 
 /** A webhook as the routes write it (webhookJson). */
 export type Webhook = ReturnType<typeof webhookJson>
+export type WebhookStats = NonNullable<Webhook['delivery_stats']>
+
+/** A delivery with its request as sent (webhooks/deliveries/get). */
+export interface DeliveryWithRequest {
+  delivery: Delivery
+  webhook_url: string | null
+  request: {
+    method: 'POST'
+    url: string
+    body: string | null
+    attempts: { attempted_at: string; headers: Record<string, string> }[]
+  } | null
+}

@@ -1,7 +1,7 @@
 // The events explorer's filters: every filter events/list takes, and the time range.
 
 import type { EventFilterColumn } from '../../src/store/store.ts'
-import { rangeParams, type TimeRange } from './format.ts'
+import { rangePresets, rangeParams, type TimeRange } from './format.ts'
 
 declare const __KNOWN_EVENT_TYPES__: readonly string[]
 export const knownEventTypes: readonly string[] = __KNOWN_EVENT_TYPES__
@@ -88,4 +88,61 @@ export function idLabel(name: IdFilter): string {
     .replace(/^acs_/, 'ACS ')
     .replace(/_/g, ' ')
     .replace(/^./, (first) => first.toUpperCase())
+}
+
+export const allIdFilters: readonly IdFilter[] = [...primaryIdFilters, ...moreIdFilters]
+
+/** The id filters an event's field can set: a link on any id filters by it. */
+export function isIdFilter(name: string): name is IdFilter {
+  return (allIdFilters as readonly string[]).includes(name)
+}
+
+/** Reads the filters from the address (`range=7d` or `from`/`to`, `types`, each id by name...). */
+export function filtersFromQuery(query: URLSearchParams): EventFilters {
+  const preset = rangePresets.find((candidate) => candidate.token === query.get('range'))
+  const from = query.get('from')
+  const to = query.get('to')
+  let range: TimeRange = defaultFilters.range
+  if (from !== null && to !== null && !Number.isNaN(Date.parse(from)) && !Number.isNaN(Date.parse(to))) {
+    range = { kind: 'between', start: new Date(from).toISOString(), end: new Date(to).toISOString() }
+  } else if (preset !== undefined) {
+    range = { kind: 'last', seconds: preset.seconds }
+  }
+  const ids: Partial<Record<IdFilter, string>> = {}
+  for (const name of allIdFilters) {
+    const value = query.get(name)
+    if (value !== null && value !== '') ids[name] = value
+  }
+  return {
+    range,
+    event_types: (query.get('types') ?? '').split(',').filter((type) => type !== ''),
+    ids,
+    customer_key: query.get('customer_key') ?? '',
+    event_id: query.get('event_ids') ?? '',
+  }
+}
+
+/** The filters as address parameters; the default range is left out. */
+export function filtersToQuery(filters: EventFilters): Record<string, string | undefined> {
+  const { range } = filters
+  const preset = range.kind === 'last' ? rangePresets.find((candidate) => candidate.seconds === range.seconds) : undefined
+  const params: Record<string, string | undefined> = {
+    range: preset === undefined || range.kind !== 'last' || range.seconds === 24 * 3600 ? undefined : preset.token,
+    from: range.kind === 'between' ? range.start : undefined,
+    to: range.kind === 'between' ? range.end : undefined,
+    types: filters.event_types.length > 0 ? filters.event_types.join(',') : undefined,
+    customer_key: filters.customer_key.trim() || undefined,
+    event_ids: filters.event_id.trim() || undefined,
+  }
+  for (const name of allIdFilters) params[name] = filters.ids[name]?.trim() || undefined
+  return params
+}
+
+/** How many filters besides the time range are set: shown on the filter bar's toggle. */
+export function activeFilterCount(filters: EventFilters): number {
+  return (
+    Object.values(filters.ids).filter((value) => (value ?? '').trim() !== '').length +
+    (filters.customer_key.trim() === '' ? 0 : 1) +
+    (filters.event_id.trim() === '' ? 0 : 1)
+  )
 }

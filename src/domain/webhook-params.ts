@@ -89,6 +89,13 @@ function eventTypesParam(options: EventParamOptions) {
 const webhookId = z.string().min(1)
 const url = z.string().min(1).max(2048).openapi({ format: 'uri' })
 
+/** The longest description a webhook may have, in characters. */
+export const maxWebhookDescriptionLength = 500
+const description = z
+  .string()
+  .max(maxWebhookDescriptionLength, `Must be at most ${maxWebhookDescriptionLength} characters`)
+  .describe(`Ours: what the webhook is for, up to ${maxWebhookDescriptionLength} characters.`)
+
 export const webhookIdParamsSchema = z.object({ webhook_id: webhookId })
 
 function buildSchemas(options: EventParamOptions) {
@@ -98,6 +105,7 @@ function buildSchemas(options: EventParamOptions) {
       event_types: eventTypesParam(options)
         .default(['*'])
         .describe('Event types, `family.*` patterns, or `*` for every event.'),
+      description: description.optional(),
     }),
     update: z
       .object({
@@ -109,14 +117,26 @@ function buildSchemas(options: EventParamOptions) {
         disabled: booleanParam
           .optional()
           .describe('true parks new deliveries; false sends the parked ones.'),
+        description: description
+          .nullable()
+          .optional()
+          .describe('Ours: replaces the description; null or an empty string removes it.'),
       })
       .openapi({
-        anyOf: [{ required: ['event_types'] }, { required: ['url'] }, { required: ['disabled'] }],
+        anyOf: [
+          { required: ['event_types'] },
+          { required: ['url'] },
+          { required: ['disabled'] },
+          { required: ['description'] },
+        ],
       })
       .refine(
         (params) =>
-          params.event_types !== undefined || params.url !== undefined || params.disabled !== undefined,
-        { message: 'Must specify event_types, url or disabled' },
+          params.event_types !== undefined ||
+          params.url !== undefined ||
+          params.disabled !== undefined ||
+          params.description !== undefined,
+        { message: 'Must specify event_types, url, disabled or description' },
       ),
   }
 }
@@ -136,15 +156,22 @@ export function updateWebhookParamsSchema(options: EventParamOptions) {
 export function parseCreateWebhookParams(
   params: Readonly<Record<string, unknown>>,
   options: EventParamOptions,
-): { url: string; event_types: string[] } {
-  return parseOrThrow(createWebhookParamsSchema(options), params)
+): { url: string; event_types: string[]; description: string | null } {
+  const parsed = parseOrThrow(createWebhookParamsSchema(options), params)
+  return { url: parsed.url, event_types: parsed.event_types, description: emptyToNull(parsed.description) }
+}
+
+/** A description of only spaces, or none, is no description. */
+function emptyToNull(text: string | null | undefined): string | null {
+  const trimmed = text?.trim() ?? ''
+  return trimmed === '' ? null : trimmed
 }
 
 export function parseUpdateWebhookParams(
   params: Readonly<Record<string, unknown>>,
   options: EventParamOptions,
 ): { webhook_id: string; patch: WebhookPatch } {
-  const { webhook_id, event_types, url, disabled } = parseOrThrow(
+  const { webhook_id, event_types, url, disabled, description } = parseOrThrow(
     updateWebhookParamsSchema(options),
     params,
   )
@@ -152,6 +179,7 @@ export function parseUpdateWebhookParams(
   if (event_types !== undefined) patch.event_types = event_types
   if (url !== undefined) patch.url = url
   if (disabled !== undefined) patch.disabled = disabled
+  if (description !== undefined) patch.description = emptyToNull(description)
   return { webhook_id, patch }
 }
 
@@ -235,3 +263,41 @@ export function parseRecoverParams(
     until: parsed.until?.ceil ?? now.toISOString(),
   }
 }
+
+export const defaultRetryFailedLimit = 100
+export const maxRetryFailedLimit = 1000
+
+export const retryFailedParamsSchema = z.object({
+  webhook_id: webhookId,
+  failed_before: timestamp
+    .optional()
+    .describe(
+      'Only deliveries that failed before this instant (default: now). Pass the `failed_before` of ' +
+        'the first answer to every next batch, so that a delivery failing again is not retried twice.',
+    ),
+  limit: numberParam(z.number().int().min(1).max(maxRetryFailedLimit))
+    .default(defaultRetryFailedLimit)
+    .describe('At most this many deliveries per call; call again while `failed_remaining` > 0.'),
+})
+
+export function parseRetryFailedParams(
+  params: Readonly<Record<string, unknown>>,
+  now: Date,
+): { webhook_id: string; failed_before: string; limit: number } {
+  const parsed = parseOrThrow(retryFailedParamsSchema, params)
+  return {
+    webhook_id: parsed.webhook_id,
+    failed_before: parsed.failed_before?.ceil ?? now.toISOString(),
+    limit: parsed.limit,
+  }
+}
+
+export const sendTestEventParamsSchema = z.object({
+  webhook_id: webhookId,
+  event_type: z
+    .string()
+    .optional()
+    .describe(
+      "A known event type for the sample (default: the first known type the webhook's event types match).",
+    ),
+})

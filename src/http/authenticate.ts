@@ -10,12 +10,13 @@ import type { ApiKey, ApiKeyScope, WorkspaceStore } from '../store/store.ts'
  * signs what its receiver trusts: a key that could re-point a webhook, or learn a new secret by
  * rotating it, could forge deliveries.
  */
-export type RequiredAccess = 'read' | 'publish' | 'all'
+export type RequiredAccess = 'read' | 'publish' | 'all' | 'any'
 
+/** `any`: a route every key may call, such as the key's own workspace (workspaces/get). */
 const grants: Record<ApiKeyScope, readonly RequiredAccess[]> = {
-  all: ['read', 'publish', 'all'],
-  read: ['read'],
-  publish: ['publish'],
+  all: ['read', 'publish', 'all', 'any'],
+  read: ['read', 'any'],
+  publish: ['publish', 'any'],
 }
 
 /** The key scopes that may call a route that needs `access`: `["read", "all"]` for `read`. */

@@ -43,7 +43,8 @@ comma-separated string.
 **Authentication.** \`Authorization: Bearer <API key>\` (\`seam-events api-keys create\` makes
 one). A key's scope is \`all\`, \`read\` (every read, webhooks without their secrets) or
 \`publish\` (\`/events/publish\` only); what changes a webhook or causes a delivery needs \`all\`.
-Each operation lists the access it needs (\`all\` grants \`read\` and \`publish\` too). Seam's
+Each operation lists the access it needs (\`all\` grants \`read\` and \`publish\` too; an empty
+list, as on \`/workspaces/get\`, is any key). Seam's
 \`seam-workspace\`/\`seam-client-session-token\` headers are not used: a key belongs to one workspace.
 
 **Event types.** [/docs/event-types](/docs/event-types) lists every type of Seam's catalog this
@@ -175,7 +176,7 @@ export function buildOpenApiDocument(
     description:
       'An API key of the workspace, as `Authorization: Bearer seam_...`. Scopes: `all`, `read`, ' +
       '`publish`; the list in an operation\'s requirement is the access it needs, which a key of ' +
-      'that scope or of `all` has.',
+      'that scope or of `all` has; an empty list is any key.',
   })
   registry.registerComponent('headers', 'seam-request-id', {
     description: 'The request\'s id, also in an error body; the server logs it with every line.',
@@ -196,7 +197,7 @@ export function buildOpenApiDocument(
         tags: [route.docs.tag],
         summary: route.docs.summary,
         ...(route.docs.description === undefined ? {} : { description: route.docs.description }),
-        security: route.access === null ? [] : [{ [securityScheme]: [route.access] }],
+        security: route.access === null ? [] : [{ [securityScheme]: route.access === 'any' ? [] : [route.access] }],
         request: requestOf(route, method, params),
         responses: {
           200: {
@@ -247,6 +248,7 @@ export function buildOpenApiDocument(
     // Relative: the document is served by the server it describes, whatever its host.
     servers: [{ url: '/' }],
     tags: [
+      { name: 'workspaces', description: "The key's workspace" },
       { name: 'events', description: "Seam's events, and publishing them" },
       { name: 'webhooks', description: 'Webhooks, their deliveries and recoveries' },
       { name: 'health', description: 'For load balancers and orchestrators' },

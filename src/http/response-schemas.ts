@@ -60,6 +60,9 @@ export const deliverySchema = schemaOf<Delivery>()(
       created_at: timestampField,
       completed_at: timestampField.nullable(),
       recovery_id: z.string().nullable().describe('Set when a recovery queued this delivery.'),
+      is_test_event: z
+        .boolean()
+        .describe('A test delivery (`/webhooks/send_test_event`): a sample event, in no event log.'),
       attempts: z.array(
         z.object({
           attempted_at: timestampField,

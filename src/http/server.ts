@@ -36,7 +36,11 @@ import { openApiRoute } from './routes/openapi.ts'
 import { createWebhookRoute } from './routes/webhooks/create.ts'
 import { deleteWebhookRoute } from './routes/webhooks/delete.ts'
 import { listDeliveriesRoute } from './routes/webhooks/deliveries/list.ts'
+import { getDeliveryRoute } from './routes/webhooks/deliveries/get.ts'
+import { retryFailedDeliveriesRoute } from './routes/webhooks/deliveries/retry-failed.ts'
 import { retryDeliveryRoute } from './routes/webhooks/deliveries/retry.ts'
+import { sendTestEventRoute } from './routes/webhooks/send-test-event.ts'
+import { getWorkspaceRoute } from './routes/workspaces/get.ts'
 import { getWebhookRoute } from './routes/webhooks/get.ts'
 import { listWebhooksRoute } from './routes/webhooks/list.ts'
 import { getRecoveryRoute } from './routes/webhooks/recoveries/get.ts'
@@ -59,6 +63,10 @@ export const routes: readonly SeamRoute[] = [
   getRecoveryRoute,
   listDeliveriesRoute,
   retryDeliveryRoute,
+  getDeliveryRoute,
+  retryFailedDeliveriesRoute,
+  sendTestEventRoute,
+  getWorkspaceRoute,
   healthRoute,
   readyRoute,
   openApiRoute,

@@ -50,6 +50,8 @@ export interface WebhooksTable {
   disabled_reason: string | null
   disabled_at: string | null
   failing_since: string | null
+  /** Ours, optional: what the webhook is for, as its owner wrote it. */
+  description: string | null
   created_at: string
   updated_at: string
 }
@@ -72,6 +74,8 @@ export interface WebhookDeliveriesTable {
   claim_token: string | null
   last_error: string | null
   recovery_id: string | null
+  /** A test delivery's body (a sample event in no event log); null for every other delivery. */
+  test_event_json: string | null
   created_at: string
   completed_at: string | null
 }

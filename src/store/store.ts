@@ -298,6 +298,8 @@ export interface Webhook {
   disabled_at: string | null
   /** When the current run of failures began; null after any success. */
   failing_since: string | null
+  /** Ours, optional: what the webhook is for; null when none was given. */
+  description: string | null
   created_at: string
   updated_at: string
 }
@@ -306,12 +308,15 @@ export interface NewWebhook {
   url: string
   event_types: readonly string[]
   secret: string
+  description?: string | null
 }
 
 export interface WebhookPatch {
   url?: string
   event_types?: readonly string[]
   disabled?: boolean
+  /** null (or an empty string, which the caller turns into null) clears it. */
+  description?: string | null
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed'
@@ -340,7 +345,51 @@ export interface Delivery {
   completed_at: string | null
   /** Set when a recovery queued this delivery. */
   recovery_id: string | null
+  /** A test delivery (webhooks/send_test_event): its body is a sample event, in no event log. */
+  is_test_event: boolean
   attempts: DeliveryAttempt[]
+}
+
+/** One delivery with what it sends: the body exactly as sent, and the webhook's signing state. */
+export interface DeliveryWithBody {
+  delivery: Delivery
+  /** The request body of every attempt; null when the event is no longer stored. */
+  body: string | null
+}
+
+/** What happened to a webhook's deliveries lately: the console's webhook list. */
+export interface WebhookDeliveryStats {
+  webhook_id: string
+  /** Attempts made at or after `since`, and how many of them got a 2xx. */
+  attempts: number
+  successful_attempts: number
+  /** Deliveries waiting for an attempt, and those that gave up, now. */
+  pending_deliveries: number
+  failed_deliveries: number
+  /** The webhook's newest delivery, with its latest attempt; null when it has none. */
+  last_delivery: {
+    delivery_id: string
+    event_type: string
+    status: DeliveryStatus
+    created_at: string
+    last_attempt_at: string | null
+    last_status_code: number | null
+  } | null
+}
+
+/** A test delivery to queue: the sample event is built by the caller. */
+export interface NewTestDelivery {
+  webhook_id: string
+  event_id: string
+  event_type: string
+  event_json: string
+}
+
+export interface RetriedDeliveries {
+  /** Failed deliveries made due again by this call. */
+  retried: number
+  /** Failed deliveries (completed before the bound) still left to retry. */
+  remaining: number
 }
 
 export interface DeliveryListQuery {
@@ -474,6 +523,27 @@ export interface WebhookStore {
   listDeliveries(workspaceId: string, query: DeliveryListQuery): Promise<DeliveryPage>
   /** Makes one more attempt due now; if it fails, the delivery is failed again. */
   retryDelivery(workspaceId: string, deliveryId: string): Promise<Delivery | undefined>
+  /** One delivery with the body its attempts send. */
+  getDelivery(workspaceId: string, deliveryId: string): Promise<DeliveryWithBody | undefined>
+  /**
+   * Retries (as retryDelivery) up to `limit` of the webhook's failed deliveries that failed
+   * before `failedBefore`, oldest first; undefined when the workspace has no such webhook. The
+   * bound keeps a delivery that fails again from being picked again by the next batch.
+   */
+  retryFailedDeliveries(
+    workspaceId: string,
+    webhookId: string,
+    failedBefore: string,
+    limit: number,
+  ): Promise<RetriedDeliveries | undefined>
+  /** Queues a test delivery, due at once (parked if the webhook is disabled). */
+  createTestDelivery(workspaceId: string, delivery: NewTestDelivery): Promise<Delivery | undefined>
+  /** For each of these webhooks of the workspace: its attempts since `since`, counts and newest delivery. */
+  webhookDeliveryStats(
+    workspaceId: string,
+    webhookIds: readonly string[],
+    since: string,
+  ): Promise<Map<string, WebhookDeliveryStats>>
 
   /** Undefined when the workspace has no such webhook. */
   createRecovery(workspaceId: string, recovery: NewRecovery): Promise<Recovery | undefined>
@@ -582,6 +652,8 @@ export interface PendingDeliveryRow {
   event_id: string
   event_type: string
   event_created_at: string | null
+  /** The body of a test delivery (webhooks/send_test_event), which has no event in the log. */
+  test_event_json: string | null
   attempt_count: number
   round_attempts: number
   manual_retry: boolean

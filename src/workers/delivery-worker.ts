@@ -12,6 +12,7 @@ import { sleep, systemClock, type Clock, type ClockTimer } from '../clock.ts'
 import type { DeliveryConfig } from '../config.ts'
 import { decideOutcome } from '../domain/delivery-outcome.ts'
 import { parseRetryAfterMs } from '../domain/retry-schedule.ts'
+import { webhookUserAgent as userAgent } from '../domain/delivery-request.ts'
 import { webhookHeaders } from '../domain/webhook-signature.ts'
 import type { AttemptFacts, ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, DeliveryQueue } from '../store/store.ts'
 import { findTargetError, type TargetGuard } from '../domain/webhook-target-guard.ts'
@@ -23,7 +24,6 @@ const responseExcerptBytes = 4096
 const recoveryBatchSize = 1000
 /** How long a freed slot waits for others before the worker claims: the latency it may add. */
 const freedSlotWakeDelayMs = 2
-const userAgent = 'seam-events-server (webhook delivery)'
 
 export interface DeliveryWorkerOptions {
   queue: DeliveryQueue

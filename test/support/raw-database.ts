@@ -30,10 +30,23 @@ export async function runSql(server: TestServer, statement: string): Promise<voi
 }
 
 /**
+ * What each migration after the snapshot-list backfill made, undone (the same on both backends),
+ * newest first, so that the database is as it was before the backfill and the next migrate can
+ * run them all again. A migration added after the backfill adds its undo here.
+ */
+const undoAfterBackfill: readonly string[] = [
+  // Version 6, the web console (issue 20).
+  `DROP INDEX webhook_delivery_attempts_by_time;
+   ALTER TABLE webhook_deliveries DROP COLUMN test_event_json;
+   ALTER TABLE webhooks DROP COLUMN description;`,
+]
+
+/**
  * Forgets that the snapshot-list backfill and the migrations after it ran, so that the next
  * `store.migrate()` runs them again, as on a server being upgraded.
  */
 export async function forgetSnapshotListBackfill(server: TestServer): Promise<void> {
   const version = server.backend === 'sqlite' ? sqliteSnapshotListBackfillVersion : pgSnapshotListBackfillVersion
+  for (const undo of undoAfterBackfill) await runSql(server, undo)
   await runSql(server, `DELETE FROM schema_migrations WHERE version >= ${version}`)
 }

@@ -1,42 +1,46 @@
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 
 import { callApi, type Delivery, errorMessage } from '../api.ts'
-import { formatTime } from '../format.ts'
+import { PagerLink } from '../pages/events-page.tsx'
+import { navigate, type Route, withParams } from '../route.ts'
 import { useSession } from '../session.ts'
+import { DeliveryDetail } from './delivery-detail.tsx'
 import { StatusBadge } from './status-badge.tsx'
+import { Time } from './time.tsx'
 
 const refreshMs = 2000
-const pageSize = 50
+const pageSize = 25
+const statuses = ['pending', 'succeeded', 'failed'] as const
 
-/** A webhook's deliveries, newest first, each with its attempts; refreshed while shown. */
-export function DeliveriesList({ webhookId }: { webhookId: string }) {
+/**
+ * A webhook's deliveries, newest first, 25 a page, refreshed while shown. The status filter
+ * (`status`), the page (`dcursor`, one per page back to the first) and the open delivery
+ * (`delivery`) are in the address.
+ */
+export function DeliveriesList({ webhookId, route, refreshKey }: { webhookId: string; route: Route; refreshKey: number }) {
   const { apiKey } = useSession()
-  const [status, setStatus] = useState('')
+  const status = statuses.find((candidate) => candidate === route.query.get('status')) ?? ''
+  const cursors = route.query.getAll('dcursor')
+  const cursor = cursors.at(-1)
+  const openDelivery = route.query.get('delivery')
   const [deliveries, setDeliveries] = useState<Delivery[] | null>(null)
-  const [older, setOlder] = useState<Delivery[]>([])
   const [nextCursor, setNextCursor] = useState<string | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [refreshes, setRefreshes] = useState(0)
-  // Read by the refresh timer: once older pages are shown, the cursor is theirs, not page 1's.
-  const loadedOlder = useRef(false)
-
-  type DeliveryPage = { deliveries: Delivery[]; pagination: { next_page_cursor: string | null } }
-  const fetchPage = (cursor?: string): Promise<DeliveryPage> =>
-    callApi<DeliveryPage>(apiKey, '/webhooks/deliveries/list', {
-      webhook_id: webhookId,
-      status,
-      limit: pageSize,
-      page_cursor: cursor,
-    })
 
   useEffect(() => {
     let stopped = false
     const load = (): void => {
-      fetchPage()
+      callApi<{ deliveries: Delivery[]; pagination: { next_page_cursor: string | null } }>(apiKey, '/webhooks/deliveries/list', {
+        webhook_id: webhookId,
+        status,
+        limit: pageSize,
+        page_cursor: cursor,
+      })
         .then((page) => {
           if (stopped) return
           setDeliveries(page.deliveries)
-          if (!loadedOlder.current) setNextCursor(page.pagination.next_page_cursor)
+          setNextCursor(page.pagination.next_page_cursor)
           setError(null)
         })
         .catch((caught: unknown) => !stopped && setError(errorMessage(caught)))
@@ -47,30 +51,7 @@ export function DeliveriesList({ webhookId }: { webhookId: string }) {
       stopped = true
       clearInterval(timer)
     }
-  }, [apiKey, webhookId, status, refreshes])
-
-  const retry = async (delivery: Delivery): Promise<void> => {
-    try {
-      await callApi(apiKey, '/webhooks/deliveries/retry', { delivery_id: delivery.delivery_id })
-      setRefreshes((count) => count + 1)
-    } catch (caught) {
-      setError(errorMessage(caught))
-    }
-  }
-
-  const loadOlder = async (): Promise<void> => {
-    if (nextCursor === null) return
-    try {
-      const page = await fetchPage(nextCursor)
-      loadedOlder.current = true
-      setOlder((shown) => [...shown, ...page.deliveries])
-      setNextCursor(page.pagination.next_page_cursor)
-    } catch (caught) {
-      setError(errorMessage(caught))
-    }
-  }
-
-  const shown = [...(deliveries ?? []), ...older.filter((d) => !deliveries?.some((n) => n.delivery_id === d.delivery_id))]
+  }, [apiKey, webhookId, status, cursor, refreshes, refreshKey])
 
   return (
     <section class="card" aria-labelledby="deliveries-heading">
@@ -80,16 +61,14 @@ export function DeliveriesList({ webhookId }: { webhookId: string }) {
           Status
           <select
             value={status}
-            onChange={(event) => {
-              setStatus(event.currentTarget.value)
-              loadedOlder.current = false
-              setOlder([])
-            }}
+            onChange={(event) => navigate(withParams(route, { status: event.currentTarget.value, dcursor: undefined }))}
           >
             <option value="">any</option>
-            <option value="pending">pending</option>
-            <option value="succeeded">succeeded</option>
-            <option value="failed">failed</option>
+            {statuses.map((value) => (
+              <option key={value} value={value}>
+                {value}
+              </option>
+            ))}
           </select>
         </label>
       </div>
@@ -98,60 +77,45 @@ export function DeliveriesList({ webhookId }: { webhookId: string }) {
           {error}
         </p>
       )}
-      {deliveries !== null && shown.length === 0 && <p class="muted">No deliveries yet.</p>}
+      {deliveries !== null && deliveries.length === 0 && <p class="muted">No deliveries yet.</p>}
       <ul class="deliveries">
-        {shown.map((delivery) => (
-          <li key={delivery.delivery_id} data-delivery-id={delivery.delivery_id}>
-            <details>
-              <summary>
-                <StatusBadge status={delivery.status} /> <strong>{delivery.event_type}</strong>{' '}
+        {deliveries?.map((delivery) => {
+          const last = delivery.attempts.at(-1)
+          return (
+            <li key={delivery.delivery_id} data-delivery-id={delivery.delivery_id}>
+              <a class="delivery-row" href={withParams(route, { delivery: delivery.delivery_id })}>
+                <StatusBadge status={delivery.status} />
+                <span class="code" title="Status code of the latest attempt">
+                  {last === undefined ? '—' : (last.status_code ?? 'no response')}
+                </span>
+                <strong class="event-type">{delivery.event_type}</strong>
+                {delivery.is_test_event && <span class="badge badge-test">test</span>}
                 <span class="muted">
-                  {formatTime(delivery.created_at)} · {delivery.attempt_count} attempt(s)
+                  <Time iso={delivery.created_at} /> · {delivery.attempt_count} attempt(s)
                   {delivery.recovery_id !== null ? ' · recovery' : ''}
                 </span>
-              </summary>
-              <p class="muted">
-                Event <code>{delivery.event_id}</code>
-                {delivery.next_attempt_at !== null && <> · next attempt {formatTime(delivery.next_attempt_at)}</>}
-              </p>
-              {delivery.attempts.length > 0 ? (
-                <table class="attempts">
-                  <caption class="visually-hidden">Attempts</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">At</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Duration</th>
-                      <th scope="col">Response</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {delivery.attempts.map((attempt) => (
-                      <tr key={attempt.attempted_at}>
-                        <td data-label="At">{formatTime(attempt.attempted_at)}</td>
-                        <td data-label="Status">{attempt.status_code ?? attempt.error ?? '—'}</td>
-                        <td data-label="Duration">{attempt.duration_ms} ms</td>
-                        <td data-label="Response">
-                          <code class="excerpt">{attempt.response_body ?? attempt.error ?? ''}</code>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              ) : (
-                <p class="muted">Not attempted yet.</p>
-              )}
-              <button type="button" class="secondary" onClick={() => void retry(delivery)}>
-                Retry now
-              </button>
-            </details>
-          </li>
-        ))}
+                {delivery.next_attempt_at !== null && (
+                  <span class="muted next-attempt">
+                    next <Time iso={delivery.next_attempt_at} />
+                  </span>
+                )}
+              </a>
+            </li>
+          )
+        })}
       </ul>
-      {nextCursor !== null && (
-        <button type="button" class="secondary" onClick={() => void loadOlder()}>
-          Load older deliveries
-        </button>
+      <nav class="pager" aria-label="Pages of deliveries">
+        <PagerLink href={cursors.length === 0 ? null : withParams(route, { dcursor: cursors.slice(0, -1) })}>← Newer</PagerLink>
+        <span class="muted">Page {cursors.length + 1}</span>
+        <PagerLink href={nextCursor === null ? null : withParams(route, { dcursor: [...cursors, nextCursor] })}>Older →</PagerLink>
+      </nav>
+      {openDelivery !== null && (
+        <DeliveryDetail
+          key={openDelivery}
+          deliveryId={openDelivery}
+          onRetry={() => setRefreshes((count) => count + 1)}
+          onClose={() => navigate(withParams(route, { delivery: undefined }))}
+        />
       )}
     </section>
   )

@@ -1,13 +1,14 @@
 import { useEffect, useState } from 'preact/hooks'
 
-import { fromDatetimeLocal, rangePresets, toDatetimeLocal, type TimeRange } from '../format.ts'
+import { fromDatetimeLocal, rangePresets, toDatetimeLocal } from '../format.ts'
 import {
+  activeFilterCount,
+  allIdFilters,
+  defaultFilters,
   type EventFilters,
   idLabel,
   type IdFilter,
   knownEventTypes,
-  moreIdFilters,
-  primaryIdFilters,
   takesSeveralIds,
 } from '../filters.ts'
 
@@ -17,7 +18,11 @@ const rangeBounds = [
   { bound: 'end', label: 'To' },
 ] as const
 
-/** Edits a draft of the filters; nothing is queried until the form is submitted. */
+/**
+ * The filter bar: one line of the time range, the event types and the filters set (each a chip
+ * that removes it), over the list; "Filters" opens every other filter. The range and the types
+ * apply at once; the panel applies on submit.
+ */
 export function EventFilterForm({
   applied,
   onApply,
@@ -28,28 +33,37 @@ export function EventFilterForm({
   const [draft, setDraft] = useState(applied)
   const [typeInput, setTypeInput] = useState('')
   const [rangeError, setRangeError] = useState<string | null>(null)
-  // Filters applied from elsewhere (a click on the chart) show up in the form.
+  const [expanded, setExpanded] = useState(false)
+  // Filters applied from elsewhere (the address, a link, the chart) show up in the form.
   useEffect(() => setDraft(applied), [applied])
 
+  const apply = (next: EventFilters): void => {
+    if (next.range.kind === 'between' && next.range.start >= next.range.end) {
+      setRangeError('The start of the range must be before its end')
+      setExpanded(true)
+      return
+    }
+    setRangeError(null)
+    setDraft(next)
+    onApply(next)
+  }
   const addType = (): void => {
     const type = typeInput.trim()
-    if (type !== '' && !draft.event_types.includes(type)) {
-      setDraft({ ...draft, event_types: [...draft.event_types, type] })
-    }
     setTypeInput('')
+    if (type !== '' && !draft.event_types.includes(type)) apply({ ...draft, event_types: [...draft.event_types, type] })
   }
-  const setId = (name: IdFilter, value: string): void =>
-    setDraft({ ...draft, ids: { ...draft.ids, [name]: value } })
+  const setId = (name: IdFilter, value: string): void => setDraft({ ...draft, ids: { ...draft.ids, [name]: value } })
 
   const rangeChoice = draft.range.kind === 'last' ? String(draft.range.seconds) : 'between'
   const chooseRange = (value: string): void => {
     if (value !== 'between') {
-      setDraft({ ...draft, range: { kind: 'last', seconds: Number(value) } })
+      apply({ ...draft, range: { kind: 'last', seconds: Number(value) } })
       return
     }
     const end = new Date()
     const start = new Date(end.getTime() - 3600_000)
     setDraft({ ...draft, range: { kind: 'between', start: start.toISOString(), end: end.toISOString() } })
+    setExpanded(true)
   }
   const setBound = (bound: 'start' | 'end', value: string): void => {
     if (draft.range.kind !== 'between') return
@@ -61,39 +75,19 @@ export function EventFilterForm({
     event.preventDefault()
     // A type typed but not yet added still counts: that is what the user meant.
     const typed = typeInput.trim()
-    const next: EventFilters =
-      typed !== '' && !draft.event_types.includes(typed)
-        ? { ...draft, event_types: [...draft.event_types, typed] }
-        : draft
     setTypeInput('')
-    const range: TimeRange = next.range
-    if (range.kind === 'between' && range.start >= range.end) {
-      setRangeError('The start of the range must be before its end')
-      return
-    }
-    setRangeError(null)
-    setDraft(next)
-    onApply(next)
+    apply(typed !== '' && !draft.event_types.includes(typed) ? { ...draft, event_types: [...draft.event_types, typed] } : draft)
   }
 
-  const idField = (name: IdFilter) => (
-    <div class="field" key={name}>
-      <label for={`filter-${name}`}>{idLabel(name)}</label>
-      <input
-        id={`filter-${name}`}
-        name={name}
-        spellcheck={false}
-        placeholder={takesSeveralIds(name) ? 'one or more, comma separated' : undefined}
-        value={draft.ids[name] ?? ''}
-        onInput={(event) => setId(name, event.currentTarget.value)}
-      />
-    </div>
-  )
+  const setIds = allIdFilters.filter((name) => (applied.ids[name] ?? '').trim() !== '')
+  const count = activeFilterCount(applied)
 
   return (
-    <form class="filters card" onSubmit={submit} aria-label="Event filters">
-      <div class="field">
-        <label for="filter-range">Time range</label>
+    <form class="filter-bar card" onSubmit={submit} role="search" aria-label="Event filters">
+      <div class="filter-line">
+        <label class="visually-hidden" for="filter-range">
+          Time range
+        </label>
         <select id="filter-range" value={rangeChoice} onChange={(event) => chooseRange(event.currentTarget.value)}>
           {rangePresets.map((preset) => (
             <option key={preset.seconds} value={String(preset.seconds)}>
@@ -102,25 +96,6 @@ export function EventFilterForm({
           ))}
           <option value="between">Custom range…</option>
         </select>
-      </div>
-      {rangeBounds.map(({ bound, label }) => {
-        const { range } = draft
-        if (range.kind !== 'between') return null
-        return (
-          <div class="field" key={bound}>
-            <label for={`filter-${bound}`}>{label}</label>
-            <input
-              id={`filter-${bound}`}
-              type="datetime-local"
-              step={1}
-              value={toDatetimeLocal(new Date(range[bound]))}
-              onChange={(event) => setBound(bound, event.currentTarget.value)}
-            />
-          </div>
-        )
-      })}
-      <div class="field event-types">
-        <label for="filter-event-type">Event types</label>
         <div class="chips">
           {draft.event_types.map((type) => (
             <span class="chip" key={type}>
@@ -128,16 +103,19 @@ export function EventFilterForm({
               <button
                 type="button"
                 aria-label={`Remove ${type}`}
-                onClick={() => setDraft({ ...draft, event_types: draft.event_types.filter((t) => t !== type) })}
+                onClick={() => apply({ ...draft, event_types: draft.event_types.filter((t) => t !== type) })}
               >
                 ×
               </button>
             </span>
           ))}
+          <label class="visually-hidden" for="filter-event-type">
+            Event types
+          </label>
           <input
             id="filter-event-type"
             list="known-event-types"
-            placeholder="Any type; e.g. lock.unlocked, then Enter"
+            placeholder="Event type, then Enter"
             spellcheck={false}
             value={typeInput}
             onInput={(event) => setTypeInput(event.currentTarget.value)}
@@ -152,18 +130,70 @@ export function EventFilterForm({
               if (knownEventTypes.includes(event.currentTarget.value)) addType()
             }}
           />
-        </div>
-        <datalist id="known-event-types">
-          {knownEventTypes.map((type) => (
-            <option key={type} value={type} />
+          <datalist id="known-event-types">
+            {knownEventTypes.map((type) => (
+              <option key={type} value={type} />
+            ))}
+          </datalist>
+          {setIds.map((name) => (
+            <span class="chip" key={name}>
+              {idLabel(name)}: <code>{applied.ids[name]}</code>
+              <button
+                type="button"
+                aria-label={`Remove the ${idLabel(name)} filter`}
+                onClick={() => apply({ ...applied, ids: { ...applied.ids, [name]: '' } })}
+              >
+                ×
+              </button>
+            </span>
           ))}
-        </datalist>
+        </div>
+        <button
+          type="button"
+          class="secondary"
+          aria-expanded={expanded}
+          aria-controls="filter-panel"
+          onClick={() => setExpanded(!expanded)}
+        >
+          Filters{count > 0 ? ` (${count})` : ''}
+        </button>
       </div>
-      {primaryIdFilters.map(idField)}
-      <details class="more-filters">
-        <summary>More filters</summary>
+      {rangeError !== null && (
+        <p class="error" role="alert">
+          {rangeError}
+        </p>
+      )}
+      <div id="filter-panel" hidden={!expanded}>
         <div class="filter-grid">
-          {moreIdFilters.map(idField)}
+          {rangeBounds.map(({ bound, label }) => {
+            const { range } = draft
+            if (range.kind !== 'between') return null
+            return (
+              <div class="field" key={bound}>
+                <label for={`filter-${bound}`}>{label}</label>
+                <input
+                  id={`filter-${bound}`}
+                  type="datetime-local"
+                  step={1}
+                  value={toDatetimeLocal(new Date(range[bound]))}
+                  onChange={(event) => setBound(bound, event.currentTarget.value)}
+                />
+              </div>
+            )
+          })}
+          {allIdFilters.map((name) => (
+            <div class="field" key={name}>
+              <label for={`filter-${name}`}>{idLabel(name)}</label>
+              <input
+                id={`filter-${name}`}
+                name={name}
+                spellcheck={false}
+                placeholder={takesSeveralIds(name) ? 'one or more, comma separated' : undefined}
+                value={draft.ids[name] ?? ''}
+                onInput={(event) => setId(name, event.currentTarget.value)}
+              />
+            </div>
+          ))}
           <div class="field">
             <label for="filter-customer-key">Customer key</label>
             <input
@@ -183,14 +213,12 @@ export function EventFilterForm({
             />
           </div>
         </div>
-      </details>
-      {rangeError !== null && (
-        <p class="error" role="alert">
-          {rangeError}
-        </p>
-      )}
-      <div class="actions">
-        <button type="submit">Apply filters</button>
+        <div class="actions">
+          <button type="submit">Apply filters</button>
+          <button type="button" class="secondary" onClick={() => apply(defaultFilters)}>
+            Clear all
+          </button>
+        </div>
       </div>
     </form>
   )

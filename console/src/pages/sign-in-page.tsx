@@ -1,9 +1,21 @@
 import { useState } from 'preact/hooks'
 
-import { callApi, errorMessage } from '../api.ts'
+import { ApiError, callApi, errorMessage } from '../api.ts'
+import type { SessionWorkspace } from '../session.ts'
 
-/** Checks the key with a real read before keeping it, so a typo is caught here, not later. */
-export function SignInPage({ onSignedIn }: { onSignedIn(apiKey: string): void }) {
+/** What the console says of a key it cannot use, in its own words rather than the API's. */
+function refusal(caught: unknown): string {
+  if (caught instanceof ApiError && caught.status === 401) {
+    return `This API key was not accepted (${caught.message}). Check that it was copied whole, or make one with seam-events api-keys create.`
+  }
+  if (caught instanceof ApiError && caught.status === 403) {
+    return 'This key can only publish events. The console reads events and webhooks: sign in with a key of scope "read" or "all" (seam-events api-keys create --scope read).'
+  }
+  return errorMessage(caught)
+}
+
+/** Checks the key with real reads before keeping it, so a typo is caught here, not later. */
+export function SignInPage({ onSignedIn }: { onSignedIn(apiKey: string, workspace: SessionWorkspace): void }) {
   const [apiKey, setApiKey] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [checking, setChecking] = useState(false)
@@ -15,10 +27,12 @@ export function SignInPage({ onSignedIn }: { onSignedIn(apiKey: string): void })
     setChecking(true)
     setError(null)
     try {
+      const { workspace } = await callApi<{ workspace: SessionWorkspace }>(key, '/workspaces/get')
+      // Any key may read its workspace; the console needs one that can read events.
       await callApi(key, '/events/list', { since: new Date().toISOString(), limit: 1 })
-      onSignedIn(key)
+      onSignedIn(key, workspace)
     } catch (caught) {
-      setError(errorMessage(caught))
+      setError(refusal(caught))
       setChecking(false)
     }
   }

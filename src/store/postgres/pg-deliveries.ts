@@ -57,7 +57,7 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
           prepared(
             `SELECT d.delivery_id, d.workspace_id, d.webhook_id, d.event_id, d.claim_token,
                d.round_attempts, d.manual_retry, w.url, w.secret, w.previous_secret,
-               w.previous_secret_expires_at, e.json AS event_json
+               w.previous_secret_expires_at, COALESCE(e.json, d.test_event_json) AS event_json
              FROM unnest($1::bigint[]) WITH ORDINALITY AS chosen (seq, position)
              JOIN webhook_deliveries d ON d.seq = chosen.seq
              JOIN webhooks w ON w.webhook_id = d.webhook_id

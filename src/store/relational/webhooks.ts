@@ -23,10 +23,14 @@ import type {
   DeliveryListQuery,
   DeliveryPage,
   DeliveryStatus,
+  DeliveryWithBody,
   NewRecovery,
+  NewTestDelivery,
   NewWebhook,
   Recovery,
+  RetriedDeliveries,
   Webhook,
+  WebhookDeliveryStats,
   WebhookPatch,
   WebhookStore,
 } from '../store.ts'
@@ -45,6 +49,7 @@ export const webhookColumns = [
   'disabled_reason',
   'disabled_at',
   'failing_since',
+  'description',
   'created_at',
   'updated_at',
 ] as const
@@ -63,6 +68,9 @@ const deliveryColumns = [
   'completed_at',
   'recovery_id',
 ] as const
+
+/** Whether a delivery is a test delivery, without reading its body. */
+const isTestEvent = sql<number>`case when test_event_json is null then 0 else 1 end`.as('is_test_event')
 
 const recoveryColumns = [
   'recovery_id',
@@ -104,6 +112,7 @@ export class RelationalWebhooks implements WebhookStore {
           url: webhook.url,
           event_types: JSON.stringify(webhook.event_types),
           secret: webhook.secret,
+          description: webhook.description ?? null,
           created_at: now,
           updated_at: now,
         }),
@@ -142,6 +151,7 @@ export class RelationalWebhooks implements WebhookStore {
           .set({
             url: patch.url ?? current.url,
             event_types: JSON.stringify(patch.event_types ?? current.event_types),
+            description: patch.description === undefined ? current.description : patch.description,
             updated_at: new Date(now).toISOString(),
           })
           .where('workspace_id', '=', workspaceId)
@@ -223,17 +233,8 @@ export class RelationalWebhooks implements WebhookStore {
       if (delivery === undefined) return undefined
       const webhook = await findWebhook(tx, workspaceId, delivery.webhook_id, 'share')
       const updated = await tx.run(
-        db
-          .updateTable('webhook_deliveries')
-          .set({
-            status: 'pending',
-            round_attempts: 0,
-            manual_retry: true,
-            claim_token: null,
-            completed_at: null,
-            // A delivery of a disabled webhook stays parked until the webhook is enabled.
-            next_attempt_at: webhook?.disabled === true ? null : now,
-          })
+        // A delivery of a disabled webhook stays parked until the webhook is enabled.
+        retryUpdate(tx, webhook?.disabled === true, now)
           .where('workspace_id', '=', workspaceId)
           .where('delivery_id', '=', deliveryId),
       )
@@ -242,6 +243,168 @@ export class RelationalWebhooks implements WebhookStore {
       const row = await tx.first(selectDeliveries(tx).where('workspace_id', '=', workspaceId).where('delivery_id', '=', deliveryId))
       return row === undefined ? undefined : toDelivery(row)
     })
+  }
+
+  async retryFailedDeliveries(
+    workspaceId: string,
+    webhookId: string,
+    failedBefore: string,
+    limit: number,
+  ): Promise<RetriedDeliveries | undefined> {
+    const now = this.clock.now()
+    return await this.executor.transaction(async (tx) => {
+      const { db, dialect } = tx
+      const webhook = await findWebhook(tx, workspaceId, webhookId, 'share')
+      if (webhook === undefined) return undefined
+      const failed = db
+        .selectFrom('webhook_deliveries')
+        .where('workspace_id', '=', workspaceId)
+        .where('status', '=', 'failed')
+        .where('webhook_id', '=', webhookId)
+        .where('completed_at', '<', failedBefore)
+      const batch = (await tx.rows(failed.select('seq').orderBy('seq').limit(limit))).map((row) => row.seq)
+      if (batch.length > 0) {
+        await tx.run(retryUpdate(tx, webhook.disabled, now).where(dialect.isAnyOf('seq', batch, 'bigint')))
+        await tx.notifyDeliveriesDue()
+      }
+      const { count } = (await tx.first(failed.select((eb) => eb.fn.countAll<number>().as('count')))) ?? { count: 0 }
+      return { retried: batch.length, remaining: Number(count) }
+    })
+  }
+
+  async getDelivery(workspaceId: string, deliveryId: string): Promise<DeliveryWithBody | undefined> {
+    const row = await this.executor.first(
+      selectDeliveries(this.executor)
+        .select(['test_event_json', 'event_created_at'])
+        .where('workspace_id', '=', workspaceId)
+        .where('delivery_id', '=', deliveryId),
+    )
+    if (row === undefined) return undefined
+    const { test_event_json, event_created_at, ...delivery } = row
+    let body = test_event_json
+    if (body === null) {
+      let event = this.executor.db
+        .selectFrom('events')
+        .select('json')
+        .where('workspace_id', '=', workspaceId)
+        .where('event_id', '=', delivery.event_id)
+      // On PostgreSQL, the event's day partition alone, as claims read it.
+      if (event_created_at !== null) event = event.where('created_at', '=', event_created_at)
+      body = (await this.executor.first(event))?.json ?? null
+    }
+    return { delivery: toDelivery(delivery), body }
+  }
+
+  async createTestDelivery(workspaceId: string, test: NewTestDelivery): Promise<Delivery | undefined> {
+    const now = this.clock.now()
+    const nowIso = new Date(now).toISOString()
+    return await this.executor.transaction(async (tx) => {
+      // Locked as a publish locks it: disabling it meanwhile waits, then parks this delivery too.
+      const webhook = await findWebhook(tx, workspaceId, test.webhook_id, 'share')
+      if (webhook === undefined) return undefined
+      const deliveryId = randomUUID()
+      await tx.run(
+        tx.db.insertInto('webhook_deliveries').values({
+          delivery_id: deliveryId,
+          workspace_id: workspaceId,
+          webhook_id: test.webhook_id,
+          event_id: test.event_id,
+          event_type: test.event_type,
+          event_created_at: nowIso,
+          status: 'pending',
+          next_attempt_at: webhook.disabled ? null : now,
+          recovery_id: null,
+          test_event_json: test.event_json,
+          created_at: nowIso,
+        }),
+      )
+      await tx.notifyDeliveriesDue()
+      const row = await tx.first(selectDeliveries(tx).where('workspace_id', '=', workspaceId).where('delivery_id', '=', deliveryId))
+      return row === undefined ? undefined : toDelivery(row)
+    })
+  }
+
+  async webhookDeliveryStats(
+    workspaceId: string,
+    webhookIds: readonly string[],
+    since: string,
+  ): Promise<Map<string, WebhookDeliveryStats>> {
+    const stats = new Map<string, WebhookDeliveryStats>()
+    if (webhookIds.length === 0) return stats
+    for (const webhookId of webhookIds) {
+      stats.set(webhookId, {
+        webhook_id: webhookId,
+        attempts: 0,
+        successful_attempts: 0,
+        pending_deliveries: 0,
+        failed_deliveries: 0,
+        last_delivery: null,
+      })
+    }
+    const { db, dialect } = this.executor
+    // Attempts come from the attempts' time index, then their deliveries by primary key.
+    const attempts = await this.executor.rows(
+      db
+        .selectFrom('webhook_delivery_attempts as a')
+        .innerJoin('webhook_deliveries as d', 'd.seq', 'a.delivery_seq')
+        .select((eb) => [
+          'd.webhook_id',
+          eb.fn.countAll<number>().as('attempts'),
+          eb.fn.sum<number>(sql`case when a.status_code between 200 and 299 then 1 else 0 end`).as('successful'),
+        ])
+        .where('d.workspace_id', '=', workspaceId)
+        .where(dialect.isAnyOf('d.webhook_id', webhookIds))
+        .where('a.attempted_at', '>=', since)
+        .groupBy('d.webhook_id'),
+    )
+    for (const row of attempts) {
+      const entry = stats.get(row.webhook_id)
+      if (entry === undefined) continue
+      entry.attempts = Number(row.attempts)
+      entry.successful_attempts = Number(row.successful ?? 0)
+    }
+    const counts = await this.executor.rows(
+      db
+        .selectFrom('webhook_deliveries')
+        .select((eb) => ['webhook_id', 'status', eb.fn.countAll<number>().as('count')])
+        .where('workspace_id', '=', workspaceId)
+        .where('status', 'in', ['pending', 'failed'])
+        .where(dialect.isAnyOf('webhook_id', webhookIds))
+        .groupBy(['webhook_id', 'status']),
+    )
+    for (const row of counts) {
+      const entry = stats.get(row.webhook_id)
+      if (entry === undefined) continue
+      if (row.status === 'pending') entry.pending_deliveries = Number(row.count)
+      if (row.status === 'failed') entry.failed_deliveries = Number(row.count)
+    }
+    for (const [webhookId, entry] of stats) {
+      const newest = await this.executor.first(
+        db
+          .selectFrom('webhook_deliveries')
+          .select(['seq', 'delivery_id', 'event_type', 'status', 'created_at'])
+          .where('workspace_id', '=', workspaceId)
+          .where('webhook_id', '=', webhookId)
+          .orderBy('seq', 'desc')
+          .limit(1),
+      )
+      if (newest === undefined) continue
+      const attempt = await this.executor.first(
+        db
+          .selectFrom('webhook_delivery_attempts')
+          .select(['attempted_at', 'status_code'])
+          .where('delivery_seq', '=', newest.seq)
+          .orderBy('attempt_id', 'desc')
+          .limit(1),
+      )
+      const { seq: _seq, ...delivery } = newest
+      entry.last_delivery = {
+        ...delivery,
+        last_attempt_at: attempt?.attempted_at ?? null,
+        last_status_code: attempt?.status_code ?? null,
+      }
+    }
+    return stats
   }
 
   async createRecovery(workspaceId: string, recovery: NewRecovery): Promise<Recovery | undefined> {
@@ -388,7 +551,7 @@ function selectDeliveries(executor: Executor) {
   const { db, dialect } = executor
   return db
     .selectFrom('webhook_deliveries')
-    .select(deliveryColumns)
+    .select([...deliveryColumns, isTestEvent])
     .select((eb) =>
       dialect
         .jsonArrayFrom(
@@ -402,16 +565,31 @@ function selectDeliveries(executor: Executor) {
     )
 }
 
-type DeliveryRow = Omit<Delivery, 'attempts' | 'next_attempt_at'> & {
+type DeliveryRow = Omit<Delivery, 'attempts' | 'next_attempt_at' | 'is_test_event'> & {
   seq: number
   next_attempt_at: number | null
+  /** 0 or 1 from SQL. */
+  is_test_event: number | boolean
   /** JSON text on SQLite, parsed already on PostgreSQL. */
   attempts: DeliveryAttempt[] | string
 }
 
-function toDelivery({ seq: _seq, next_attempt_at, attempts, ...row }: DeliveryRow): Delivery {
+/** Makes deliveries due again for one more attempt, as a manual retry (parked if the webhook is disabled). */
+function retryUpdate(tx: Executor, webhookDisabled: boolean, now: number) {
+  return tx.db.updateTable('webhook_deliveries').set({
+    status: 'pending',
+    round_attempts: 0,
+    manual_retry: true,
+    claim_token: null,
+    completed_at: null,
+    next_attempt_at: webhookDisabled ? null : now,
+  })
+}
+
+function toDelivery({ seq: _seq, next_attempt_at, attempts, is_test_event, ...row }: DeliveryRow): Delivery {
   return {
     ...row,
+    is_test_event: Boolean(Number(is_test_event)),
     next_attempt_at: next_attempt_at === null ? null : new Date(next_attempt_at).toISOString(),
     attempts: typeof attempts === 'string' ? (JSON.parse(attempts) as DeliveryAttempt[]) : attempts,
   }

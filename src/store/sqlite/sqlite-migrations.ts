@@ -153,6 +153,14 @@ export const sqliteMigrations: readonly string[] = [
   // Events stored before @seamapi/types 1.977.0 required their types' snapshot lists get them
   // as [] (snapshot-list-backfills.ts), so that they validate against the schema SDK users parse with.
   snapshotListBackfill,
+  // Version 6, the web console (issue 20): a webhook's description; the signed sample event of a
+  // test delivery, which is in no event log (its event_id is in no events row); and attempts by
+  // time, for a webhook's success rate over the last 24 hours.
+  `
+  ALTER TABLE webhooks ADD COLUMN description TEXT;
+  ALTER TABLE webhook_deliveries ADD COLUMN test_event_json TEXT;
+  CREATE INDEX webhook_delivery_attempts_by_time ON webhook_delivery_attempts (attempted_at);
+  `,
 ]
 
 /** The version of the snapshot-list backfill, which tests run again as on an upgrade. */

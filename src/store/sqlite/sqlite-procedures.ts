@@ -147,7 +147,7 @@ function claimDeliveries(statements: StatementCache, threadClaim: ThreadClaim, n
       const details = statements.get(
         `SELECT d.seq, d.delivery_id, d.workspace_id, d.webhook_id, d.event_id, d.round_attempts,
            d.manual_retry, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
-           e.json AS event_json
+           COALESCE(e.json, d.test_event_json) AS event_json
          FROM webhook_deliveries d
          JOIN webhooks w ON w.webhook_id = d.webhook_id
          LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.event_id = d.event_id

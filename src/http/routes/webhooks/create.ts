@@ -28,7 +28,7 @@ export const createWebhookRoute: SeamRoute = {
     const { maxWebhooksPerWorkspace } = context.limits
     const webhook = await context.store.webhooks.createWebhook(
       workspaceOf(input),
-      { url, event_types: params.event_types, secret: generateWebhookSecret() },
+      { url, event_types: params.event_types, secret: generateWebhookSecret(), description: params.description },
       maxWebhooksPerWorkspace,
     )
     if (webhook === undefined) {

@@ -1,7 +1,7 @@
 import { z } from '../../../domain/documented-zod.ts'
 import { okBody } from '../../response-schemas.ts'
 import { workspaceOf, type SeamRoute } from '../../route.ts'
-import { webhookJson, webhookSchema } from './webhook-json.ts'
+import { webhookSchema, webhooksWithStats } from './webhook-json.ts'
 
 export const listWebhooksRoute: SeamRoute = {
   path: '/webhooks/list',
@@ -10,12 +10,17 @@ export const listWebhooksRoute: SeamRoute = {
   docs: {
     tag: 'webhooks',
     summary: 'List webhooks',
-    description: "Seam's webhooks/list: every webhook of the workspace.",
+    description:
+      "Seam's webhooks/list: every webhook of the workspace; ours adds each one's `delivery_stats` " +
+      '(attempts and success rate over the last 24 hours, pending and failed deliveries, the newest delivery).',
     params: null,
     response: okBody({ webhooks: z.array(webhookSchema) }),
   },
   async handle(input) {
-    const webhooks = await input.context.store.webhooks.listWebhooks(workspaceOf(input))
-    return JSON.stringify({ webhooks: webhooks.map((webhook) => webhookJson(webhook, input.apiKey)), ok: true })
+    const { store, clock } = input.context
+    const workspaceId = workspaceOf(input)
+    const webhooks = await store.webhooks.listWebhooks(workspaceId)
+    const json = await webhooksWithStats(store, workspaceId, webhooks, input.apiKey, clock.now())
+    return JSON.stringify({ webhooks: json, ok: true })
   },
 }

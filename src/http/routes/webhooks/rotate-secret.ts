@@ -1,12 +1,11 @@
 import { SeamApiError } from '../../../domain/errors.ts'
 import { parseWebhookIdParams, webhookIdParamsSchema } from '../../../domain/webhook-params.ts'
+import { previousSecretLifetimeMs } from '../../../domain/delivery-request.ts'
 import { okBody } from '../../response-schemas.ts'
 import { generateWebhookSecret } from '../../../domain/webhook-signature.ts'
 import { workspaceOf, type SeamRoute } from '../../route.ts'
 import { webhookJson, webhookSchema } from './webhook-json.ts'
 
-/** How long the replaced secret keeps signing, so receivers can switch without a gap. */
-const previousSecretLifetimeMs = 24 * 60 * 60 * 1000
 
 /** Ours. Deliveries carry both signatures until the old secret expires. */
 export const rotateWebhookSecretRoute: SeamRoute = {
