@@ -25,7 +25,9 @@ export async function ageEvents(
   if (server.backend === 'sqlite') {
     // The server's writer thread may be in a transaction: wait for it, as the server's own
     // connections do.
-    const db = new Database(server.databaseUrl.replace(/^sqlite:/, ''), { timeout: 5000 })
+    // A second writer beside the server's: the server's writer thread may hold the lock through
+    // back-to-back transactions (a recovery, claims) for seconds on a busy machine.
+    const db = new Database(server.databaseUrl.replace(/^sqlite:/, ''), { timeout: 30_000 })
     try {
       const find = db.prepare('SELECT json FROM events WHERE workspace_id = ? AND event_id = ?')
       const update = db.prepare(
