@@ -43,6 +43,11 @@ export class SqliteStore implements Store {
     this.#executor.reader.get('SELECT 1').get()
   }
 
+  /** No pool: one writer connection that writes take turns on, and one reader. */
+  databasePoolUse(): null {
+    return null
+  }
+
   close(): Promise<void> {
     return this.#executor.close()
   }
