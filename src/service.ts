@@ -66,13 +66,12 @@ export async function startApiService(
   const targetGuard = createTargetGuard(config.delivery, logger)
   let databaseReady = false
   let worker: DeliveryWorker | undefined
-  const metrics = config.metricsListen === undefined ? undefined : new ServiceMetrics({ logger, clock })
+  const metrics = config.metricsListen === undefined ? undefined : new ServiceMetrics({ process: 'serve', logger, clock })
   // The backlog is every workspace's: exported by serve alone, so that a worker beside it does
   // not double it in a sum over processes.
-  metrics?.observeDeliveryBacklog(async () => {
-    if (!databaseReady) throw new Error('the database is not reached yet')
-    return await store.deliveries.countDueDeliveriesByWebhook(clock.now())
-  })
+  metrics?.observeDeliveryBacklog(async () =>
+    databaseReady ? await store.deliveries.countDueDeliveriesByWebhook(clock.now()) : undefined,
+  )
   let metricsServer: MetricsServer | undefined
   const app = buildServer({
     store,
@@ -173,7 +172,7 @@ export async function startWorkerService(config: WorkerConfig, logger: Logger): 
   }
   // Its own process's figures only (attempts, requests in flight, its pool); the backlog of the
   // database is serve's to export.
-  const metrics = config.metricsListen === undefined ? undefined : new ServiceMetrics({ logger, clock: systemClock })
+  const metrics = config.metricsListen === undefined ? undefined : new ServiceMetrics({ process: 'worker', logger, clock: systemClock })
   let metricsServer: MetricsServer | undefined
   if (metrics !== undefined && config.metricsListen !== undefined) {
     try {

@@ -34,6 +34,8 @@ export interface HttpMetrics {
 }
 
 export interface ServiceMetricsOptions {
+  /** `serve` exports its HTTP figures; a `worker` process has none. */
+  process: 'serve' | 'worker'
   logger: Logger
   clock: Clock
 }
@@ -48,27 +50,27 @@ export class ServiceMetrics implements HttpMetrics {
     help: 'HTTP requests to the API by method, route pattern and status code, and how long each took (for a stream, how long it was open); _count is the number of requests',
     labelNames: ['method', 'route', 'status_code'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
+    registers: [],
   })
 
   readonly #eventsPublished = new Counter({
     name: `${metricsPrefix}events_published_total`,
     help: 'Events in publishes this process acknowledged (a publish that repeats an event_id counts it again)',
-    registers: [this.registry],
+    registers: [],
   })
 
   readonly #attemptsRecorded = new Counter({
     name: `${metricsPrefix}delivery_attempts_total`,
     help: "Webhook delivery attempts this process's worker recorded, by what each did to its delivery: succeeded, retry (failed; another attempt is scheduled), failed (failed; no attempt is left)",
     labelNames: ['outcome'] as const,
-    registers: [this.registry],
+    registers: [],
   })
 
   #attemptsInFlight: () => number = () => 0
   readonly #attemptsInFlightGauge: Gauge = new Gauge({
     name: `${metricsPrefix}delivery_attempts_in_flight`,
     help: "Webhook requests this process's worker has in flight",
-    registers: [this.registry],
+    registers: [],
     collect: (): void => this.#attemptsInFlightGauge.set(this.#attemptsInFlight()),
   })
 
@@ -80,7 +82,7 @@ export class ServiceMetrics implements HttpMetrics {
     collect: (): void => this.#openStreamsGauge.set(this.#openStreams?.() ?? 0),
   })
 
-  #dueDeliveries: (() => Promise<DueDeliveries[]>) | undefined
+  #dueDeliveries: (() => Promise<DueDeliveries[] | undefined>) | undefined
   #webhookDue: Gauge<'workspace_id' | 'webhook_id'> | undefined
   #webhookLag: Gauge<'workspace_id' | 'webhook_id'> | undefined
   #totalDue: Gauge | undefined
@@ -88,12 +90,14 @@ export class ServiceMetrics implements HttpMetrics {
 
   #poolUse: (() => DatabasePoolUse | null) | undefined
 
-  constructor({ logger, clock }: ServiceMetricsOptions) {
+  constructor({ process, logger, clock }: ServiceMetricsOptions) {
     this.#logger = logger
     this.#clock = clock
     collectDefaultMetrics({ register: this.registry })
-    // Every outcome is there from the start at 0, so that rate() sees the first one.
-    for (const outcome of attemptOutcomes) this.#attemptsRecorded.inc({ outcome }, 0)
+    if (process === 'serve') {
+      this.registry.registerMetric(this.#requestDuration)
+      this.registry.registerMetric(this.#eventsPublished)
+    }
   }
 
   requestFinished(method: string, route: string, statusCode: number, seconds: number): void {
@@ -109,8 +113,15 @@ export class ServiceMetrics implements HttpMetrics {
     this.registry.registerMetric(this.#openStreamsGauge)
   }
 
-  /** Counts the worker's recorded attempts, and reads its requests in flight at each scrape. */
+  /**
+   * Counts the worker's recorded attempts, and reads its requests in flight at each scrape; a
+   * process without a worker (`serve --no-worker`) exports neither.
+   */
   observeDeliveryWorker(worker: ObservedDeliveryWorker): void {
+    this.registry.registerMetric(this.#attemptsRecorded)
+    this.registry.registerMetric(this.#attemptsInFlightGauge)
+    // Every outcome is there from the start at 0, so that rate() sees the first one.
+    for (const outcome of attemptOutcomes) this.#attemptsRecorded.inc({ outcome }, 0)
     this.#attemptsInFlight = () => worker.attemptsInFlight
     worker.onOutcomesRecorded((kinds) => {
       for (const outcome of kinds) this.#attemptsRecorded.inc({ outcome })
@@ -120,9 +131,10 @@ export class ServiceMetrics implements HttpMetrics {
   /**
    * The backlog of every workspace, read from the database at each scrape: one process (serve)
    * exports it, so that summing over processes does not count it twice. Before the database is
-   * reached, and while it cannot answer, the totals are NaN and no webhook has a series.
+   * reached (`dueDeliveries` resolves to undefined), and while it cannot answer, the totals are
+   * NaN and no webhook has a series.
    */
-  observeDeliveryBacklog(dueDeliveries: () => Promise<DueDeliveries[]>): void {
+  observeDeliveryBacklog(dueDeliveries: () => Promise<DueDeliveries[] | undefined>): void {
     this.#dueDeliveries = dueDeliveries
     const labelNames = ['workspace_id', 'webhook_id'] as const
     this.#webhookDue = new Gauge({
