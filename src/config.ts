@@ -26,6 +26,15 @@ export interface DatabaseConfig {
   sqliteReaders: number
 }
 
+/**
+ * Where `/metrics` is served: an address of its own, apart from the API's port, so that what it
+ * shows of every workspace never reaches API clients. Unset (the default): not served at all.
+ */
+export interface MetricsListenConfig {
+  host: string
+  port: number
+}
+
 /** How webhooks are checked and delivered; read by both `serve` and `worker`. */
 export interface DeliveryConfig {
   /** Delays in seconds before each retry, after the immediate first attempt. */
@@ -99,6 +108,7 @@ export interface ServerConfig extends DatabaseConfig {
   delivery: DeliveryConfig
   retention: RetentionConfig
   stream: StreamConfig
+  metricsListen?: MetricsListenConfig | undefined
 }
 
 export interface WorkerConfig extends DatabaseConfig {
@@ -107,6 +117,7 @@ export interface WorkerConfig extends DatabaseConfig {
   shutdownTimeoutSeconds: number
   delivery: DeliveryConfig
   retention: RetentionConfig
+  metricsListen?: MetricsListenConfig | undefined
 }
 
 export class ConfigError extends Error {
@@ -233,28 +244,63 @@ const publicUrl = z
     return url.href.replace(/\/+$/, '')
   })
 
+/** The loopback address a port given alone listens on: nothing off the machine can reach it. */
+export const defaultMetricsHost = '127.0.0.1'
+
+/** `host:port`, `[ipv6]:port`, or a port alone (on loopback); empty or unset is off. */
+const metricsListen = z
+  .union([z.string(), z.undefined()])
+  .transform((value, context): MetricsListenConfig | undefined => {
+    if (value === undefined || value.trim() === '') return undefined
+    const text = value.trim()
+    const match = /^(?:(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):)?(\d{1,5})$/.exec(text)
+    const port = Number(match?.[3])
+    if (match === null || port > 65535) {
+      context.addIssue({
+        code: 'custom',
+        message: `must be host:port (such as 127.0.0.1:9464 or [::1]:9464), or a port alone for ${defaultMetricsHost}; got ${value}`,
+      })
+      return z.NEVER
+    }
+    return { host: match[1] ?? match[2] ?? defaultMetricsHost, port }
+  })
+
 const shutdownTimeoutSeconds = z.coerce.number().positive().max(3600)
 const databaseConnectTimeoutSeconds = z.coerce.number().min(0).max(3600)
 /** Long enough for a PostgreSQL container started beside this one to accept connections. */
 const defaultDatabaseConnectTimeoutSeconds = 60
 
-const serverConfigSchema = z.object({
-  port: z.coerce.number().int().min(0).max(65535),
-  host: z.string().min(1),
-  publicUrl,
-  databaseUrl,
-  queryTimeoutSeconds,
-  sqliteReaders,
-  allowUnknownEventTypes: booleanSetting,
-  logLevel,
-  worker: z.boolean(),
-  databaseConnectTimeoutSeconds,
-  shutdownTimeoutSeconds,
-  limits: requestLimitsSchema,
-  delivery: deliveryConfigSchema,
-  retention: retentionConfigSchema,
-  stream: streamConfigSchema,
-})
+const serverConfigSchema = z
+  .object({
+    port: z.coerce.number().int().min(0).max(65535),
+    host: z.string().min(1),
+    publicUrl,
+    databaseUrl,
+    queryTimeoutSeconds,
+    sqliteReaders,
+    allowUnknownEventTypes: booleanSetting,
+    logLevel,
+    worker: z.boolean(),
+    databaseConnectTimeoutSeconds,
+    shutdownTimeoutSeconds,
+    limits: requestLimitsSchema,
+    delivery: deliveryConfigSchema,
+    retention: retentionConfigSchema,
+    stream: streamConfigSchema,
+    metricsListen,
+  })
+  // The same address would only fail to listen; worse, a mistaken METRICS_LISTEN=3000 reads as
+  // if metrics were meant to be on the API's port, which they never are.
+  .refine(
+    ({ port, host, metricsListen }) =>
+      metricsListen === undefined || port === 0 || metricsListen.port !== port || !sameListenHost(host, metricsListen.host),
+    { message: "must differ from the API's address (--host / HOST, --port / PORT): metrics are never served on the API's port", path: ['metricsListen'] },
+  )
+
+function sameListenHost(a: string, b: string): boolean {
+  const wildcard = (host: string) => host === '0.0.0.0' || host === '::'
+  return a === b || wildcard(a) || wildcard(b)
+}
 
 const workerConfigSchema = z.object({
   databaseUrl,
@@ -265,6 +311,7 @@ const workerConfigSchema = z.object({
   shutdownTimeoutSeconds,
   delivery: deliveryConfigSchema,
   retention: retentionConfigSchema,
+  metricsListen,
 })
 
 const settingNames: Record<string, string> = {
@@ -297,6 +344,7 @@ const settingNames: Record<string, string> = {
   intervalSeconds: 'RETENTION_INTERVAL_SECONDS',
   heartbeatSeconds: 'STREAM_HEARTBEAT_SECONDS',
   pollSeconds: 'STREAM_POLL_SECONDS',
+  metricsListen: '--metrics-listen / METRICS_LISTEN',
 }
 
 function databaseSettings(
@@ -364,6 +412,7 @@ export interface ServerOptions {
   logLevel?: string | undefined
   /** commander's `--no-worker` sets this to false. */
   worker?: boolean | undefined
+  metricsListen?: string | undefined
 }
 
 export function resolveServerConfig(
@@ -394,11 +443,12 @@ export function resolveServerConfig(
       heartbeatSeconds: env['STREAM_HEARTBEAT_SECONDS'] ?? 15,
       pollSeconds: env['STREAM_POLL_SECONDS'] ?? 5,
     },
+    metricsListen: options.metricsListen ?? env['METRICS_LISTEN'],
   })
 }
 
 export function resolveWorkerConfig(
-  options: { database?: string | undefined } = {},
+  options: { database?: string | undefined; metricsListen?: string | undefined } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<WorkerConfig> {
   return parseConfig(workerConfigSchema, {
@@ -408,6 +458,7 @@ export function resolveWorkerConfig(
     shutdownTimeoutSeconds: env['SHUTDOWN_TIMEOUT_SECONDS'] ?? defaultShutdownTimeoutSeconds,
     delivery: deliverySettings(env),
     retention: retentionSettings(env),
+    metricsListen: options.metricsListen ?? env['METRICS_LISTEN'],
   })
 }
 

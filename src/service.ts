@@ -11,6 +11,8 @@ import type { Logger } from 'pino'
 import { systemClock, type Clock } from './clock.ts'
 import type { ServerConfig, WorkerConfig } from './config.ts'
 import { buildServer } from './http/server.ts'
+import { MetricsListenError, startMetricsServer, type MetricsServer } from './metrics/metrics-server.ts'
+import { ServiceMetrics } from './metrics/service-metrics.ts'
 import { parseDatabaseUrl, type DatabaseLocation } from './store/database-url.ts'
 import { createStore, DatabaseOpenError, migrateStore } from './store/open-store.ts'
 import type { Store } from './store/store.ts'
@@ -29,6 +31,8 @@ export interface ApiService {
   /** `http://host:port` the server listens on. */
   endpoint: string
   port: number
+  /** `http://host:port` of the metrics listener (its path is /metrics); undefined when off. */
+  metricsEndpoint: string | undefined
   /**
    * Stops accepting requests, lets in-flight ones finish, ends open streams, lets the worker
    * finish and record its in-flight deliveries, and closes the database.
@@ -62,6 +66,13 @@ export async function startApiService(
   const targetGuard = createTargetGuard(config.delivery, logger)
   let databaseReady = false
   let worker: DeliveryWorker | undefined
+  const metrics = config.metricsListen === undefined ? undefined : new ServiceMetrics({ process: 'serve', logger, clock })
+  // The backlog is every workspace's: exported by serve alone, so that a worker beside it does
+  // not double it in a sum over processes.
+  metrics?.observeDeliveryBacklog(async () =>
+    databaseReady ? await store.deliveries.countDueDeliveriesByWebhook(clock.now()) : undefined,
+  )
+  let metricsServer: MetricsServer | undefined
   const app = buildServer({
     store,
     clock,
@@ -74,10 +85,12 @@ export async function startApiService(
     deliveriesQueued: () => worker?.wake(),
     ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }),
     stream: { heartbeatMs: config.stream.heartbeatSeconds * 1000, pollMs: config.stream.pollSeconds * 1000 },
+    metrics,
   })
 
   const closeAll = async (): Promise<void> => {
     await app.close().catch(() => {})
+    await metricsServer?.close().catch(() => {})
     await targetGuard.close().catch(() => {})
     await store.close().catch(() => {})
   }
@@ -90,6 +103,14 @@ export async function startApiService(
   }
   const { port } = app.server.address() as AddressInfo
   const endpoint = `http://${displayHost(config.host)}:${port}`
+  if (metrics !== undefined && config.metricsListen !== undefined) {
+    try {
+      metricsServer = await startMetricsListener(metrics, config.metricsListen, logger)
+    } catch (error) {
+      await closeAll()
+      throw error
+    }
+  }
   logger.info({ endpoint }, 'listening; reaching the database')
 
   try {
@@ -100,6 +121,8 @@ export async function startApiService(
   }
   databaseReady = true
   if (config.worker) worker = startDeliveryWorker(store.deliveries, targetGuard, config.delivery, logger, clock)
+  if (worker !== undefined) metrics?.observeDeliveryWorker(worker)
+  metrics?.observeDatabasePool(() => store.databasePoolUse())
   const retention: RetentionJob = startRetentionJob(store, config.retention, logger, clock)
 
   return {
@@ -107,12 +130,15 @@ export async function startApiService(
     store,
     endpoint,
     port,
+    metricsEndpoint: metricsServer?.endpoint,
     async stop() {
       // app.close() ends open streams (preClose), stops accepting and waits for in-flight
-      // requests; the worker then finishes and records its in-flight deliveries.
+      // requests; the worker then finishes and records its in-flight deliveries. Metrics are
+      // served until then, so that a scrape sees the shutdown.
       await app.close()
       await retention.stop()
       await worker?.stop()
+      await metricsServer?.close()
       await targetGuard.close()
       await store.close()
     },
@@ -124,6 +150,8 @@ export async function startApiService(
 
 export interface WorkerService {
   store: Store
+  /** `http://host:port` of the metrics listener (its path is /metrics); undefined when off. */
+  metricsEndpoint: string | undefined
   /** Lets in-flight deliveries finish and be recorded, then closes the database. */
   stop(): Promise<void>
 }
@@ -146,17 +174,46 @@ export async function startWorkerService(config: WorkerConfig, logger: Logger): 
     await store.close().catch(() => {})
     throw error
   }
+  // Its own process's figures only (attempts, requests in flight, its pool); the backlog of the
+  // database is serve's to export.
+  const metrics = config.metricsListen === undefined ? undefined : new ServiceMetrics({ process: 'worker', logger, clock: systemClock })
+  let metricsServer: MetricsServer | undefined
+  if (metrics !== undefined && config.metricsListen !== undefined) {
+    try {
+      metricsServer = await startMetricsListener(metrics, config.metricsListen, logger)
+    } catch (error) {
+      await store.close().catch(() => {})
+      throw error
+    }
+  }
   const guard = createTargetGuard(config.delivery, logger)
   const worker = startDeliveryWorker(store.deliveries, guard, config.delivery, logger)
+  metrics?.observeDeliveryWorker(worker)
+  metrics?.observeDatabasePool(() => store.databasePoolUse())
   const retention = startRetentionJob(store, config.retention, logger)
   return {
     store,
+    metricsEndpoint: metricsServer?.endpoint,
     async stop() {
       await retention.stop()
       await worker.stop()
+      await metricsServer?.close()
       await guard.close()
       await store.close()
     },
+  }
+}
+
+/** The metrics listener, its failures to listen as ListenErrors (one line, exit 1). */
+async function startMetricsListener(
+  metrics: ServiceMetrics,
+  listen: NonNullable<ServerConfig['metricsListen']>,
+  logger: Logger,
+): Promise<MetricsServer> {
+  try {
+    return await startMetricsServer(metrics, listen, logger)
+  } catch (error) {
+    throw error instanceof MetricsListenError ? new ListenError(error.message) : error
   }
 }
 

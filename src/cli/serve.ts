@@ -6,6 +6,7 @@ import { createLogger } from '../logger.ts'
 import { startApiService } from '../service.ts'
 import { describeDatabase, parseDatabaseUrl } from '../store/database-url.ts'
 import { databaseOptionHelp } from './database-command.ts'
+import { metricsListenHelp } from './metrics-option.ts'
 import { stopOnSignals } from './shutdown.ts'
 
 export function registerServeCommand(program: Command): void {
@@ -21,6 +22,7 @@ export function registerServeCommand(program: Command): void {
       'accept event types that @seamapi/types does not know yet (ALLOW_UNKNOWN_EVENT_TYPES)',
     )
     .option('--no-worker', 'do not deliver webhooks from this process (run `seam-events worker`)')
+    .option('--metrics-listen <address>', metricsListenHelp)
     .action(async (options: ServerOptions) => {
       await serve(options)
     })

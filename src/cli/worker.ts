@@ -5,6 +5,7 @@ import { createLogger } from '../logger.ts'
 import { startWorkerService } from '../service.ts'
 import { describeDatabase, parseDatabaseUrl } from '../store/database-url.ts'
 import { databaseOptionHelp } from './database-command.ts'
+import { metricsListenHelp } from './metrics-option.ts'
 import { stopOnSignals } from './shutdown.ts'
 
 export function registerWorkerCommand(program: Command): void {
@@ -12,7 +13,8 @@ export function registerWorkerCommand(program: Command): void {
     .command('worker')
     .description('Deliver webhooks, without serving the API (pair with `serve --no-worker`)')
     .option('--database <url>', databaseOptionHelp)
-    .action(async (options: { database?: string }) => {
+    .option('--metrics-listen <address>', metricsListenHelp)
+    .action(async (options: { database?: string; metricsListen?: string }) => {
       const config = resolveWorkerConfig(options)
       const logger = createLogger(config.logLevel)
       process.stderr.write(`seam-events: using the ${describeDatabase(parseDatabaseUrl(config.databaseUrl))}\n`)

@@ -76,6 +76,13 @@ export class EventStreamHub {
     }
   }
 
+  /** Streams open now, of every workspace. */
+  get openStreams(): number {
+    let count = 0
+    for (const streams of this.#streamsByWorkspace.values()) count += streams.size
+    return count
+  }
+
   /** Ends every open stream, so that a graceful shutdown is not held up by them. */
   endAll(): void {
     this.#closed = true

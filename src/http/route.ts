@@ -28,6 +28,8 @@ export interface RouteContext {
   targetGuard: TargetGuard
   /** Tells a delivery worker in this process that new deliveries may be due. */
   deliveriesQueued(): void
+  /** Counts the events of an acknowledged publish (for /metrics). */
+  eventsPublished(count: number): void
   /** This server's API reference (GET /openapi.json), made on first use. */
   openApiJson(): string
 }

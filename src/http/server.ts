@@ -13,6 +13,7 @@ import { RequestRateLimiter } from '../domain/request-rate-limit.ts'
 import { systemClock, type Clock } from '../clock.ts'
 import type { ApiKey, Store } from '../store/store.ts'
 import type { TargetGuard } from '../domain/webhook-target-guard.ts'
+import { unmatchedRoute, type HttpMetrics } from '../metrics/service-metrics.ts'
 import { authenticate, type RequiredAccess } from './authenticate.ts'
 import { consolePlugin } from './console.ts'
 import { registerDocsPage } from './docs-page.ts'
@@ -106,6 +107,8 @@ export interface BuildServerOptions {
   onRoute?: (route: RouteOptions) => void
   /** How often an idle event stream sends a heartbeat comment, and reads on unwoken. */
   stream?: { heartbeatMs: number; pollMs: number }
+  /** Where requests, publishes and open streams are counted for /metrics; none when it is off. */
+  metrics?: HttpMetrics | undefined
 }
 
 export function buildServer({
@@ -120,6 +123,7 @@ export function buildServer({
   deliveriesQueued = () => {},
   onRoute,
   stream = { heartbeatMs: 15_000, pollMs: 5000 },
+  metrics,
 }: BuildServerOptions): FastifyInstance {
   const requestTimeoutMs = limits.requestTimeoutSeconds * 1000
   const app = Fastify({
@@ -195,6 +199,7 @@ export function buildServer({
     publicUrl,
     targetGuard,
     deliveriesQueued,
+    eventsPublished: (count) => metrics?.eventsPublished(count),
     openApiJson: () => openApiJsonFor({ allowUnknownEventTypes }),
   }
   assertRoutesDocumented(documentedRoutes)
@@ -203,6 +208,8 @@ export function buildServer({
     reply.header('seam-request-id', request.id)
   })
   app.addHook('onResponse', async (request, reply) => {
+    // The route's pattern, never the URL: one series per route, whatever clients send.
+    metrics?.requestFinished(request.method, request.routeOptions.url ?? unmatchedRoute, reply.statusCode, reply.elapsedTime / 1000)
     // A stream that started logs its own line when it ends, with what it sent.
     if (request.routeOptions.url === eventStreamPath && reply.statusCode === 200) return
     request.log.info(
@@ -289,6 +296,7 @@ export function buildServer({
 
   const streams = new EventStreamHub(store.events, logger, stream.pollMs, clock)
   registerEventStreamRoute(app, context, streams, stream)
+  metrics?.observeOpenStreams(() => streams.openStreams)
   // Open streams never finish on their own: end them before the server waits for requests.
   app.addHook('preClose', (done) => {
     streams.endAll()

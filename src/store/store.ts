@@ -213,7 +213,20 @@ export interface Store {
   migrate(): Promise<void>
   /** Throws when the database cannot answer. */
   ping(): Promise<void>
+  /** How busy the connection pool is, for /metrics; null for a backend without one (SQLite). */
+  databasePoolUse(): DatabasePoolUse | null
   close(): Promise<void>
+}
+
+/** A connection pool's state (PostgreSQL's pg.Pool). */
+export interface DatabasePoolUse {
+  /** Connections open, idle or not. */
+  total: number
+  idle: number
+  /** Queries waiting for a connection, all being in use. */
+  waiting: number
+  /** The most connections the pool opens. */
+  max: number
 }
 
 export interface WorkspaceStore {
@@ -576,6 +589,20 @@ export interface DeliveryQueue {
   watchDeliveries(listener: () => void): Promise<() => Promise<void>>
   /** Queues the deliveries of up to `batchSize` events of a running recovery; false when none runs. */
   advanceRecovery(batchSize: number): Promise<boolean>
+  /**
+   * For /metrics, an operator's view across every workspace: per webhook with deliveries due
+   * at `now` (pending, and due; neither claimed under a lease nor parked), how many and when
+   * the oldest fell due. One grouped query; webhooks with none due are left out.
+   */
+  countDueDeliveriesByWebhook(now: number): Promise<DueDeliveries[]>
+}
+
+export interface DueDeliveries {
+  workspace_id: string
+  webhook_id: string
+  due: number
+  /** When the oldest of them fell due (its next_attempt_at, ms since epoch). */
+  oldest_due_at: number
 }
 
 // ---------------------------------------------------------------------------------------------

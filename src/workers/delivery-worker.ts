@@ -14,7 +14,14 @@ import { decideOutcome } from '../domain/delivery-outcome.ts'
 import { parseRetryAfterMs } from '../domain/retry-schedule.ts'
 import { webhookUserAgent as userAgent } from '../domain/delivery-request.ts'
 import { webhookHeaders } from '../domain/webhook-signature.ts'
-import type { AttemptFacts, ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, DeliveryQueue } from '../store/store.ts'
+import type {
+  AttemptFacts,
+  ClaimedDelivery,
+  DeliveryAttempt,
+  DeliveryOutcome,
+  DeliveryQueue,
+  OutcomeDecision,
+} from '../store/store.ts'
 import { findTargetError, type TargetGuard } from '../domain/webhook-target-guard.ts'
 import { saturatedWebhookIds } from '../store/webhook-rows.ts'
 
@@ -24,6 +31,12 @@ const responseExcerptBytes = 4096
 const recoveryBatchSize = 1000
 /** How long a freed slot waits for others before the worker claims: the latency it may add. */
 const freedSlotWakeDelayMs = 2
+
+/** What a recorded attempt did to its delivery: done, another attempt to come, or given up. */
+export type AttemptOutcomeKind = OutcomeDecision['delivery']['kind']
+
+/** Hears of each batch of attempts once it is recorded (for /metrics). */
+export type OutcomesRecordedListener = (kinds: readonly AttemptOutcomeKind[]) => void
 
 export interface DeliveryWorkerOptions {
   queue: DeliveryQueue
@@ -52,6 +65,7 @@ export class DeliveryWorker {
   #loop: Promise<void> | null = null
   #idle: (() => void) | null = null
   #unwatch: Promise<() => Promise<void>> | null = null
+  readonly #outcomeListeners = new Set<OutcomesRecordedListener>()
 
   constructor({ queue, guard, config, logger, clock = systemClock }: DeliveryWorkerOptions) {
     this.#queue = queue
@@ -70,6 +84,17 @@ export class DeliveryWorker {
       this.#logger.warn({ err: error }, 'delivery worker: cannot listen for new deliveries; polling only')
       return async () => {}
     })
+  }
+
+  /** Requests this worker has in flight now. */
+  get attemptsInFlight(): number {
+    return this.#inFlight
+  }
+
+  /** Calls `listener` with what each recorded batch of attempts decided; returns the unsubscribe. */
+  onOutcomesRecorded(listener: OutcomesRecordedListener): () => void {
+    this.#outcomeListeners.add(listener)
+    return () => this.#outcomeListeners.delete(listener)
   }
 
   /** New work may be due: stop waiting and look now. */
@@ -257,7 +282,14 @@ export class DeliveryWorker {
           retryScheduleSeconds: this.#config.retryScheduleSeconds,
           disableAfterMs: this.#config.disableAfterSeconds * 1000,
         }
-        await this.#queue.recordDeliveryOutcomes(batch, (outcome, webhook) => decideOutcome(outcome, webhook, policy))
+        // The last decision for each delivery is the one the store applied.
+        const kinds = new Map<string, AttemptOutcomeKind>()
+        await this.#queue.recordDeliveryOutcomes(batch, (outcome, webhook) => {
+          const decision = decideOutcome(outcome, webhook, policy)
+          kinds.set(outcome.delivery_id, decision.delivery.kind)
+          return decision
+        })
+        for (const listener of this.#outcomeListeners) listener([...kinds.values()])
       } catch (error) {
         // The attempts are lost from the log, not the deliveries: their leases run out and
         // they are sent again.

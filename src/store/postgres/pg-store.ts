@@ -6,7 +6,7 @@ import { RelationalInstallationRows } from '../relational/installation-rows.ts'
 import { migrate } from '../relational/migrator.ts'
 import { RelationalWebhooks } from '../relational/webhooks.ts'
 import { RelationalWorkspaces } from '../relational/workspaces.ts'
-import type { Store } from '../store.ts'
+import type { DatabasePoolUse, Store } from '../store.ts'
 import { PgDeliveryQueue } from './pg-deliveries.ts'
 import { PgEventLog } from './pg-events.ts'
 import { createPool, PgExecutor } from './pg-executor.ts'
@@ -45,6 +45,12 @@ export class PgStore implements Store {
 
   async ping(): Promise<void> {
     await this.#executor.pool.query('SELECT 1')
+  }
+
+  databasePoolUse(): DatabasePoolUse {
+    const { pool } = this.#executor
+    // The LISTEN connections (pg-notifications.ts) are outside the pool and not counted.
+    return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max }
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@ import type {
   DeliveryClaim,
   DeliveryOutcome,
   DeliveryQueue,
+  DueDeliveries,
   WebhookHealth,
 } from '../store.ts'
 import { insertDeliveries, type Executor } from './executor.ts'
@@ -53,6 +54,34 @@ export abstract class RelationalDeliveryQueue implements DeliveryQueue {
   advanceRecovery(batchSize: number): Promise<boolean> {
     return advanceRecovery(this.executor, this.clock, batchSize)
   }
+
+  countDueDeliveriesByWebhook(now: number): Promise<DueDeliveries[]> {
+    return countDueDeliveriesByWebhook(this.executor, now)
+  }
+}
+
+/**
+ * Not scoped by workspace: /metrics is the operator's view of every tenant's backlog, served
+ * only on its own listener. The due index (next_attempt_at, webhook_id) bounds the scan to what
+ * is due, which is small unless delivery falls behind.
+ */
+async function countDueDeliveriesByWebhook(executor: Executor, now: number): Promise<DueDeliveries[]> {
+  const { db } = executor
+  const rows = await executor.rows(
+    db
+      .selectFrom('webhook_deliveries')
+      .select((eb) => [
+        'workspace_id',
+        'webhook_id',
+        eb.fn.countAll<number | string>().as('due'),
+        eb.fn.min<number>('next_attempt_at').as('oldest_due_at'),
+      ])
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .groupBy(['workspace_id', 'webhook_id']),
+  )
+  // PostgreSQL's count is a bigint, which pg returns as text unless told otherwise.
+  return rows.map((row) => ({ ...row, due: Number(row.due), oldest_due_at: Number(row.oldest_due_at) }))
 }
 
 async function recordDeliveryOutcomes(

@@ -46,6 +46,11 @@ export class SqliteStore implements Store {
     return this.#executor.ping()
   }
 
+  /** No pool: one writer connection that writes take turns on, and one reader. */
+  databasePoolUse(): null {
+    return null
+  }
+
   close(): Promise<void> {
     return this.#executor.close()
   }

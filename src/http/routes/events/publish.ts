@@ -54,6 +54,7 @@ export const publishEventsRoute: SeamRoute = {
     const { drafts, single } = parsePublishRequest(input.request.body, input.context)
     const stored = await input.context.store.events.insertEvents(workspaceOf(input), drafts)
     input.context.deliveriesQueued()
+    input.context.eventsPublished(stored.length)
     const events = stored.map((event) => event.json)
     return rawJsonObject({
       ...(single ? { event: events[0] as string } : {}),
