@@ -2,9 +2,9 @@
 // in the database as if they had been published `days` ago (created_at, in the column and in
 // the event's JSON), the one thing the API never lets a client choose.
 
-import Database from 'better-sqlite3'
 import pg from 'pg'
 
+import { writeBesideServer } from './sqlite-beside-server.ts'
 import type { TestServer } from './test-server.ts'
 
 const dayMs = 24 * 60 * 60 * 1000
@@ -23,25 +23,19 @@ export async function ageEvents(
     return { created_at, json: JSON.stringify({ ...event, created_at }) }
   }
   if (server.backend === 'sqlite') {
-    // The server's writer thread may be in a transaction: wait for it, as the server's own
-    // connections do.
-    // A second writer beside the server's: the server's writer thread may hold the lock through
-    // back-to-back transactions (a recovery, claims) for seconds on a busy machine.
-    const db = new Database(server.databaseUrl.replace(/^sqlite:/, ''), { timeout: 30_000 })
-    try {
+    await writeBesideServer(server.databaseUrl, (db) => {
       const find = db.prepare('SELECT json FROM events WHERE workspace_id = ? AND event_id = ?')
       const update = db.prepare(
         'UPDATE events SET created_at = ?, json = ? WHERE workspace_id = ? AND event_id = ?',
       )
+      aged.clear()
       for (const eventId of eventIds) {
         const { json } = find.get(workspaceId, eventId) as { json: string }
         const next = rewrite(json)
         update.run(next.created_at, next.json, workspaceId, eventId)
         aged.set(eventId, next.json)
       }
-    } finally {
-      db.close()
-    }
+    })
     return aged
   }
   const client = new pg.Client({ connectionString: server.databaseUrl })

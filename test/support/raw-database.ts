@@ -1,25 +1,16 @@
 // SQL straight on a test server's database, for what no route or store method may do: make the
 // database look as if a migration had not run yet, as on a server being upgraded.
 
-import Database from 'better-sqlite3'
 import pg from 'pg'
 
 import { pgSnapshotListBackfillVersion } from '../../src/store/postgres/pg-migrations.ts'
 import { sqliteSnapshotListBackfillVersion } from '../../src/store/sqlite/sqlite-migrations.ts'
+import { writeBesideServer } from './sqlite-beside-server.ts'
 import type { TestServer } from './test-server.ts'
 
 export async function runSql(server: TestServer, statement: string): Promise<void> {
   if (server.backend === 'sqlite') {
-    // The server's writer thread may be in a transaction: wait for it, as the server's own
-    // connections do.
-    // A second writer beside the server's: the server's writer thread may hold the lock through
-    // back-to-back transactions (a recovery, claims) for seconds on a busy machine.
-    const db = new Database(server.databaseUrl.replace(/^sqlite:/, ''), { timeout: 30_000 })
-    try {
-      db.exec(statement)
-    } finally {
-      db.close()
-    }
+    await writeBesideServer(server.databaseUrl, (db) => db.exec(statement))
     return
   }
   const client = new pg.Client({ connectionString: server.databaseUrl })
