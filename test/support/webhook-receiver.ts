@@ -8,6 +8,13 @@ export interface ReceivedDelivery {
   body: string
   headers: Record<string, string>
   receivedAt: number
+  /** When its answer was written out whole; unset while it is held, or if it never was. */
+  answeredAt?: number
+  /**
+   * When the sender closed the connection before the answer was written: a sender killed, or
+   * one that gave up (its timeout). Such a request was in flight when the sender let it go.
+   */
+  abandonedAt?: number
 }
 
 export interface ReceiverReply {
@@ -26,7 +33,10 @@ export interface WebhookReceiver {
   eventIds(): string[]
   /** Decides each reply; receives the number of requests so far (1 for the first). */
   reply: (delivery: ReceivedDelivery, count: number) => ReceiverReply
-  /** Resolves once `predicate` holds, checking on every arrival; rejects after `deadlineMs`. */
+  /**
+   * Resolves once `predicate` holds, checking on every arrival, answer, and connection closed
+   * before its answer; rejects after `deadlineMs`.
+   */
   waitFor(predicate: (received: ReceivedDelivery[]) => boolean, deadlineMs?: number): Promise<void>
   close(): Promise<void>
 }
@@ -69,9 +79,20 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
         headers: flattenHeaders(request.headers),
         receivedAt: Date.now(),
       }
+      const notify = () => {
+        for (const waiter of [...waiters]) waiter()
+      }
+      response.on('finish', () => {
+        delivery.answeredAt = Date.now()
+        notify()
+      })
+      response.on('close', () => {
+        if (!response.writableFinished) delivery.abandonedAt = Date.now()
+        notify()
+      })
       receiver.received.push(delivery)
       const reply = receiver.reply(delivery, receiver.received.length)
-      for (const waiter of [...waiters]) waiter()
+      notify()
       void send(response, reply)
     })
   })
