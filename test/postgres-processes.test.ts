@@ -25,11 +25,22 @@ import {
 } from './support/webhook-api.ts'
 import { startWebhookReceiver } from './support/webhook-receiver.ts'
 
+/** Requests one worker sends to one webhook at once. */
+const perWebhookLimit = 16
+
 /**
  * Workers that would not look for work on their own for a minute: every delivery below is
- * started by PostgreSQL's notification, or by a lease running out.
+ * started by PostgreSQL's notification, or by a lease running out. A held request must not time
+ * out before the kill (its retry would be a second request from a worker still alive), and the
+ * lease must exceed the timeout by more than 5 s.
  */
-const workerEnv = { ...fastDeliveryEnv, WEBHOOK_POLL_INTERVAL_MS: '60000' }
+const workerEnv = {
+  ...fastDeliveryEnv,
+  WEBHOOK_POLL_INTERVAL_MS: '60000',
+  WEBHOOK_CONCURRENCY_PER_WEBHOOK: String(perWebhookLimit),
+  WEBHOOK_TIMEOUT_SECONDS: '5',
+  WEBHOOK_LEASE_SECONDS: '10.5',
+}
 
 describe('seam-events processes on one PostgreSQL database', { skip: skipUnlessBackend('postgres') }, () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>
@@ -80,8 +91,8 @@ describe('seam-events processes on one PostgreSQL database', { skip: skipUnlessB
   it('2 API nodes and 2 workers deliver every event, with a worker killed by SIGKILL midway', async (t) => {
     const workspace = await cliJson(['workspaces', 'create', '--name', 'Scale', '--database', database.url])
     const receiver = await startWebhookReceiver()
-    // Every answer waits for the kill: with more requests held than one worker may send to a
-    // webhook at once (16), both workers have deliveries in flight when one of them dies.
+    // Every answer waits for the kill: once both workers have all their slots for the webhook
+    // held, each has exactly perWebhookLimit requests in flight when one of them dies.
     let release: () => void = () => {}
     const released = new Promise<void>((resolve) => (release = resolve))
     receiver.reply = () => ({ status: 200, holdUntil: released })
@@ -105,9 +116,14 @@ describe('seam-events processes on one PostgreSQL database', { skip: skipUnlessB
           await new Promise((resolve) => setTimeout(resolve, 20))
         }
       })()
-      await receiver.waitFor((received) => received.length >= 20)
+      await receiver.waitFor((received) => received.length === 2 * perWebhookLimit)
       workers[0]!.process.kill('SIGKILL')
       await workers[0]!.exited
+      // The killed worker's requests in flight are the ones whose connections close unanswered.
+      // Waited for before the release, so that none of them can be answered into a dead socket.
+      const abandoned = () => receiver.received.filter((delivery) => delivery.abandonedAt !== undefined)
+      await receiver.waitFor(() => abandoned().length === perWebhookLimit)
+      const inFlightAtKill = abandoned()
       release()
       await publishing
 
@@ -123,11 +139,20 @@ describe('seam-events processes on one PostgreSQL database', { skip: skipUnlessB
       assertAllVerify(receiver, webhook.secret)
       const eventIds = receiver.eventIds()
       const duplicates = eventIds.length - new Set(eventIds).size
+      const sentAgain = new Set(eventIds.filter((eventId, index) => eventIds.indexOf(eventId) !== index))
+      const inFlightEventIds = new Set(inFlightAtKill.map((delivery) => JSON.parse(delivery.body).event_id))
       t.diagnostic(
         `${published.length} events published through 2 nodes, ${new Set(eventIds).size} delivered, ` +
-          `${duplicates} delivered twice (the killed worker's claims, sent again after their lease)`,
+          `${duplicates} delivered twice (the killed worker's claims, sent again after their lease), ` +
+          `${inFlightAtKill.length} requests in flight from the killed worker`,
       )
       assert.ok(duplicates > 0, "the killed worker's deliveries in flight were sent again")
+      assert.ok(duplicates <= inFlightAtKill.length, `${duplicates} duplicates, but ${inFlightAtKill.length} requests in flight at the kill`)
+      assert.deepEqual(
+        [...sentAgain].filter((eventId) => !inFlightEventIds.has(eventId)),
+        [],
+        'only events whose requests were in flight in the killed worker are sent twice',
+      )
     } finally {
       release()
       await receiver.close()

@@ -106,6 +106,9 @@ describeEachBackend('a delivery worker killed by SIGKILL mid-batch', { timeout: 
       assert.equal(await firstWorker.exited, null, 'the worker died of the signal')
       // With every slot for the webhook taken by a held request, the worker sent nothing more.
       assert.equal(receiver.received.length, receivedBeforeKill, 'no request arrived between the count and the kill')
+      // The dead worker's connections close with its requests unanswered. Waited for before the
+      // release, so that no held answer is written into a socket whose close is still unread.
+      await receiver.waitFor(() => inFlight.every((delivery) => delivery.abandonedAt !== undefined))
       holding = false
       release()
 
@@ -153,8 +156,6 @@ describeEachBackend('a delivery worker killed by SIGKILL mid-batch', { timeout: 
         [],
         'only events whose requests were in flight at the kill are sent twice',
       )
-      // Each abandoned request was in flight at the kill: the dead worker's connections closed.
-      await receiver.waitFor(() => inFlight.every((delivery) => delivery.abandonedAt !== undefined))
     } finally {
       stopPublishing = true
       await publishing?.catch(() => {})
