@@ -315,10 +315,16 @@ describeEachBackend('the web console in Chromium', { timeout: 180_000 }, (backen
   test('retries all failed deliveries of a webhook, with progress', { skip }, async () => {
     const webhooks = (await callOk(server, '/webhooks/list', {})).webhooks
     const failing = webhooks.find((webhook: any) => webhook.url === flaky.url)
+    // The first attempts are held until the page has shown them pending: the whole retry
+    // schedule of the test server takes less than the list's refresh.
+    let release = () => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    flaky.reply = () => ({ status: 503, body: 'maintenance', holdUntil: held })
     await publish(server.endpoint, server.apiKey, [lockUnlocked(), lockUnlocked(), lockUnlocked()])
     // Collapsed, a pending delivery shows its last status code and its next attempt.
     await page.goto(`${server.endpoint}/console/#/webhooks/${failing.webhook_id}?ws=${server.workspaceId}`)
     await page.locator('ul.deliveries li', { has: page.locator('.next-attempt') }).first().waitFor()
+    release()
     await waitForDeliveries(server, failing.webhook_id, (list) => list.length === 3 && list.every((d) => d.status === 'failed'))
     const retry = page.getByRole('button', { name: 'Retry all failed (3)' })
     await retry.waitFor()

@@ -13,12 +13,12 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import { skipUnlessBackend } from './support/backends.ts'
-import { cli, startServe, type RunningServer } from './support/cli-process.ts'
+import { cli, startCommand, startServe, type RunningServer } from './support/cli-process.ts'
 import { listEveryEvent } from './support/event-pages.ts'
 import { publish, rawRequest } from './support/http.ts'
 import { createTestDatabase } from './support/postgres.ts'
 import { startTestServer, type TestServer } from './support/test-server.ts'
-import { call, callOk, deviceConnected, lockUnlocked, type ApiTarget } from './support/webhook-api.ts'
+import { call, callOk, deviceConnected, lockUnlocked, waitForDeliveries, type ApiTarget } from './support/webhook-api.ts'
 
 const skip = skipUnlessBackend('postgres') || skipUnlessBackend('sqlite')
 
@@ -29,7 +29,9 @@ describe('seam-events copy (sqlite to postgres and back)', { skip, timeout: 300_
   const servers: RunningServer[] = []
 
   before(async () => {
-    source = await startTestServer({ backend: 'sqlite', worker: false })
+    // A worker whose first retry is an hour away: the deliveries it tries (to a closed port) stay
+    // pending with their first attempt, unchanged while the copy runs.
+    source = await startTestServer({ backend: 'sqlite', env: { WEBHOOK_RETRY_SCHEDULE: '3600' } })
     directory = mkdtempSync(join(tmpdir(), 'seam-events-copy-'))
   })
   after(async () => {
@@ -65,9 +67,9 @@ describe('seam-events copy (sqlite to postgres and back)', { skip, timeout: 300_
     await cli(['api-keys', 'revoke', revokedId, '--database', source.databaseUrl])
     await cli(['seed', '--workspace', source.workspaceId, '--days', '5', '--events', '2000', '--seed', '3', '--database', source.databaseUrl])
     const webhook = (await callOk(api, '/webhooks/create', { url: 'http://127.0.0.1:9/hook', event_types: ['lock.*'] })).webhook
-    // No worker: these stay pending.
     await publish(source.endpoint, source.apiKey, [lockUnlocked(), deviceConnected(), lockUnlocked()])
     await publish(source.endpoint, second.apiKey, [deviceConnected()])
+    await waitForDeliveries(api, webhook.webhook_id, (items) => items.length === 2 && items.every((item) => item.attempts.length === 1))
     const before = await snapshot(api)
     assert.equal(before.events.length, 2003)
     assert.equal(before.deliveries.length, 2)
@@ -78,7 +80,7 @@ describe('seam-events copy (sqlite to postgres and back)', { skip, timeout: 300_
     const postgres = await createTestDatabase()
     databases.push(postgres)
     const { stdout, stderr } = await cli(['copy', '--from', source.databaseUrl, '--to', postgres.url, '--json'])
-    assert.deepEqual({ ...JSON.parse(stdout), seconds: 0 }, { workspaces: 2, api_keys: 4, webhooks: 1, events: 2004, pending_deliveries: 2, seconds: 0 })
+    assert.deepEqual({ ...JSON.parse(stdout), seconds: 0 }, { workspaces: 2, api_keys: 4, webhooks: 1, events: 2004, pending_deliveries: 2, pending_fanouts: 0, seconds: 0 })
     assert.match(stderr, /using the SQLite database/)
     assert.match(stderr, /using the PostgreSQL database/)
     const onPostgres = await serve(postgres.url)
@@ -87,11 +89,12 @@ describe('seam-events copy (sqlite to postgres and back)', { skip, timeout: 300_
     assert.equal((await call(copied, '/events/list', { since: '2000-01-01T00:00:00Z' }, readKey)).status, 200)
     assert.equal((await call(copied, '/events/list', { since: '2000-01-01T00:00:00Z' }, revokedKey)).status, 401)
     assert.equal((await listEveryEvent({ endpoint: onPostgres.endpoint, apiKey: second.apiKey })).events.length, 1)
-    // The copy is a live installation: a publish goes on from there.
-    await publish(onPostgres.endpoint, source.apiKey, [lockUnlocked()])
+    // The copy is a live installation: a publish goes on from there. With no worker on it, the
+    // publish's fan-out row waits, and is copied back with the rest.
+    const [late] = await publish(onPostgres.endpoint, source.apiKey, [lockUnlocked()])
     const after = await snapshot(copied)
     assert.equal(after.events.length, 2004)
-    assert.equal(after.deliveries.length, 3)
+    assert.equal(after.deliveries.length, 2)
 
     // A target with workspaces is refused, and left as it was.
     const refused = await cli(['copy', '--from', source.databaseUrl, '--to', postgres.url]).catch((error: { code: number; stderr: string }) => error)
@@ -100,10 +103,21 @@ describe('seam-events copy (sqlite to postgres and back)', { skip, timeout: 300_
 
     // And back: PostgreSQL to a new SQLite file.
     const back = `sqlite:${join(directory, 'back.db')}`
-    await cli(['copy', '--from', postgres.url, '--to', back])
+    const backSummary = JSON.parse((await cli(['copy', '--from', postgres.url, '--to', back, '--json'])).stdout)
+    assert.deepEqual([backSummary.pending_deliveries, backSummary.pending_fanouts], [2, 1])
     const onSqlite = await serve(back)
-    assert.deepEqual(await snapshot({ endpoint: onSqlite.endpoint, apiKey: source.apiKey }), after)
+    const backTarget = { endpoint: onSqlite.endpoint, apiKey: source.apiKey }
+    assert.deepEqual(await snapshot(backTarget), after)
     const { json } = await rawRequest(`${onSqlite.endpoint}/events/get?event_id=${JSON.parse(before.events[0] as string).event_id}`, { apiKey: readKey })
     assert.equal(JSON.stringify(json.event), before.events[0])
+    // A worker on the copy makes the delivery of the publish that was still to fan out.
+    const worker = startCommand(['worker', '--database', back], { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' })
+    try {
+      const deliveries = await waitForDeliveries(backTarget, webhook.webhook_id, (items) => items.length === 3)
+      assert.ok(deliveries.some((delivery) => delivery.event_id === late?.event_id))
+    } finally {
+      worker.process.kill('SIGTERM')
+      assert.equal(await worker.exited, 0)
+    }
   })
 })

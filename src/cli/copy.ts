@@ -49,7 +49,8 @@ export function registerCopyCommand(program: Command): void {
           const summary = await copyInstallation(source, target)
           printResult(options.json === true, summary, [
             `Copied ${summary.workspaces} workspaces, ${summary.api_keys} API keys, ${summary.webhooks} webhooks, ` +
-              `${summary.events.toLocaleString('en-US')} events and ${summary.pending_deliveries} pending deliveries in ${summary.seconds} s; ` +
+              `${summary.events.toLocaleString('en-US')} events, ${summary.pending_deliveries} pending deliveries and ` +
+              `${summary.pending_fanouts} publishes still to fan out in ${summary.seconds} s; ` +
               'every count matches.',
           ])
         } finally {
@@ -67,6 +68,8 @@ export interface CopySummary {
   webhooks: number
   events: number
   pending_deliveries: number
+  /** Publishes whose deliveries no worker had made yet: a worker on the target makes them. */
+  pending_fanouts: number
   seconds: number
 }
 
@@ -75,6 +78,7 @@ interface WorkspaceCounts {
   api_keys: number
   webhooks: number
   pending_deliveries: number
+  pending_fanouts: number
 }
 
 export async function copyInstallation(source: Store, target: Store): Promise<CopySummary> {
@@ -141,6 +145,7 @@ export async function copyInstallation(source: Store, target: Store): Promise<Co
     webhooks: sum('webhooks'),
     events: totalEvents,
     pending_deliveries: sum('pending_deliveries'),
+    pending_fanouts: sum('pending_fanouts'),
     seconds: Math.round((performance.now() - startedAt) / 100) / 10,
   }
 }

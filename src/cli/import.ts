@@ -126,7 +126,7 @@ export async function importEvents(store: Store, input: NodeJS.ReadableStream, s
         )
       }
       workspace = { workspace_id: workspaceId, name: `Imported ${workspaceId}`, created_at: new Date().toISOString(), event_retention_days: maxEventRetentionDays }
-      await store.installation.insertWorkspaceRows(workspaceId, { workspace, api_keys: [], webhooks: [] })
+      await store.installation.insertWorkspaceRows(workspaceId, { workspace, api_keys: [], webhooks: [], fanouts: [] })
       summary.workspaces_created.push(workspaceId)
     }
     const since = new Date(Date.now() - workspace.event_retention_days * dayMs).toISOString()

@@ -106,6 +106,25 @@ export interface WebhookRecoveriesTable {
   completed_at: string | null
 }
 
+/**
+ * The outbox of publishes: one row per publish with webhooks to go to, written in the
+ * transaction that stores its events; workers turn it into deliveries (outbox.ts).
+ */
+export interface WebhookFanoutsTable {
+  seq: Generated<number>
+  workspace_id: string
+  /** The created_at its events share. */
+  event_created_at: string
+  /** JSON array of [event_id, event_type], in the order stored. */
+  events: string
+  /** JSON array of [webhook_id, event type patterns]: the enabled webhooks at the publish. */
+  webhooks: string
+  /** How many of `webhooks` have their deliveries already (a row is fanned out in steps). */
+  webhooks_done: Generated<number>
+  /** Ms since the epoch. */
+  queued_at: number
+}
+
 export interface SchemaMigrationsTable {
   version: number
 }
@@ -118,5 +137,6 @@ export interface Tables {
   webhook_deliveries: WebhookDeliveriesTable
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable
   webhook_recoveries: WebhookRecoveriesTable
+  webhook_fanouts: WebhookFanoutsTable
   schema_migrations: SchemaMigrationsTable
 }

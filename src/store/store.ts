@@ -578,7 +578,8 @@ export interface DeliveryQueue {
   /**
    * When the next pending delivery of a webhook not in `excludedWebhookIds` falls due (ms since
    * epoch), or null when none is scheduled. The worker excludes the webhooks at their
-   * concurrency limit: their due backlog is not work it can start.
+   * concurrency limit: their due backlog is not work it can start. Fan-out rows still waiting
+   * (outbox.ts) count as due shortly: the next claim turns them into deliveries.
    */
   nextDeliveryDueAt(excludedWebhookIds: readonly string[]): Promise<number | null>
   /**
@@ -670,6 +671,17 @@ export interface WorkspaceRows {
   workspace: Workspace
   api_keys: ApiKeyRow[]
   webhooks: WebhookRow[]
+  /** Publishes whose deliveries no worker has made yet (outbox.ts), oldest first. */
+  fanouts: FanoutRow[]
+}
+
+/** A fan-out row as stored, without its seq (the database's own). */
+export interface FanoutRow {
+  event_created_at: string
+  events: string
+  webhooks: string
+  webhooks_done: number
+  queued_at: number
 }
 
 /** A pending delivery as stored, with its attempts so far; no claim (a lease means nothing elsewhere). */
@@ -695,6 +707,7 @@ export interface InstallationRowCounts {
   api_keys: number
   webhooks: number
   pending_deliveries: number
+  pending_fanouts: number
 }
 
 export interface InstallationRows {

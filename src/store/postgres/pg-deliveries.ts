@@ -4,10 +4,12 @@
 import { randomUUID } from 'node:crypto'
 
 import type { Clock } from '../../clock.ts'
+import { fanOutBudget, fanOutRowsPerClaim, fanOutStep, fanoutWebhookIds, type PendingFanout } from '../outbox.ts'
 import { RelationalDeliveryQueue } from '../relational/deliveries.ts'
+import { insertDeliveries, type NewDelivery } from '../relational/executor.ts'
 import type { ClaimedDelivery, DeliveryClaim } from '../store.ts'
 import { chooseClaims, claimWindow, saturatedWebhookIds, signingSecrets, type ClaimedDeliveryRow } from '../webhook-rows.ts'
-import { prepared, type PgExecutor } from './pg-executor.ts'
+import { prepared, type PgExecutor, type PgQueries } from './pg-executor.ts'
 import { listenForDeliveries } from './pg-notifications.ts'
 
 export class PgDeliveryQueue extends RelationalDeliveryQueue {
@@ -31,7 +33,9 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
     const now = this.clock.now()
     const saturated = saturatedWebhookIds(claim.inFlightByWebhook, claim.perWebhookLimit)
     return this.#pg.transaction(
-      async ({ connection }) => {
+      async (tx) => {
+        const { connection } = tx
+        await fanOut(tx, now)
         const { rows: candidates } = await connection.query<{ seq: number; webhook_id: string }>(
           prepared(
             `SELECT seq, webhook_id FROM webhook_deliveries
@@ -82,4 +86,41 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
       // A lost listening connection is reopened; meanwhile the worker's poll covers the gap.
     })
   }
+}
+
+/**
+ * Turns the oldest fan-out rows into deliveries, up to fanOutBudget of them (outbox.ts), inside
+ * the claim's transaction. Rows another worker is fanning out are skipped, so that any number of
+ * workers share the fan-out as they share the claims. The webhooks are share-locked, in seq order
+ * as every transaction that locks several, so that a disable or delete meanwhile waits for these
+ * deliveries and then parks or removes them.
+ */
+async function fanOut(tx: PgQueries, now: number): Promise<void> {
+  const { rows } = await tx.connection.query<PendingFanout>(
+    prepared(
+      `SELECT seq, workspace_id, event_created_at, events, webhooks, webhooks_done FROM webhook_fanouts
+       ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [fanOutRowsPerClaim],
+    ),
+  )
+  if (rows.length === 0) return
+  const { rows: webhooks } = await tx.connection.query<{ webhook_id: string; disabled: boolean }>(
+    prepared('SELECT webhook_id, disabled FROM webhooks WHERE webhook_id = ANY($1::text[]) ORDER BY seq FOR SHARE', [
+      [...new Set(rows.flatMap(fanoutWebhookIds))],
+    ]),
+  )
+  const disabledById = new Map(webhooks.map((webhook) => [webhook.webhook_id, webhook.disabled]))
+  let budget = fanOutBudget
+  const finished: number[] = []
+  const deliveries: NewDelivery[] = []
+  for (const fanout of rows) {
+    if (budget <= 0) break
+    const step = fanOutStep(fanout, disabledById, budget, now)
+    deliveries.push(...step.deliveries)
+    budget -= step.deliveries.length
+    if (step.finished) finished.push(fanout.seq)
+    else await tx.connection.query(prepared('UPDATE webhook_fanouts SET webhooks_done = $1 WHERE seq = $2', [step.webhooksDone, fanout.seq]))
+  }
+  await insertDeliveries(tx, deliveries)
+  if (finished.length > 0) await tx.connection.query(prepared('DELETE FROM webhook_fanouts WHERE seq = ANY($1::bigint[])', [finished]))
 }

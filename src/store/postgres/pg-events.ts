@@ -8,10 +8,9 @@ import { sql } from 'kysely'
 
 import type { Clock } from '../../clock.ts'
 import type { EventSqlBackend } from '../event-list-sql.ts'
+import { publishedFanout } from '../outbox.ts'
 import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
-import { publishedDeliveries } from '../outbox.ts'
-import { insertDeliveries } from '../relational/executor.ts'
 import {
   eventFilterColumns,
   keptCreatedAt,
@@ -254,19 +253,24 @@ export class PgEventLog extends RelationalEventLog {
   }
 
   /**
-   * The outbox: a delivery of each new event to every enabled webhook of the workspace that
-   * wants it, in the transaction that stores the events. FOR SHARE: a webhook disabled or edited
-   * meanwhile waits for these deliveries, then parks them; one disabled first is skipped.
+   * The outbox: one fan-out row for the new events and the enabled webhooks of the workspace
+   * that want any of them (outbox.ts), in the transaction that stores the events. No lock on the
+   * webhooks: what a webhook edited, disabled or deleted meanwhile gets is settled at fan-out.
    */
   async #queueDeliveries(tx: PgQueries, workspaceId: string, events: readonly EventDraft[], createdAt: string, now: number): Promise<void> {
     if (events.length === 0) return
     const { rows: webhooks } = await tx.connection.query<{ webhook_id: string; event_types: string }>(
-      prepared('SELECT webhook_id, event_types FROM webhooks WHERE workspace_id = $1 AND NOT disabled ORDER BY seq FOR SHARE', [workspaceId]),
+      prepared('SELECT webhook_id, event_types FROM webhooks WHERE workspace_id = $1 AND NOT disabled ORDER BY seq', [workspaceId]),
     )
-    const deliveries = publishedDeliveries(workspaceId, webhooks, events, createdAt, now)
-    if (deliveries.length === 0) return
+    const fanout = publishedFanout(workspaceId, webhooks, events, createdAt, now)
+    if (fanout === undefined) return
     await tx.notifyDeliveriesDue()
-    await insertDeliveries(tx, deliveries)
+    await tx.connection.query(
+      prepared(
+        'INSERT INTO webhook_fanouts (workspace_id, event_created_at, events, webhooks, queued_at) VALUES ($1, $2, $3, $4, $5)',
+        [fanout.workspace_id, fanout.event_created_at, fanout.events, fanout.webhooks, fanout.queued_at],
+      ),
+    )
   }
 
   /**

@@ -8,6 +8,7 @@ import { sql } from 'kysely'
 
 import type { Clock } from '../../clock.ts'
 import { eventTypeMatches } from '../event-type-patterns.ts'
+import { addDue, addFanoutsDue } from '../outbox.ts'
 import type {
   ClaimedDelivery,
   DecideOutcome,
@@ -20,6 +21,9 @@ import type {
 } from '../store.ts'
 import { insertDeliveries, type Executor } from './executor.ts'
 import { disableWebhook, laterOf, lockWorkspaces, retainedSince } from './webhooks.ts'
+
+/** How soon a worker looks again at fan-out rows its claim left. */
+const fanOutRecheckMs = 5
 
 /** The delivery's last_error after a failed attempt. */
 function describeAttemptError(attempt: DeliveryAttempt): string {
@@ -48,7 +52,7 @@ export abstract class RelationalDeliveryQueue implements DeliveryQueue {
   }
 
   nextDeliveryDueAt(excludedWebhookIds: readonly string[]): Promise<number | null> {
-    return nextDeliveryDueAt(this.executor, excludedWebhookIds)
+    return nextDeliveryDueAt(this.executor, this.clock, excludedWebhookIds)
   }
 
   advanceRecovery(batchSize: number): Promise<boolean> {
@@ -80,8 +84,12 @@ async function countDueDeliveriesByWebhook(executor: Executor, now: number): Pro
       .where('next_attempt_at', '<=', now)
       .groupBy(['workspace_id', 'webhook_id']),
   )
+  const due = new Map<string, DueDeliveries>()
   // PostgreSQL's count is a bigint, which pg returns as text unless told otherwise.
-  return rows.map((row) => ({ ...row, due: Number(row.due), oldest_due_at: Number(row.oldest_due_at) }))
+  for (const row of rows) addDue(due, { ...row, due: Number(row.due), oldest_due_at: Number(row.oldest_due_at) })
+  // Publishes not yet fanned out owe deliveries too (a few rows, unless fan-out falls behind).
+  addFanoutsDue(due, await executor.rows(db.selectFrom('webhook_fanouts').select(['workspace_id', 'webhooks', 'webhooks_done', 'queued_at'])))
+  return [...due.values()]
 }
 
 async function recordDeliveryOutcomes(
@@ -212,8 +220,13 @@ async function recordDeliveryOutcomes(
  * When the next pending delivery of a webhook not in `excludedWebhookIds` falls due (ms since
  * epoch), or null when none is scheduled.
  */
-async function nextDeliveryDueAt(executor: Executor, excludedWebhookIds: readonly string[]): Promise<number | null> {
+async function nextDeliveryDueAt(executor: Executor, clock: Clock, excludedWebhookIds: readonly string[]): Promise<number | null> {
   const { db, dialect } = executor
+  // A claim fans out what it can (outbox.ts): a row left is too large for one claim, or being
+  // fanned out by another worker, whose transaction ends soon.
+  if ((await executor.first(db.selectFrom('webhook_fanouts').select('seq').limit(1))) !== undefined) {
+    return clock.now() + fanOutRecheckMs
+  }
   const row = await executor.first(
     db
       .selectFrom('webhook_deliveries')

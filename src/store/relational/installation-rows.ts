@@ -71,15 +71,23 @@ export class RelationalInstallationRows implements InstallationRows {
         .orderBy('created_at')
         .orderBy(sql.ref(dialect.insertionOrder)),
     )
+    const fanouts = await this.executor.rows(
+      db
+        .selectFrom('webhook_fanouts')
+        .select(['event_created_at', 'events', 'webhooks', 'webhooks_done', 'queued_at'])
+        .where('workspace_id', '=', workspaceId)
+        .orderBy('seq'),
+    )
     return {
       workspace,
       api_keys,
       // SQLite's booleans are 0 and 1.
       webhooks: webhooks.map((webhook) => ({ ...webhook, disabled: Boolean(webhook.disabled) })),
+      fanouts,
     }
   }
 
-  async insertWorkspaceRows(workspaceId: string, { workspace, api_keys, webhooks }: WorkspaceRows): Promise<void> {
+  async insertWorkspaceRows(workspaceId: string, { workspace, api_keys, webhooks, fanouts }: WorkspaceRows): Promise<void> {
     if (workspace.workspace_id !== workspaceId) throw new Error(`rows of workspace ${workspace.workspace_id}, not ${workspaceId}`)
     const foreign = [...api_keys, ...webhooks].find((row) => row.workspace_id !== workspaceId)
     if (foreign !== undefined) throw new Error(`a row of workspace ${foreign.workspace_id} among those of ${workspaceId}`)
@@ -87,6 +95,8 @@ export class RelationalInstallationRows implements InstallationRows {
       await tx.run(tx.db.insertInto('workspaces').values(workspace))
       await tx.dialect.insertRows(tx, 'api_keys', api_keys)
       await tx.dialect.insertRows(tx, 'webhooks', webhooks)
+      // Before the events they name: nothing runs on the target until the copy is done.
+      await tx.dialect.insertRows(tx, 'webhook_fanouts', fanouts.map((fanout) => ({ ...fanout, workspace_id: workspaceId })))
     })
   }
 
@@ -166,13 +176,19 @@ export class RelationalInstallationRows implements InstallationRows {
     const { db } = this.executor
     // PostgreSQL's count is a bigint, which the driver returns as text.
     const count = sql<number>`cast(count(*) as integer)`.as('count')
-    const [apiKeys, webhooks, pending] = await Promise.all([
+    const [apiKeys, webhooks, pending, fanouts] = await Promise.all([
       this.executor.first(db.selectFrom('api_keys').select(count).where('workspace_id', '=', workspaceId)),
       this.executor.first(db.selectFrom('webhooks').select(count).where('workspace_id', '=', workspaceId)),
       this.executor.first(
         db.selectFrom('webhook_deliveries').select(count).where('workspace_id', '=', workspaceId).where('status', '=', 'pending'),
       ),
+      this.executor.first(db.selectFrom('webhook_fanouts').select(count).where('workspace_id', '=', workspaceId)),
     ])
-    return { api_keys: Number(apiKeys?.count ?? 0), webhooks: Number(webhooks?.count ?? 0), pending_deliveries: Number(pending?.count ?? 0) }
+    return {
+      api_keys: Number(apiKeys?.count ?? 0),
+      webhooks: Number(webhooks?.count ?? 0),
+      pending_deliveries: Number(pending?.count ?? 0),
+      pending_fanouts: Number(fanouts?.count ?? 0),
+    }
   }
 }

@@ -161,6 +161,19 @@ export const sqliteMigrations: readonly string[] = [
   ALTER TABLE webhook_deliveries ADD COLUMN test_event_json TEXT;
   CREATE INDEX webhook_delivery_attempts_by_time ON webhook_delivery_attempts (attempted_at);
   `,
+  // Version 7, fan-out after the commit (issue 18): a publish writes one row for all its events
+  // and the webhooks they may go to; workers turn it into deliveries (outbox.ts).
+  `
+  CREATE TABLE webhook_fanouts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    event_created_at TEXT NOT NULL,
+    events TEXT NOT NULL,
+    webhooks TEXT NOT NULL,
+    webhooks_done INTEGER NOT NULL DEFAULT 0,
+    queued_at INTEGER NOT NULL
+  );
+  `,
 ]
 
 /** The version of the snapshot-list backfill, which tests run again as on an upgrade. */

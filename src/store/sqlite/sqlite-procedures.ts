@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto'
 
-import { publishedDeliveries } from '../outbox.ts'
+import { fanOutBudget, fanOutRowsPerClaim, fanOutStep, fanoutWebhookIds, publishedFanout, type PendingFanout } from '../outbox.ts'
 import type { NewDelivery } from '../relational/executor.ts'
 import {
   eventFilterColumns,
@@ -45,7 +45,7 @@ const insertDeliveriesSql = `INSERT INTO webhook_deliveries (delivery_id, worksp
   FROM json_each(?) ORDER BY key`
 
 /** Many deliveries, in one statement shape, in the order given. */
-export function insertDeliveries(statements: StatementCache, deliveries: readonly NewDelivery[]): void {
+function insertDeliveries(statements: StatementCache, deliveries: readonly NewDelivery[]): void {
   const insert = statements.get(insertDeliveriesSql)
   for (let start = 0; start < deliveries.length; start += 1000) {
     const rows = deliveries.slice(start, start + 1000).map((d) => [
@@ -114,11 +114,40 @@ function writeEvents(statements: StatementCache, { workspaceId, drafts, history 
   })
   if (added.length > 0 && !history) {
     const webhooks = statements
-      .get('SELECT webhook_id, event_types FROM webhooks WHERE workspace_id = ? AND disabled = 0')
+      .get('SELECT webhook_id, event_types FROM webhooks WHERE workspace_id = ? AND disabled = 0 ORDER BY rowid')
       .all(workspaceId) as { webhook_id: string; event_types: string }[]
-    insertDeliveries(statements, publishedDeliveries(workspaceId, webhooks, added, publishedAt, now))
+    const fanout = publishedFanout(workspaceId, webhooks, added, publishedAt, now)
+    if (fanout !== undefined) {
+      statements
+        .get(
+          `INSERT INTO webhook_fanouts (workspace_id, event_created_at, events, webhooks, queued_at)
+           VALUES (@workspace_id, @event_created_at, @events, @webhooks, @queued_at)`,
+        )
+        .run(fanout)
+    }
   }
   return stored
+}
+
+/**
+ * Turns the oldest fan-out rows into deliveries, up to fanOutBudget of them (outbox.ts), inside
+ * the claim's transaction: the deliveries it makes due now are claimable at once.
+ */
+function fanOut(statements: StatementCache, now: number): void {
+  const rows = statements
+    .get('SELECT seq, workspace_id, event_created_at, events, webhooks, webhooks_done FROM webhook_fanouts ORDER BY seq LIMIT ?')
+    .all(fanOutRowsPerClaim) as PendingFanout[]
+  const states = statements.get('SELECT webhook_id, disabled FROM webhooks WHERE webhook_id IN (SELECT value FROM json_each(?))')
+  let budget = fanOutBudget
+  for (const fanout of rows) {
+    if (budget <= 0) break
+    const webhooks = states.all(JSON.stringify(fanoutWebhookIds(fanout))) as { webhook_id: string; disabled: number }[]
+    const step = fanOutStep(fanout, new Map(webhooks.map((webhook) => [webhook.webhook_id, webhook.disabled === 1])), budget, now)
+    insertDeliveries(statements, step.deliveries)
+    budget -= step.deliveries.length
+    if (step.finished) statements.get('DELETE FROM webhook_fanouts WHERE seq = ?').run(fanout.seq)
+    else statements.get('UPDATE webhook_fanouts SET webhooks_done = ? WHERE seq = ?').run(step.webhooksDone, fanout.seq)
+  }
 }
 
 /** A claim as it crosses to the thread: the map of what is in flight as entries. */
@@ -136,6 +165,7 @@ function claimDeliveries(statements: StatementCache, threadClaim: ThreadClaim, n
   const saturated = saturatedWebhookIds(claim.inFlightByWebhook, claim.perWebhookLimit)
   return statements.db
     .transaction(() => {
+      fanOut(statements, now)
       const candidates = statements
         .get(
           `SELECT seq, webhook_id FROM webhook_deliveries
