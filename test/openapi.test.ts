@@ -282,10 +282,15 @@ describeEachBackend('GET /openapi.json', (backend) => {
         method: 'keycode',
       },
     ])
-    const deliveries = await rawRequest(`${server.endpoint}/webhooks/deliveries/list`, {
+    // No worker here, so the publish's deliveries are not made yet: a test delivery is one at once.
+    const testDelivery = await rawRequest(`${server.endpoint}/webhooks/send_test_event`, {
+      method: 'POST',
       apiKey: server.apiKey,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ webhook_id: webhookId }),
     })
-    const deliveryId = deliveries.json.deliveries[0].delivery_id
+    assert.equal(testDelivery.status, 200, testDelivery.text)
+    const deliveryId = testDelivery.json.delivery.delivery_id
     const recovery = await rawRequest(`${server.endpoint}/webhooks/recover`, {
       method: 'POST',
       apiKey: server.apiKey,

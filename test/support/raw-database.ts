@@ -28,6 +28,8 @@ export async function runSql(server: TestServer, statement: string): Promise<voi
  * run them all again. A migration added after the backfill adds its undo here.
  */
 const undoAfterBackfill: readonly string[] = [
+  // Version 7, fan-out after the commit (issue 18).
+  'DROP TABLE webhook_fanouts;',
   // Version 6, the web console (issue 20).
   `DROP INDEX webhook_delivery_attempts_by_time;
    ALTER TABLE webhook_deliveries DROP COLUMN test_event_json;
