@@ -2,7 +2,8 @@
 // and after are measured in one run on one (shared, drifting) machine:
 //
 //   node --import tsx bench/compare-builds.ts --before ../old-checkout/bin/seam-events.js \
-//     [--rounds 2] [--only ingest,query,delivery,stream] [--backends sqlite,postgres] [--events 200000]
+//     [--rounds 2] [--only ingest,query,heavy,delivery,scaled,trust,stream] [--backends sqlite,postgres]
+//     [--events 200000] [--steady-seconds 30]
 //
 // The older checkout must be built (`npm run build` there). Prints each figure with both builds'
 // values per round and the ratio of the medians (after / before).
@@ -17,6 +18,7 @@ import { runHeavyWorkload } from './workloads/heavy.ts'
 import { runIngestWorkload } from './workloads/ingest.ts'
 import { runQueryWorkload } from './workloads/query.ts'
 import { runStreamWorkload } from './workloads/stream.ts'
+import { runTrustWorkload } from './workloads/trust.ts'
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'ingest,query,delivery,stream' },
     backends: { type: 'string', default: 'sqlite,postgres' },
     events: { type: 'string', default: '200000' },
+    'steady-seconds': { type: 'string', default: '30' },
   },
 })
 if (values.before === undefined) throw new Error('--before <path to an older build\'s bin/seam-events.js> is required')
@@ -39,8 +42,20 @@ if (only.has('query')) {
 }
 if (only.has('heavy')) workloads.push(['heavy', (backend) => runHeavyWorkload({ backend, events: 200_000, heavyClients: 8, durationSeconds: 10 })])
 if (only.has('delivery')) {
-  workloads.push(['delivery', (backend) => runDeliveryWorkload({ backend, topology: 'single', webhookCounts: [1, 10], backlogEvents: 20_000, steadySeconds: 10 })])
+  workloads.push(['delivery', (backend) => runDeliveryWorkload({ backend, topology: 'single', webhookCounts: [1, 10], backlogEvents: 20_000, steadySeconds: Number(values['steady-seconds']) })])
 }
+if (only.has('scaled')) {
+  // 2 API + 2 worker processes: PostgreSQL only (several processes on one SQLite file measure its lock).
+  workloads.push([
+    'scaled',
+    async (backend) =>
+      backend === 'postgres'
+        ? await runDeliveryWorkload({ backend, topology: 'scaled', webhookCounts: [1], backlogEvents: 20_000, steadySeconds: Number(values['steady-seconds']) })
+        : [],
+  ])
+}
+// The publish at the webhook limit beside the same publish with no webhook (not the slow bodies).
+if (only.has('trust')) workloads.push(['trust', (backend) => runTrustWorkload({ backend, slowConnections: 0 })])
 if (only.has('stream')) workloads.push(['stream', (backend) => runStreamWorkload({ backend, streamCounts: [100], eventsPerSecond: 50, seconds: 5 })])
 
 const results = new Map<string, { before: number[]; after: number[]; unit: string }>()

@@ -17,6 +17,7 @@ import type {
   DeliveryOutcome,
   DeliveryQueue,
   DueDeliveries,
+  OutcomeDecision,
   WebhookHealth,
 } from '../store.ts'
 import { insertDeliveries, type Executor } from './executor.ts'
@@ -122,9 +123,9 @@ async function recordDeliveryOutcomes(
       const { db, dialect } = tx
       await lockWorkspaces(tx, [...new Set(webhooks.values())], 'key share')
       // Locked up front, in seq order, before any delivery row: two workers marking the same
-      // webhooks failing in different orders would deadlock. Only those: a publish share-locks
-      // its workspace's webhooks to queue deliveries, so locking a healthy webhook for every
-      // batch of successes stalled publishing behind delivery on PostgreSQL.
+      // webhooks failing in different orders would deadlock. Only those: a claim share-locks the
+      // webhooks it fans out to, so locking a healthy webhook for every batch of successes
+      // would stall fan-out behind delivery on PostgreSQL.
       let states = db
         .selectFrom('webhooks')
         .select(['webhook_id', 'failing_since', 'disabled'])
@@ -158,58 +159,95 @@ async function recordDeliveryOutcomes(
         recorded.map((outcome) => ({ delivery_seq: seqs.get(`${outcome.workspace_id} ${outcome.delivery_id}`) as number, ...outcome.attempt })),
       )
 
-      for (const outcome of recorded) {
-        const { workspace_id, delivery_id, webhook_id, claim_token, attempt } = outcome
-        const before = held.get(webhook_id) ?? healthy
-        const decision = decide(outcome, before)
-        const owned = db
-          .updateTable('webhook_deliveries')
-          .where('workspace_id', '=', workspace_id)
-          .where('delivery_id', '=', delivery_id)
-          .where('claim_token', '=', claim_token)
-        const changed =
+      // Decided in order, each with the webhook's state as the outcomes before it left it.
+      const decideInOrder = (subset: readonly DeliveryOutcome[]) => {
+        const states = new Map(held)
+        const decisions = subset.map((outcome) => {
+          const before = states.get(outcome.webhook_id) ?? healthy
+          const decision = decide(outcome, before)
+          // A webhook not held is healthy for this batch; marked failing since by another worker,
+          // its lock is not ours to wait for (that could deadlock), and the next success clears it.
+          if (states.has(outcome.webhook_id)) {
+            states.set(outcome.webhook_id, {
+              failing_since: decision.webhook.failing_since,
+              disabled: before.disabled || decision.webhook.disable !== null,
+            })
+          }
+          return decision
+        })
+        return { subset, decisions, states }
+      }
+      const decided = decideInOrder(recorded)
+
+      // The deliveries. Successes, the usual outcome, in one statement; the others each with
+      // their own schedule and error. A delivery another worker holds now (our lease ran out)
+      // is left to that worker's outcome.
+      const owned = (outcome: DeliveryOutcome) => [seqs.get(`${outcome.workspace_id} ${outcome.delivery_id}`) as number, outcome.claim_token] as const
+      const changed = new Set<DeliveryOutcome>()
+      const succeeded = recorded.filter((_, index) => decided.decisions[index]?.delivery.kind === 'succeeded')
+      if (succeeded.length > 0) {
+        const rows = await tx.rows(
+          db
+            .updateTable('webhook_deliveries')
+            .set((eb) => ({
+              status: 'succeeded',
+              next_attempt_at: null,
+              claim_token: null,
+              completed_at: nowIso,
+              attempt_count: eb('attempt_count', '+', 1),
+              round_attempts: eb('round_attempts', '+', 1),
+              last_error: null,
+            }))
+            .where(({ eb, refTuple, tuple }) => eb(refTuple('seq', 'claim_token'), 'in', succeeded.map((outcome) => tuple(...owned(outcome)))))
+            .returning('seq'),
+        )
+        const updated = new Set(rows.map((row) => Number(row.seq)))
+        for (const outcome of succeeded) if (updated.has(owned(outcome)[0])) changed.add(outcome)
+      }
+      for (const [index, outcome] of recorded.entries()) {
+        const decision = decided.decisions[index] as OutcomeDecision
+        if (decision.delivery.kind === 'succeeded') continue
+        const [seq, claimToken] = owned(outcome)
+        const update = db.updateTable('webhook_deliveries').where('seq', '=', seq).where('claim_token', '=', claimToken)
+        const count =
           decision.delivery.kind === 'retry'
             ? await tx.run(
-                owned.set((eb) => ({
+                update.set((eb) => ({
                   next_attempt_at: decision.delivery.kind === 'retry' ? decision.delivery.next_attempt_at : null,
                   claim_token: null,
                   attempt_count: eb('attempt_count', '+', 1),
                   round_attempts: eb('round_attempts', '+', 1),
-                  last_error: describeAttemptError(attempt),
+                  last_error: describeAttemptError(outcome.attempt),
                 })),
               )
             : await tx.run(
-                owned.set((eb) => ({
-                  status: decision.delivery.kind === 'succeeded' ? 'succeeded' : 'failed',
+                update.set((eb) => ({
+                  status: 'failed',
                   next_attempt_at: null,
                   claim_token: null,
                   completed_at: nowIso,
                   attempt_count: eb('attempt_count', '+', 1),
                   round_attempts: eb('round_attempts', '+', 1),
-                  last_error: decision.delivery.kind === 'succeeded' ? null : describeAttemptError(attempt),
+                  last_error: describeAttemptError(outcome.attempt),
                 })),
               )
-        // Another worker holds this delivery now (our lease ran out): its outcome decides.
-        if (changed === 0) continue
-        // A webhook not held is healthy for this batch; marked failing since by another worker,
-        // its lock is not ours to wait for (that could deadlock), and the next success clears it.
-        if (!held.has(webhook_id)) continue
-        if (decision.webhook.failing_since !== before.failing_since) {
+        if (count > 0) changed.add(outcome)
+      }
+
+      // The webhooks, as the outcomes that changed their delivery leave them.
+      const final = changed.size === recorded.length ? decided : decideInOrder(recorded.filter((outcome) => changed.has(outcome)))
+      for (const [webhookId, before] of held) {
+        const after = final.states.get(webhookId) ?? before
+        const workspaceId = webhooks.get(webhookId) as string
+        if (after.failing_since !== before.failing_since) {
           await tx.run(
-            db
-              .updateTable('webhooks')
-              .set({ failing_since: decision.webhook.failing_since })
-              .where('workspace_id', '=', workspace_id)
-              .where('webhook_id', '=', webhook_id),
+            db.updateTable('webhooks').set({ failing_since: after.failing_since }).where('workspace_id', '=', workspaceId).where('webhook_id', '=', webhookId),
           )
         }
-        if (decision.webhook.disable !== null && !before.disabled) {
-          await disableWebhook(tx, workspace_id, webhook_id, decision.webhook.disable, now)
+        if (after.disabled && !before.disabled) {
+          const reason = final.decisions.find((decision, index) => final.subset[index]?.webhook_id === webhookId && decision.webhook.disable !== null)?.webhook.disable
+          await disableWebhook(tx, workspaceId, webhookId, reason ?? 'failing', now)
         }
-        held.set(webhook_id, {
-          failing_since: decision.webhook.failing_since,
-          disabled: before.disabled || decision.webhook.disable !== null,
-        })
       }
     },
     { durable: false },
