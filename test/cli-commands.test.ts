@@ -52,6 +52,18 @@ describe('the seam-events command tree', { timeout: 60_000 }, () => {
     assert.ok(withDatabase >= 10)
   })
 
+  it('names both kinds of database in the help of every command, those without --database too', async () => {
+    const program = buildProgram()
+    const groups = program.commands.filter((command) => command.commands.length > 0).map((command) => command.name())
+    const paths = ['', ...groups, ...leafCommands(program).map(({ path }) => path)]
+    assert.ok(paths.includes('tail') && paths.includes('workspaces'))
+    for (const path of paths) {
+      const { stdout } = await cli([...(path === '' ? [] : path.split(' ')), '--help'])
+      assert.match(stdout, /PostgreSQL/, `seam-events ${path} --help`)
+      assert.match(stdout, /SQLite/, `seam-events ${path} --help`)
+    }
+  })
+
   it("shows --database's help for a command run with --help", async () => {
     const { stdout } = await cli(['serve', '--help'])
     assert.match(stdout.replace(/\s+/g, ' '), /--database <url> postgres:\/\/user:password@host\/db for PostgreSQL, or sqlite:PATH/)

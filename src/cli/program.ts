@@ -51,5 +51,27 @@ export function buildProgram(): Command {
   registerExportCommand(program)
   registerImportCommand(program)
   registerCopyCommand(program)
+  nameDatabaseKinds(program)
   return program
+}
+
+const databaseKinds = 'PostgreSQL (postgres://user:password@host/db) or SQLite (sqlite:PATH, the default ./data/events.db)'
+
+/**
+ * Every command's help names both kinds of database: a command with --database says so in that
+ * option; the others say how they reach one, so that no help leaves a PostgreSQL user guessing.
+ */
+function nameDatabaseKinds(program: Command): void {
+  program.addHelpText('after', `\nEvery command works with either database: ${databaseKinds}, by --database or DATABASE_URL.`)
+  const visit = (command: Command): void => {
+    for (const child of command.commands) {
+      if (child.commands.length > 0) {
+        child.addHelpText('after', `\nEach of these commands takes --database: ${databaseKinds} (DATABASE_URL).`)
+        visit(child)
+      } else if (!child.options.some((option) => option.long === '--database')) {
+        child.addHelpText('after', `\nTalks to a running server over HTTP (--endpoint), whichever database it runs on: ${databaseKinds}.`)
+      }
+    }
+  }
+  visit(program)
 }
