@@ -1,6 +1,7 @@
 // Fan-out after the commit, on each store: a publish writes one outbox row, and a worker's claim
 // turns it into deliveries for the webhooks that wanted the events when they were published,
-// whatever happened to those webhooks since, a bounded number per claim. The pure parts are in
+// whatever happened to those webhooks since, a bounded number per claim; or all of a workspace's
+// when its deliveries are read. The pure parts are in
 // test/outbox.test.ts; here the stores apply them. No worker runs: the test claims itself.
 
 import assert from 'node:assert/strict'
@@ -12,6 +13,11 @@ import { startTestServer, type TestServer } from './support/test-server.ts'
 
 function draft(event_type: string): EventDraft {
   return { event_id: crypto.randomUUID(), event_type, occurred_at: undefined, fields: { device_id: crypto.randomUUID() } }
+}
+
+async function rows(store: TestServer['store'], workspaceId: string) {
+  const { pending_deliveries, pending_fanouts } = await store.installation.countWorkspaceRows(workspaceId)
+  return { pending_deliveries, pending_fanouts }
 }
 
 /** A claim that takes nothing: only its fan-out runs. */
@@ -43,8 +49,8 @@ describeEachBackend('fan-out after the commit', { timeout: 120_000 }, (backend) 
     const [unlocked, connected] = [draft('lock.unlocked'), draft('device.connected')]
     await store.events.insertEvents(workspaceId, [unlocked, connected])
 
-    // Nothing listed yet: the publish wrote its outbox row only, which /metrics counts as owed.
-    assert.deepEqual((await store.webhooks.listDeliveries(workspaceId, { limit: 100 })).deliveries, [])
+    // The publish wrote its outbox row only, which /metrics counts as owed.
+    assert.deepEqual(await rows(store, workspaceId), { pending_deliveries: 0, pending_fanouts: 1 })
     const owed = new Map(
       (await store.deliveries.countDueDeliveriesByWebhook(Date.now() + 1000))
         .filter((due) => due.workspace_id === workspaceId)
@@ -89,16 +95,29 @@ describeEachBackend('fan-out after the commit', { timeout: 120_000 }, (backend) 
       webhookIds.push(webhook.webhook_id)
     }
     await store.events.insertEvents(workspaceId, Array.from({ length: 1000 }, () => draft('device.connected')))
-    const counts = async () =>
-      await Promise.all(
-        webhookIds.map(async (webhook_id) => (await store.webhooks.listDeliveries(workspaceId, { webhook_id, limit: 1000 })).deliveries.length),
-      )
     // 3,000 deliveries owed; a claim makes whole webhooks' worth up to 2,000.
     await store.deliveries.claimDueDeliveries(fanOutOnly)
-    assert.deepEqual(await counts(), [1000, 1000, 0])
-    await store.deliveries.claimDueDeliveries(fanOutOnly)
-    assert.deepEqual(await counts(), [1000, 1000, 1000])
+    assert.deepEqual(await rows(store, workspaceId), { pending_deliveries: 2000, pending_fanouts: 1 })
+    // Owed or made, /metrics counts them all as due.
     const due = (await store.deliveries.countDueDeliveriesByWebhook(Date.now() + 1000)).filter((row) => row.workspace_id === workspaceId)
     assert.deepEqual(due.map((row) => row.due).sort(), [1000, 1000, 1000])
+    await store.deliveries.claimDueDeliveries(fanOutOnly)
+    assert.deepEqual(await rows(store, workspaceId), { pending_deliveries: 3000, pending_fanouts: 0 })
+    const counts = await Promise.all(
+      webhookIds.map(async (webhook_id) => (await store.webhooks.listDeliveries(workspaceId, { webhook_id, limit: 1000 })).deliveries.length),
+    )
+    assert.deepEqual(counts, [1000, 1000, 1000])
+  })
+
+  it('makes what a publish owes into deliveries when they are read, with no worker, as if made in the publish', async () => {
+    const { store } = server
+    const { workspaceId } = await server.createWorkspace('read')
+    const webhook = await store.webhooks.createWebhook(workspaceId, { url: 'http://127.0.0.1:9/hook', event_types: ['*'], secret: 'whsec_x' }, 50)
+    assert.ok(webhook)
+    const [event] = await store.events.insertEvents(workspaceId, [draft('lock.unlocked')])
+    assert.ok(event)
+    const { deliveries } = await store.webhooks.listDeliveries(workspaceId, { event_id: event.event_id, limit: 10 })
+    assert.deepEqual(deliveries.map((delivery) => [delivery.webhook_id, delivery.status]), [[webhook.webhook_id, 'pending']])
+    assert.deepEqual(await rows(store, workspaceId), { pending_deliveries: 1, pending_fanouts: 0 })
   })
 })

@@ -108,9 +108,13 @@ describe('webhook delivery across processes', { skip: skipUnlessBackend('sqlite'
       const webhook = (await callOk(target, '/webhooks/create', { url: receiver.url })).webhook
       const published = await publish(server.endpoint, workspace.token, [lockUnlocked(), lockUnlocked()])
 
-      // Without a worker, the publish's fan-out row waits in the outbox: workers turn it into
-      // deliveries, so there are none to list yet and nothing is sent.
-      assert.deepEqual((await callOk(target, '/webhooks/deliveries/list', { webhook_id: webhook.webhook_id })).deliveries, [])
+      // Without a worker, the deliveries wait: the publish's outbox row is made into them when
+      // they are read, and nothing is sent.
+      const waiting = await waitForDeliveries(target, webhook.webhook_id, (items) => items.length === 2)
+      assert.deepEqual(
+        waiting.map((delivery) => delivery.status),
+        ['pending', 'pending'],
+      )
       assert.equal(receiver.received.length, 0)
 
       const worker = startCommand(['worker', '--database', database], fastDeliveryEnv)

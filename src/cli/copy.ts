@@ -91,6 +91,10 @@ export async function copyInstallation(source: Store, target: Store): Promise<Co
     )
   }
   const workspaces = await source.workspaces.listWorkspaces()
+  // Publishes no worker has fanned out yet become their deliveries first, as a read of them
+  // would do: the copy then has them as pending deliveries (outbox rows written while the copy
+  // runs are copied as rows).
+  for (const { workspace_id } of workspaces) await source.deliveries.fanOutWorkspace(workspace_id)
   const sourceCounts = new Map<string, WorkspaceCounts>()
   for (const { workspace_id } of workspaces) sourceCounts.set(workspace_id, await countWorkspace(source, workspace_id))
   const totalEvents = [...sourceCounts.values()].reduce((sum, counts) => sum + counts.events, 0)

@@ -591,6 +591,12 @@ export interface DeliveryQueue {
   /** Queues the deliveries of up to `batchSize` events of a running recovery; false when none runs. */
   advanceRecovery(batchSize: number): Promise<boolean>
   /**
+   * Makes every delivery the workspace's publishes still owe (outbox.ts), at once, waiting for a
+   * worker fanning one of them out: before deliveries are read, so that they list as if made in
+   * the publish, with a worker running or not.
+   */
+  fanOutWorkspace(workspaceId: string): Promise<void>
+  /**
    * For /metrics, an operator's view across every workspace: per webhook with deliveries due
    * at `now` (pending, and due; neither claimed under a lease nor parked), how many and when
    * the oldest fell due. One grouped query; webhooks with none due are left out.

@@ -35,7 +35,7 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
     return this.#pg.transaction(
       async (tx) => {
         const { connection } = tx
-        await fanOut(tx, now)
+        await fanOut(tx, now, { budget: fanOutBudget })
         const { rows: candidates } = await connection.query<{ seq: number; webhook_id: string }>(
           prepared(
             `SELECT seq, webhook_id FROM webhook_deliveries
@@ -81,6 +81,13 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
     )
   }
 
+  /** Waits for rows a worker is fanning out (FOR UPDATE without SKIP LOCKED), then finds them gone. */
+  async fanOutWorkspace(workspaceId: string): Promise<void> {
+    if (!(await this.hasFanouts(workspaceId))) return
+    const now = this.clock.now()
+    await this.#pg.transaction((tx) => fanOut(tx, now, { budget: Number.POSITIVE_INFINITY, workspaceId }), { durable: false })
+  }
+
   override async watchDeliveries(listener: () => void): Promise<() => Promise<void>> {
     return await listenForDeliveries(this.#connectionString, listener, () => {
       // A lost listening connection is reopened; meanwhile the worker's poll covers the gap.
@@ -89,19 +96,18 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
 }
 
 /**
- * Turns the oldest fan-out rows into deliveries, up to fanOutBudget of them (outbox.ts), inside
- * the claim's transaction. Rows another worker is fanning out are skipped, so that any number of
- * workers share the fan-out as they share the claims. The webhooks are share-locked, in seq order
- * as every transaction that locks several, so that a disable or delete meanwhile waits for these
- * deliveries and then parks or removes them.
+ * Turns the oldest fan-out rows into deliveries (outbox.ts): up to `budget` of them inside a
+ * claim's transaction, skipping rows another worker is fanning out, so that any number of
+ * workers share the fan-out as they share the claims; or all of one workspace's, waiting for
+ * those. The webhooks are share-locked, in seq order as every transaction that locks several,
+ * so that a disable or delete meanwhile waits for these deliveries and then parks or removes them.
  */
-async function fanOut(tx: PgQueries, now: number): Promise<void> {
+async function fanOut(tx: PgQueries, now: number, { budget, workspaceId }: { budget: number; workspaceId?: string }): Promise<void> {
+  const select = 'SELECT seq, workspace_id, event_created_at, events, webhooks, webhooks_done FROM webhook_fanouts'
   const { rows } = await tx.connection.query<PendingFanout>(
-    prepared(
-      `SELECT seq, workspace_id, event_created_at, events, webhooks, webhooks_done FROM webhook_fanouts
-       ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [fanOutRowsPerClaim],
-    ),
+    workspaceId === undefined
+      ? prepared(`${select} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`, [fanOutRowsPerClaim])
+      : prepared(`${select} WHERE workspace_id = $1 ORDER BY seq FOR UPDATE`, [workspaceId]),
   )
   if (rows.length === 0) return
   const { rows: webhooks } = await tx.connection.query<{ webhook_id: string; disabled: boolean }>(
@@ -110,7 +116,6 @@ async function fanOut(tx: PgQueries, now: number): Promise<void> {
     ]),
   )
   const disabledById = new Map(webhooks.map((webhook) => [webhook.webhook_id, webhook.disabled]))
-  let budget = fanOutBudget
   const finished: number[] = []
   const deliveries: NewDelivery[] = []
   for (const fanout of rows) {

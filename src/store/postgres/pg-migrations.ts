@@ -257,6 +257,7 @@ export const pgMigrations: readonly string[] = [
     webhooks_done INTEGER NOT NULL DEFAULT 0,
     queued_at BIGINT NOT NULL
   );
+  CREATE INDEX webhook_fanouts_by_workspace ON webhook_fanouts (workspace_id, seq);
   `,
 ]
 

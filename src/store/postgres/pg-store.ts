@@ -30,8 +30,8 @@ export class PgStore implements Store {
     this.#executor = new PgExecutor(createPool(connectionString), createPool(connectionString, queryTimeoutMs), queryTimeoutMs)
     this.workspaces = new RelationalWorkspaces(this.#executor, clock)
     this.events = new PgEventLog(this.#executor, connectionString, clock)
-    this.webhooks = new RelationalWebhooks(this.#executor, clock)
     this.deliveries = new PgDeliveryQueue(this.#executor, connectionString, clock)
+    this.webhooks = new RelationalWebhooks(this.#executor, clock, this.deliveries)
     this.installation = new RelationalInstallationRows(this.#executor)
     this.retention = new PgRetention(this.#executor, this.events)
   }

@@ -43,6 +43,14 @@ export abstract class RelationalDeliveryQueue implements DeliveryQueue {
 
   abstract claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]>
 
+  abstract fanOutWorkspace(workspaceId: string): Promise<void>
+
+  /** Whether the workspace's publishes still owe deliveries: one index probe. */
+  protected async hasFanouts(workspaceId: string): Promise<boolean> {
+    const { db } = this.executor
+    return (await this.executor.first(db.selectFrom('webhook_fanouts').select('seq').where('workspace_id', '=', workspaceId).limit(1))) !== undefined
+  }
+
   /** Without a signal between processes, a worker finds others' work by its poll. */
   async watchDeliveries(_listener: () => void): Promise<() => Promise<void>> {
     return async () => {}

@@ -22,6 +22,7 @@ import type {
   DeliveryAttempt,
   DeliveryListQuery,
   DeliveryPage,
+  DeliveryQueue,
   DeliveryStatus,
   DeliveryWithBody,
   NewRecovery,
@@ -93,6 +94,8 @@ export class RelationalWebhooks implements WebhookStore {
   constructor(
     readonly executor: Executor,
     readonly clock: Clock,
+    /** Makes what a workspace's publishes still owe into deliveries, before they are read. */
+    private readonly outbox: Pick<DeliveryQueue, 'fanOutWorkspace'>,
   ) {}
 
   async createWebhook(workspaceId: string, webhook: NewWebhook, maxWebhooks: number): Promise<Webhook | undefined> {
@@ -193,6 +196,7 @@ export class RelationalWebhooks implements WebhookStore {
   }
 
   async listDeliveries(workspaceId: string, query: DeliveryListQuery): Promise<DeliveryPage> {
+    await this.outbox.fanOutWorkspace(workspaceId)
     let select = selectDeliveries(this.executor).where('workspace_id', '=', workspaceId)
     if (query.webhook_id !== undefined) select = select.where('webhook_id', '=', query.webhook_id)
     if (query.event_id !== undefined) select = select.where('event_id', '=', query.event_id)
@@ -273,6 +277,7 @@ export class RelationalWebhooks implements WebhookStore {
   }
 
   async getDelivery(workspaceId: string, deliveryId: string): Promise<DeliveryWithBody | undefined> {
+    await this.outbox.fanOutWorkspace(workspaceId)
     const row = await this.executor.first(
       selectDeliveries(this.executor)
         .select(['test_event_json', 'event_created_at'])
@@ -331,6 +336,7 @@ export class RelationalWebhooks implements WebhookStore {
   ): Promise<Map<string, WebhookDeliveryStats>> {
     const stats = new Map<string, WebhookDeliveryStats>()
     if (webhookIds.length === 0) return stats
+    await this.outbox.fanOutWorkspace(workspaceId)
     for (const webhookId of webhookIds) {
       stats.set(webhookId, {
         webhook_id: webhookId,

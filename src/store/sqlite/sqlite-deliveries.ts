@@ -14,6 +14,11 @@ export class SqliteDeliveryQueue extends RelationalDeliveryQueue {
     this.#sqlite = sqlite
   }
 
+  async fanOutWorkspace(workspaceId: string): Promise<void> {
+    // Looked for on a reader first: the writer's turn only when there is something to do.
+    if (await this.hasFanouts(workspaceId)) await this.#sqlite.write('fanOutWorkspace', workspaceId, this.clock.now())
+  }
+
   claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
     return this.#sqlite.write('claimDeliveries', { ...claim, inFlightByWebhook: [...claim.inFlightByWebhook] }, this.clock.now())
   }

@@ -173,6 +173,7 @@ export const sqliteMigrations: readonly string[] = [
     webhooks_done INTEGER NOT NULL DEFAULT 0,
     queued_at INTEGER NOT NULL
   );
+  CREATE INDEX webhook_fanouts_by_workspace ON webhook_fanouts (workspace_id, seq);
   `,
 ]
 

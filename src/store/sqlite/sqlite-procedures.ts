@@ -130,15 +130,18 @@ function writeEvents(statements: StatementCache, { workspaceId, drafts, history 
 }
 
 /**
- * Turns the oldest fan-out rows into deliveries, up to fanOutBudget of them (outbox.ts), inside
- * the claim's transaction: the deliveries it makes due now are claimable at once.
+ * Turns the oldest fan-out rows into deliveries (outbox.ts): up to `budget` of them, inside a
+ * claim's transaction (the deliveries it makes due are claimable at once), or all of one
+ * workspace's, before its deliveries are read.
  */
-function fanOut(statements: StatementCache, now: number): void {
-  const rows = statements
-    .get('SELECT seq, workspace_id, event_created_at, events, webhooks, webhooks_done FROM webhook_fanouts ORDER BY seq LIMIT ?')
-    .all(fanOutRowsPerClaim) as PendingFanout[]
+function fanOut(statements: StatementCache, now: number, budget: number, workspaceId?: string): void {
+  const select = 'SELECT seq, workspace_id, event_created_at, events, webhooks, webhooks_done FROM webhook_fanouts'
+  const rows = (
+    workspaceId === undefined
+      ? statements.get(`${select} ORDER BY seq LIMIT ?`).all(fanOutRowsPerClaim)
+      : statements.get(`${select} WHERE workspace_id = ? ORDER BY seq`).all(workspaceId)
+  ) as PendingFanout[]
   const states = statements.get('SELECT webhook_id, disabled FROM webhooks WHERE webhook_id IN (SELECT value FROM json_each(?))')
-  let budget = fanOutBudget
   for (const fanout of rows) {
     if (budget <= 0) break
     const webhooks = states.all(JSON.stringify(fanoutWebhookIds(fanout))) as { webhook_id: string; disabled: number }[]
@@ -148,6 +151,11 @@ function fanOut(statements: StatementCache, now: number): void {
     if (step.finished) statements.get('DELETE FROM webhook_fanouts WHERE seq = ?').run(fanout.seq)
     else statements.get('UPDATE webhook_fanouts SET webhooks_done = ? WHERE seq = ?').run(step.webhooksDone, fanout.seq)
   }
+}
+
+/** Every delivery the workspace's publishes still owe, in one transaction. */
+function fanOutWorkspace(statements: StatementCache, workspaceId: string, now: number): void {
+  statements.db.transaction(() => fanOut(statements, now, Number.POSITIVE_INFINITY, workspaceId)).immediate()
 }
 
 /** A claim as it crosses to the thread: the map of what is in flight as entries. */
@@ -165,7 +173,7 @@ function claimDeliveries(statements: StatementCache, threadClaim: ThreadClaim, n
   const saturated = saturatedWebhookIds(claim.inFlightByWebhook, claim.perWebhookLimit)
   return statements.db
     .transaction(() => {
-      fanOut(statements, now)
+      fanOut(statements, now, fanOutBudget)
       const candidates = statements
         .get(
           `SELECT seq, webhook_id FROM webhook_deliveries
@@ -315,6 +323,7 @@ function releaseLease(statements: StatementCache, name: string, holder: string):
 export const procedures = {
   commitPublishes,
   claimDeliveries,
+  fanOutWorkspace,
   countPerTypeAndBucket,
   removeEventsBatch,
   takeLease,

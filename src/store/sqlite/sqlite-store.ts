@@ -31,8 +31,8 @@ export class SqliteStore implements Store {
     this.#executor = new SqliteExecutor(path, options)
     this.workspaces = new RelationalWorkspaces(this.#executor, clock)
     this.events = new SqliteEventLog(this.#executor, clock)
-    this.webhooks = new RelationalWebhooks(this.#executor, clock)
     this.deliveries = new SqliteDeliveryQueue(this.#executor, clock)
+    this.webhooks = new RelationalWebhooks(this.#executor, clock, this.deliveries)
     this.installation = new RelationalInstallationRows(this.#executor)
     this.retention = new SqliteRetention(this.#executor, this.workspaces, clock)
   }
