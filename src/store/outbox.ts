@@ -103,6 +103,37 @@ export function addDue(due: Map<string, DueDeliveries>, entry: DueDeliveries): v
   }
 }
 
+/** What fanning out a batch of rows makes, for the store to write. */
+export interface FanOut {
+  deliveries: NewDelivery[]
+  /** Rows done: to delete. */
+  finished: number[]
+  /** A row the budget stopped within: its new webhooks_done. */
+  progressed: { seq: number; webhooksDone: number }[]
+}
+
+/**
+ * The deliveries of fan-out rows, oldest first, up to `budget` (a row stopped within is taken
+ * up again next time from its webhooks_done); `disabledById` as for fanOutStep, for every
+ * webhook the rows name.
+ */
+export function fanOutRows(rows: readonly PendingFanout[], disabledById: ReadonlyMap<string, boolean>, budget: number, now: number): FanOut {
+  const result: FanOut = { deliveries: [], finished: [], progressed: [] }
+  let left = budget
+  for (const fanout of rows) {
+    if (left <= 0) break
+    const step = fanOutStep(fanout, disabledById, left, now)
+    result.deliveries.push(...step.deliveries)
+    left -= step.deliveries.length
+    if (step.finished) result.finished.push(fanout.seq)
+    else result.progressed.push({ seq: fanout.seq, webhooksDone: step.webhooksDone })
+  }
+  return result
+}
+
+/** The columns of a fan-out row a worker reads (PendingFanout). */
+export const pendingFanoutColumns = 'seq, workspace_id, event_created_at, events, webhooks, webhooks_done'
+
 export interface FanOutStep {
   deliveries: NewDelivery[]
   /** The row's new webhooks_done; the row is finished when `finished`. */

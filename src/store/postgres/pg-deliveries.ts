@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto'
 
 import type { Clock } from '../../clock.ts'
-import { fanOutBudget, fanOutRowsPerClaim, fanOutStep, fanoutWebhookIds, type PendingFanout } from '../outbox.ts'
+import { fanOutBudget, fanOutRows, fanOutRowsPerClaim, fanoutWebhookIds, pendingFanoutColumns, type PendingFanout } from '../outbox.ts'
 import { RelationalDeliveryQueue } from '../relational/deliveries.ts'
-import { insertDeliveries, type NewDelivery } from '../relational/executor.ts'
+import { insertDeliveries } from '../relational/executor.ts'
 import type { ClaimedDelivery, DeliveryClaim } from '../store.ts'
 import { chooseClaims, claimWindow, saturatedWebhookIds, signingSecrets, type ClaimedDeliveryRow } from '../webhook-rows.ts'
 import { prepared, type PgExecutor, type PgQueries } from './pg-executor.ts'
@@ -103,7 +103,7 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
  * so that a disable or delete meanwhile waits for these deliveries and then parks or removes them.
  */
 async function fanOut(tx: PgQueries, now: number, { budget, workspaceId }: { budget: number; workspaceId?: string }): Promise<void> {
-  const select = 'SELECT seq, workspace_id, event_created_at, events, webhooks, webhooks_done FROM webhook_fanouts'
+  const select = `SELECT ${pendingFanoutColumns} FROM webhook_fanouts`
   const { rows } = await tx.connection.query<PendingFanout>(
     workspaceId === undefined
       ? prepared(`${select} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`, [fanOutRowsPerClaim])
@@ -115,17 +115,10 @@ async function fanOut(tx: PgQueries, now: number, { budget, workspaceId }: { bud
       [...new Set(rows.flatMap(fanoutWebhookIds))],
     ]),
   )
-  const disabledById = new Map(webhooks.map((webhook) => [webhook.webhook_id, webhook.disabled]))
-  const finished: number[] = []
-  const deliveries: NewDelivery[] = []
-  for (const fanout of rows) {
-    if (budget <= 0) break
-    const step = fanOutStep(fanout, disabledById, budget, now)
-    deliveries.push(...step.deliveries)
-    budget -= step.deliveries.length
-    if (step.finished) finished.push(fanout.seq)
-    else await tx.connection.query(prepared('UPDATE webhook_fanouts SET webhooks_done = $1 WHERE seq = $2', [step.webhooksDone, fanout.seq]))
+  const made = fanOutRows(rows, new Map(webhooks.map((webhook) => [webhook.webhook_id, webhook.disabled])), budget, now)
+  await insertDeliveries(tx, made.deliveries)
+  if (made.finished.length > 0) await tx.connection.query(prepared('DELETE FROM webhook_fanouts WHERE seq = ANY($1::bigint[])', [made.finished]))
+  for (const { seq, webhooksDone } of made.progressed) {
+    await tx.connection.query(prepared('UPDATE webhook_fanouts SET webhooks_done = $1 WHERE seq = $2', [webhooksDone, seq]))
   }
-  await insertDeliveries(tx, deliveries)
-  if (finished.length > 0) await tx.connection.query(prepared('DELETE FROM webhook_fanouts WHERE seq = ANY($1::bigint[])', [finished]))
 }

@@ -248,7 +248,7 @@ export class PgEventLog extends RelationalEventLog {
       const columns = (rowsToInsert[0] ?? []).map((_, column) => rowsToInsert.map((row) => row[column]))
       await client.query(prepared(insertEventsSql, [workspaceId, ...columns]))
     }
-    if (!history) await this.#queueDeliveries(tx, workspaceId, added, publishedAt, now)
+    if (!history) await this.#queueFanout(tx, workspaceId, added, publishedAt, now)
     return drafts.map((draft) => stored.get(draft.event_id) as StoredEvent)
   }
 
@@ -257,7 +257,7 @@ export class PgEventLog extends RelationalEventLog {
    * that want any of them (outbox.ts), in the transaction that stores the events. No lock on the
    * webhooks: what a webhook edited, disabled or deleted meanwhile gets is settled at fan-out.
    */
-  async #queueDeliveries(tx: PgQueries, workspaceId: string, events: readonly EventDraft[], createdAt: string, now: number): Promise<void> {
+  async #queueFanout(tx: PgQueries, workspaceId: string, events: readonly EventDraft[], createdAt: string, now: number): Promise<void> {
     if (events.length === 0) return
     const { rows: webhooks } = await tx.connection.query<{ webhook_id: string; event_types: string }>(
       prepared('SELECT webhook_id, event_types FROM webhooks WHERE workspace_id = $1 AND NOT disabled ORDER BY seq', [workspaceId]),

@@ -170,20 +170,21 @@ async function recordDeliveryOutcomes(
       // Decided in order, each with the webhook's state as the outcomes before it left it.
       const decideInOrder = (subset: readonly DeliveryOutcome[]) => {
         const states = new Map(held)
+        /** Why each webhook this batch disables is disabled: the first decision that did. */
+        const disabledFor = new Map<string, NonNullable<OutcomeDecision['webhook']['disable']>>()
         const decisions = subset.map((outcome) => {
           const before = states.get(outcome.webhook_id) ?? healthy
           const decision = decide(outcome, before)
           // A webhook not held is healthy for this batch; marked failing since by another worker,
           // its lock is not ours to wait for (that could deadlock), and the next success clears it.
           if (states.has(outcome.webhook_id)) {
-            states.set(outcome.webhook_id, {
-              failing_since: decision.webhook.failing_since,
-              disabled: before.disabled || decision.webhook.disable !== null,
-            })
+            const { disable } = decision.webhook
+            if (disable !== null && !before.disabled) disabledFor.set(outcome.webhook_id, disable)
+            states.set(outcome.webhook_id, { failing_since: decision.webhook.failing_since, disabled: before.disabled || disable !== null })
           }
           return decision
         })
-        return { subset, decisions, states }
+        return { decisions, states, disabledFor }
       }
       const decided = decideInOrder(recorded)
 
@@ -252,10 +253,8 @@ async function recordDeliveryOutcomes(
             db.updateTable('webhooks').set({ failing_since: after.failing_since }).where('workspace_id', '=', workspaceId).where('webhook_id', '=', webhookId),
           )
         }
-        if (after.disabled && !before.disabled) {
-          const reason = final.decisions.find((decision, index) => final.subset[index]?.webhook_id === webhookId && decision.webhook.disable !== null)?.webhook.disable
-          await disableWebhook(tx, workspaceId, webhookId, reason ?? 'failing', now)
-        }
+        const reason = final.disabledFor.get(webhookId)
+        if (reason !== undefined) await disableWebhook(tx, workspaceId, webhookId, reason, now)
       }
     },
     { durable: false },
@@ -268,22 +267,27 @@ async function recordDeliveryOutcomes(
  */
 async function nextDeliveryDueAt(executor: Executor, clock: Clock, excludedWebhookIds: readonly string[]): Promise<number | null> {
   const { db, dialect } = executor
+  // One statement for both, on the worker's every wait.
+  const row = await executor.first(
+    db.selectNoFrom((eb) => [
+      eb.selectFrom('webhook_fanouts').select('seq').limit(1).as('fanout'),
+      eb
+        .selectFrom('webhook_deliveries')
+        .select('next_attempt_at')
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', 'is not', null)
+        .where((eb) => eb.not(dialect.isAnyOf('webhook_id', excludedWebhookIds)))
+        .orderBy('next_attempt_at')
+        .limit(1)
+        .as('due'),
+    ]),
+  )
+  const dueAt = row?.due === null || row?.due === undefined ? null : Number(row.due)
   // A claim fans out what it can (outbox.ts): a row left is too large for one claim, or being
   // fanned out by another worker, whose transaction ends soon.
-  if ((await executor.first(db.selectFrom('webhook_fanouts').select('seq').limit(1))) !== undefined) {
-    return clock.now() + fanOutRecheckMs
-  }
-  const row = await executor.first(
-    db
-      .selectFrom('webhook_deliveries')
-      .select('next_attempt_at')
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', 'is not', null)
-      .where((eb) => eb.not(dialect.isAnyOf('webhook_id', excludedWebhookIds)))
-      .orderBy('next_attempt_at')
-      .limit(1),
-  )
-  return row?.next_attempt_at ?? null
+  if (row?.fanout === null || row?.fanout === undefined) return dueAt
+  const fanoutAt = clock.now() + fanOutRecheckMs
+  return dueAt === null ? fanoutAt : Math.min(dueAt, fanoutAt)
 }
 
 /** Queues the deliveries of up to `batchSize` events of a running recovery; false when none runs. */

@@ -4,7 +4,15 @@
 
 import { randomUUID } from 'node:crypto'
 
-import { fanOutBudget, fanOutRowsPerClaim, fanOutStep, fanoutWebhookIds, publishedFanout, type PendingFanout } from '../outbox.ts'
+import {
+  fanOutBudget,
+  fanOutRows,
+  fanOutRowsPerClaim,
+  fanoutWebhookIds,
+  pendingFanoutColumns,
+  publishedFanout,
+  type PendingFanout,
+} from '../outbox.ts'
 import type { NewDelivery } from '../relational/executor.ts'
 import {
   eventFilterColumns,
@@ -135,21 +143,22 @@ function writeEvents(statements: StatementCache, { workspaceId, drafts, history 
  * workspace's, before its deliveries are read.
  */
 function fanOut(statements: StatementCache, now: number, budget: number, workspaceId?: string): void {
-  const select = 'SELECT seq, workspace_id, event_created_at, events, webhooks, webhooks_done FROM webhook_fanouts'
+  const select = `SELECT ${pendingFanoutColumns} FROM webhook_fanouts`
   const rows = (
     workspaceId === undefined
       ? statements.get(`${select} ORDER BY seq LIMIT ?`).all(fanOutRowsPerClaim)
       : statements.get(`${select} WHERE workspace_id = ? ORDER BY seq`).all(workspaceId)
   ) as PendingFanout[]
-  const states = statements.get('SELECT webhook_id, disabled FROM webhooks WHERE webhook_id IN (SELECT value FROM json_each(?))')
-  for (const fanout of rows) {
-    if (budget <= 0) break
-    const webhooks = states.all(JSON.stringify(fanoutWebhookIds(fanout))) as { webhook_id: string; disabled: number }[]
-    const step = fanOutStep(fanout, new Map(webhooks.map((webhook) => [webhook.webhook_id, webhook.disabled === 1])), budget, now)
-    insertDeliveries(statements, step.deliveries)
-    budget -= step.deliveries.length
-    if (step.finished) statements.get('DELETE FROM webhook_fanouts WHERE seq = ?').run(fanout.seq)
-    else statements.get('UPDATE webhook_fanouts SET webhooks_done = ? WHERE seq = ?').run(step.webhooksDone, fanout.seq)
+  if (rows.length === 0) return
+  const webhooks = statements
+    .get('SELECT webhook_id, disabled FROM webhooks WHERE webhook_id IN (SELECT value FROM json_each(?))')
+    .all(JSON.stringify([...new Set(rows.flatMap(fanoutWebhookIds))])) as { webhook_id: string; disabled: number }[]
+  const made = fanOutRows(rows, new Map(webhooks.map((webhook) => [webhook.webhook_id, webhook.disabled === 1])), budget, now)
+  insertDeliveries(statements, made.deliveries)
+  const remove = statements.get('DELETE FROM webhook_fanouts WHERE seq = ?')
+  for (const seq of made.finished) remove.run(seq)
+  for (const { seq, webhooksDone } of made.progressed) {
+    statements.get('UPDATE webhook_fanouts SET webhooks_done = ? WHERE seq = ?').run(webhooksDone, seq)
   }
 }
 
