@@ -123,7 +123,7 @@ describeEachBackend('/metrics', { timeout: 120_000 }, (backend) => {
     assert.ok((metrics.value('nodejs_heap_size_used_bytes') ?? 0) > 0)
 
     if (backend === 'postgres') {
-      assert.equal(metrics.value('seam_events_database_pool_max'), 10)
+      assert.equal(metrics.value('seam_events_database_pool_max'), 15)
       const idle = metrics.value('seam_events_database_pool_connections', { state: 'idle' }) ?? Number.NaN
       const inUse = metrics.value('seam_events_database_pool_connections', { state: 'in_use' }) ?? Number.NaN
       assert.ok(idle >= 0 && inUse >= 0 && idle + inUse >= 1 && idle + inUse <= 10, `idle ${idle}, in use ${inUse}`)
@@ -226,7 +226,7 @@ describeEachBackend('/metrics of a worker process', { timeout: 120_000 }, (backe
     for (const absent of ['seam_events_http_request_duration_seconds_count', 'seam_events_events_published_total', 'seam_events_deliveries_due', 'seam_events_event_streams_open']) {
       assert.deepEqual(metrics.find(absent), [], absent)
     }
-    assert.equal(backend === 'postgres', metrics.value('seam_events_database_pool_max') === 10)
+    assert.equal(backend === 'postgres', metrics.value('seam_events_database_pool_max') === 15)
 
     // The API process (serve --no-worker) exports the backlog and its requests, not attempts.
     const api = await scrapeUntil(server.service.metricsEndpoint!, (read) => read.value('seam_events_events_published_total') === 2)

@@ -26,8 +26,11 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
    * Not durable: a claim lost in a crash of the database leaves its deliveries due, to be sent
    * (again) as after a worker's crash, which at-least-once delivery allows. Waiting for the
    * flush made each claim cost a disk sync and capped delivery to one webhook at about 1,000 a
-   * second. Candidates come from the due index alone (it covers webhook_id), so a wide window
-   * costs little; the event and webhook are read only for the deliveries actually claimed.
+   * second. Candidates come from the due index alone (it covers webhook_id) and are not locked:
+   * only the chosen are, as the lease takes them (SKIP LOCKED: another worker's are passed
+   * over, and a row another worker leased meanwhile is no longer due). Locking the whole
+   * window, four times the free slots, wrote a row lock for each candidate on every claim.
+   * The event and webhook are read only for the deliveries actually leased.
    */
   claimDueDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
     const now = this.clock.now()
@@ -40,40 +43,35 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
           prepared(
             `SELECT seq, webhook_id FROM webhook_deliveries
              WHERE status = 'pending' AND next_attempt_at <= $1 AND webhook_id <> ALL($2::text[])
-             ORDER BY next_attempt_at LIMIT $3
-             FOR UPDATE SKIP LOCKED`,
+             ORDER BY next_attempt_at LIMIT $3`,
             [now, saturated, claimWindow(claim)],
           ),
         )
         const chosen = chooseClaims(candidates, claim)
         if (chosen.length === 0) return []
-        const seqs = chosen.map((row) => row.seq)
-        await connection.query(
+        const { rows: leased } = await connection.query<LeasedRow>(
           prepared(
-            `UPDATE webhook_deliveries d SET next_attempt_at = $1, claim_token = lease.claim_token
-             FROM unnest($2::bigint[], $3::text[]) AS lease (seq, claim_token)
-             WHERE d.seq = lease.seq`,
-            [now + claim.leaseMs, seqs, chosen.map(() => randomUUID())],
+            `WITH leased AS (
+               UPDATE webhook_deliveries d SET next_attempt_at = $1, claim_token = $2
+               WHERE d.seq IN (
+                 SELECT seq FROM webhook_deliveries
+                 WHERE seq = ANY($3::bigint[]) AND status = 'pending' AND next_attempt_at <= $4
+                 FOR UPDATE SKIP LOCKED)
+               RETURNING d.seq, d.delivery_id, d.workspace_id, d.webhook_id, d.event_id, d.event_created_at,
+                 d.claim_token, d.round_attempts, d.manual_retry, d.test_event_json)
+             SELECT leased.*, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at
+             FROM leased JOIN webhooks w ON w.webhook_id = leased.webhook_id`,
+            // One token for the claim: it tells this lease from any later one of the same rows.
+            [now + claim.leaseMs, randomUUID(), chosen.map((row) => row.seq), now],
           ),
         )
-        // The event from its day's partition alone, by the created_at the delivery carries.
-        const { rows: claimed } = await connection.query<ClaimedDeliveryRow>(
-          prepared(
-            `SELECT d.delivery_id, d.workspace_id, d.webhook_id, d.event_id, d.claim_token,
-               d.round_attempts, d.manual_retry, w.url, w.secret, w.previous_secret,
-               w.previous_secret_expires_at, COALESCE(e.json, d.test_event_json) AS event_json
-             FROM unnest($1::bigint[]) WITH ORDINALITY AS chosen (seq, position)
-             JOIN webhook_deliveries d ON d.seq = chosen.seq
-             JOIN webhooks w ON w.webhook_id = d.webhook_id
-             LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.created_at = d.event_created_at
-               AND e.event_id = d.event_id
-             ORDER BY chosen.position`,
-            [seqs],
-          ),
-        )
+        const events = await readLeasedEvents(tx, leased)
+        const position = new Map(chosen.map((row, index) => [row.seq, index]))
+        leased.sort((a, b) => (position.get(a.seq) as number) - (position.get(b.seq) as number))
         const nowIso = new Date(now).toISOString()
-        return claimed.map(({ secret, previous_secret, previous_secret_expires_at, ...delivery }) => ({
+        return leased.map(({ seq: _seq, event_created_at, test_event_json, secret, previous_secret, previous_secret_expires_at, ...delivery }) => ({
           ...delivery,
+          event_json: events.get(eventKey(delivery.workspace_id, delivery.event_id, event_created_at)) ?? test_event_json,
           secrets: signingSecrets({ secret, previous_secret, previous_secret_expires_at }, nowIso),
         }))
       },
@@ -93,6 +91,35 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
       // A lost listening connection is reopened; meanwhile the worker's poll covers the gap.
     })
   }
+}
+
+type LeasedRow = Omit<ClaimedDeliveryRow, 'event_json'> & {
+  seq: number
+  event_created_at: string | null
+  test_event_json: string | null
+}
+
+const eventKey = (workspaceId: string, eventId: string, createdAt: string | null) => `${workspaceId} ${eventId} ${createdAt}`
+
+/**
+ * The leased deliveries' events, by eventKey. The created_at values are the statement's own
+ * (a custom plan), so PostgreSQL plans only the day partitions they fall in; a join on the
+ * delivery's column would plan every partition on every claim. Matching each column against
+ * its list can also match an event of another delivery's workspace or day: the map keeps only
+ * exact triples.
+ */
+async function readLeasedEvents(tx: PgQueries, leased: readonly LeasedRow[]): Promise<Map<string, string>> {
+  const events = leased.filter((row) => row.event_created_at !== null)
+  if (events.length === 0) return new Map()
+  const unique = (values: readonly string[]) => [...new Set(values)]
+  const { rows } = await tx.connection.query<{ workspace_id: string; event_id: string; created_at: string; json: string }>(
+    prepared(
+      `SELECT workspace_id, event_id, created_at, json FROM events
+       WHERE created_at = ANY($1::text[]) AND workspace_id = ANY($2::text[]) AND event_id = ANY($3::text[])`,
+      [unique(events.map((row) => row.event_created_at as string)), unique(events.map((row) => row.workspace_id)), unique(events.map((row) => row.event_id))],
+    ),
+  )
+  return new Map(rows.map((row) => [eventKey(row.workspace_id, row.event_id, row.created_at), row.json]))
 }
 
 /**

@@ -137,15 +137,25 @@ export class PgExecutor extends PgQueries {
   }
 }
 
-/** `statementTimeoutMs`: stops any statement of the pool's connections that runs longer. */
-export function createPool(connectionString: string, statementTimeoutMs?: number): pg.Pool {
+export interface PoolOptions {
+  /** Stops any statement of the pool's connections that runs longer. */
+  statementTimeoutMs?: number
+  /**
+   * 'generic' (the default): each prepared statement planned once per connection, pruning day
+   * partitions at run time (see PgExecutor). 'custom': planned on every call for its
+   * parameters and the tables' size then, for the delivery queue (PgStore says why).
+   */
+  plans?: 'generic' | 'custom'
+  max?: number
+}
+
+export function createPool(connectionString: string, { statementTimeoutMs, plans = 'generic', max = 10 }: PoolOptions = {}): pg.Pool {
   // A server that drops packets would otherwise hold a connect for the OS's TCP timeout.
-  const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 })
-  // See PgExecutor: generic plans, which prune partitions at run time. SETs rather than startup
-  // options, which PgBouncer refuses; behind PgBouncer in transaction mode, set them on the role
-  // instead (docs/scaling.md).
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 10_000 })
+  // SETs rather than startup options, which PgBouncer refuses; behind PgBouncer in transaction
+  // mode, set them on the role instead (docs/scaling.md).
   pool.on('connect', (client) => {
-    client.query('SET plan_cache_mode = force_generic_plan').catch(() => {})
+    client.query(`SET plan_cache_mode = ${plans === 'generic' ? 'force_generic_plan' : 'force_custom_plan'}`).catch(() => {})
     if (statementTimeoutMs !== undefined) client.query(`SET statement_timeout = ${Math.round(statementTimeoutMs)}`).catch(() => {})
   })
   // An idle client that loses its server (a restart, a failover) must not crash the process:
