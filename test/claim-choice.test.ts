@@ -30,8 +30,9 @@ describe('claim choice', () => {
     assert.deepEqual(saturatedWebhookIds(new Map([['a', 2], ['b', 1]]), 2), ['a'])
   })
 
-  it('reads a window wider than the free slots', () => {
-    assert.equal(claimWindow(claim(25, 16)), 100)
+  it('reads a window wider than the free slots, but no wider than four of one webhook\'s limit', () => {
+    assert.equal(claimWindow(claim(10, 16)), 40)
+    assert.equal(claimWindow(claim(480, 32)), 128)
   })
 
   it('signs with the current secret, and a rotated-out one until it expires', () => {

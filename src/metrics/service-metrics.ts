@@ -21,6 +21,7 @@ const attemptOutcomes: readonly AttemptOutcomeKind[] = ['succeeded', 'retry', 'f
 /** What a delivery worker lets /metrics read (DeliveryWorker). */
 export interface ObservedDeliveryWorker {
   readonly attemptsInFlight: number
+  readonly deliveriesWaiting: number
   onOutcomesRecorded(listener: OutcomesRecordedListener): () => void
 }
 
@@ -74,6 +75,14 @@ export class ServiceMetrics implements HttpMetrics {
     collect: (): void => this.#attemptsInFlightGauge.set(this.#attemptsInFlight()),
   })
 
+  #deliveriesWaiting: () => number = () => 0
+  readonly #deliveriesWaitingGauge: Gauge = new Gauge({
+    name: `${metricsPrefix}delivery_claims_waiting`,
+    help: "Deliveries this process's worker has claimed and waits to send until their webhook has a slot",
+    registers: [],
+    collect: (): void => this.#deliveriesWaitingGauge.set(this.#deliveriesWaiting()),
+  })
+
   #openStreams: (() => number) | undefined
   readonly #openStreamsGauge: Gauge = new Gauge({
     name: `${metricsPrefix}event_streams_open`,
@@ -114,15 +123,17 @@ export class ServiceMetrics implements HttpMetrics {
   }
 
   /**
-   * Counts the worker's recorded attempts, and reads its requests in flight at each scrape; a
+   * Counts the worker's recorded attempts, and reads its requests in flight and its claims waiting at each scrape; a
    * process without a worker (`serve --no-worker`) exports neither.
    */
   observeDeliveryWorker(worker: ObservedDeliveryWorker): void {
     this.registry.registerMetric(this.#attemptsRecorded)
     this.registry.registerMetric(this.#attemptsInFlightGauge)
+    this.registry.registerMetric(this.#deliveriesWaitingGauge)
     // Every outcome is there from the start at 0, so that rate() sees the first one.
     for (const outcome of attemptOutcomes) this.#attemptsRecorded.inc({ outcome }, 0)
     this.#attemptsInFlight = () => worker.attemptsInFlight
+    this.#deliveriesWaiting = () => worker.deliveriesWaiting
     worker.onOutcomesRecorded((kinds) => {
       for (const outcome of kinds) this.#attemptsRecorded.inc({ outcome })
     })

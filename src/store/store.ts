@@ -466,10 +466,15 @@ export interface ClaimedDelivery {
 export interface DeliveryClaim {
   limit: number
   leaseMs: number
-  /** Deliveries this worker has in flight per webhook; none is claimed past the limit. */
+  /**
+   * Deliveries this worker holds per webhook (in flight, or claimed and waiting for a slot);
+   * none is claimed past the limit.
+   */
   inFlightByWebhook: ReadonlyMap<string, number>
   perWebhookLimit: number
 }
+
+export type ReleasedDelivery = Pick<ClaimedDelivery, 'delivery_id' | 'workspace_id' | 'claim_token'>
 
 /** What a worker knows of an attempt that the outcome's decision needs. */
 export interface AttemptFacts {
@@ -575,6 +580,12 @@ export interface DeliveryQueue {
    * lost lease (another worker holds the delivery now) only records the attempt.
    */
   recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], decide: DecideOutcome): Promise<void>
+  /**
+   * Gives back claimed deliveries that were never sent (a stopping worker's, or ones whose lease
+   * ran too short to send them in): due again at once, for any worker. Leases since lost are
+   * left alone.
+   */
+  releaseDeliveries(released: readonly ReleasedDelivery[]): Promise<void>
   /**
    * When the next pending delivery of a webhook not in `excludedWebhookIds` falls due (ms since
    * epoch), or null when none is scheduled. The worker excludes the webhooks at their

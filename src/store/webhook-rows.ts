@@ -55,7 +55,13 @@ export function chooseClaims<T extends { webhook_id: string }>(
     .slice(0, claim.limit)
 }
 
-/** How many candidates a claim reads for `limit` free slots (see `chooseClaims`). */
+/**
+ * How many candidates a claim reads: four times what it could take, but never more than four
+ * times one webhook's limit. A wider window spent the claim on reading candidates its
+ * webhooks' limits then left unclaimed (a worker holding 2 deliveries of its one webhook read
+ * 1,900 candidates to take 30 of them: 11 ms of a 25 ms claim on PostgreSQL); the worker
+ * claims again at once, without the webhooks it has filled, while claims find work.
+ */
 export function claimWindow(claim: DeliveryClaim): number {
-  return claim.limit * 4
+  return Math.min(claim.limit, claim.perWebhookLimit) * 4
 }

@@ -31,12 +31,28 @@ const responseExcerptBytes = 4096
 const recoveryBatchSize = 1000
 /** How long a freed slot waits for others before the worker claims: the latency it may add. */
 const freedSlotWakeDelayMs = 2
+/**
+ * A claim takes, beside the deliveries it can start now, as many again to wait for a slot of
+ * their webhook, so that a finished request is followed by the next at once rather than after
+ * a claim's round trips: with a webhook's 16 requests in flight, the claim in every request's
+ * cycle capped delivery to one webhook at 16 per cycle (about 1,500 a second on SQLite, 850 on
+ * PostgreSQL). Each webhook's requests in flight stay within its limit.
+ */
+const waitingPerSlot = 1
+/** A waiting delivery is sent only with this much of its lease left beyond the request's timeout. */
+const leaseMarginMs = 5000
 
 /** What a recorded attempt did to its delivery: done, another attempt to come, or given up. */
 export type AttemptOutcomeKind = OutcomeDecision['delivery']['kind']
 
 /** Hears of each batch of attempts once it is recorded (for /metrics). */
 export type OutcomesRecordedListener = (kinds: readonly AttemptOutcomeKind[]) => void
+
+interface WaitingDelivery {
+  delivery: ClaimedDelivery
+  /** By this worker's clock, from before the claim was asked for. */
+  leaseEndsAt: number
+}
 
 export interface DeliveryWorkerOptions {
   queue: DeliveryQueue
@@ -56,6 +72,9 @@ export class DeliveryWorker {
 
   readonly #inFlightByWebhook = new Map<string, number>()
   #inFlight = 0
+  /** Claimed deliveries waiting for a slot, per webhook, in the order claimed. */
+  readonly #waiting = new Map<string, WaitingDelivery[]>()
+  #waitingCount = 0
   #outcomes: DeliveryOutcome[] = []
   #flushing: Promise<void> | null = null
   #wakeUp: (() => void) | null = null
@@ -91,6 +110,11 @@ export class DeliveryWorker {
     return this.#inFlight
   }
 
+  /** Deliveries claimed and waiting for a slot of their webhook. */
+  get deliveriesWaiting(): number {
+    return this.#waitingCount
+  }
+
   /** Calls `listener` with what each recorded batch of attempts decided; returns the unsubscribe. */
   onOutcomesRecorded(listener: OutcomesRecordedListener): () => void {
     this.#outcomeListeners.add(listener)
@@ -118,12 +142,19 @@ export class DeliveryWorker {
       .unref()
   }
 
-  /** Stops claiming, lets in-flight requests finish (each is bounded by the timeout), records them. */
+  /**
+   * Stops claiming, gives back the claimed deliveries not yet sent, lets in-flight requests
+   * finish (each is bounded by the timeout) and records them.
+   */
   async stop(): Promise<void> {
     this.#stopping = true
     this.wake()
     await (await this.#unwatch)?.()
     await this.#loop
+    const unsent = [...this.#waiting.values()].flat().map(({ delivery }) => delivery)
+    this.#waiting.clear()
+    this.#waitingCount = 0
+    await this.#release(unsent)
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
     await this.#flushOutcomes()
   }
@@ -152,14 +183,18 @@ export class DeliveryWorker {
     }
   }
 
-  /** Sleeps until woken, a slot frees up, the next delivery falls due, or the poll interval. */
+  /**
+   * Sleeps until woken, a slot frees up, the next delivery falls due, or the poll interval.
+   * The next due time is asked only with nothing in flight: otherwise each finished request
+   * wakes the worker soon (and the poll bounds the wait), and the question costs a read of the
+   * due index past every delivery of the webhooks it excludes, which is the whole backlog of a
+   * webhook at its limit.
+   */
   async #waitForWork(): Promise<void> {
     if (this.#woken || this.#stopping) return
     let waitMs = this.#config.pollIntervalMs
-    if (this.#inFlight < this.#config.concurrency) {
-      const nextDueAt = await this.#queue.nextDeliveryDueAt(
-        saturatedWebhookIds(this.#inFlightByWebhook, this.#config.concurrencyPerWebhook),
-      )
+    if (this.#inFlight === 0) {
+      const nextDueAt = await this.#queue.nextDeliveryDueAt(saturatedWebhookIds(this.#heldByWebhook(), this.#heldPerWebhookLimit))
       if (nextDueAt !== null) waitMs = Math.max(0, Math.min(waitMs, nextDueAt - this.#clock.now()))
     }
     if (this.#woken || waitMs === 0) {
@@ -174,24 +209,80 @@ export class DeliveryWorker {
     this.#wakeUp = null
   }
 
+  /** Deliveries a worker may hold per webhook: in flight, and as many again waiting. */
+  get #heldPerWebhookLimit(): number {
+    return this.#config.concurrencyPerWebhook * (1 + waitingPerSlot)
+  }
+
+  /** Deliveries this worker holds per webhook, in flight or waiting. */
+  #heldByWebhook(): Map<string, number> {
+    const held = new Map(this.#inFlightByWebhook)
+    for (const [webhookId, waiting] of this.#waiting) held.set(webhookId, (held.get(webhookId) ?? 0) + waiting.length)
+    return held
+  }
+
+  /** Claims what this worker can hold, and starts what its slots allow; the number claimed. */
   async #claimAndSend(): Promise<number> {
-    const freeSlots = this.#config.concurrency - this.#inFlight
-    if (freeSlots <= 0) return 0
+    const room = this.#config.concurrency * (1 + waitingPerSlot) - this.#inFlight - this.#waitingCount
+    if (room <= 0) return 0
+    const leaseMs = this.#config.leaseSeconds * 1000
+    const claimedAt = this.#clock.now()
     const claimed = await this.#queue.claimDueDeliveries({
-      limit: freeSlots,
-      leaseMs: this.#config.leaseSeconds * 1000,
-      inFlightByWebhook: this.#inFlightByWebhook,
-      perWebhookLimit: this.#config.concurrencyPerWebhook,
+      limit: room,
+      leaseMs,
+      inFlightByWebhook: this.#heldByWebhook(),
+      perWebhookLimit: this.#heldPerWebhookLimit,
     })
     for (const delivery of claimed) {
-      this.#inFlightByWebhook.set(
-        delivery.webhook_id,
-        (this.#inFlightByWebhook.get(delivery.webhook_id) ?? 0) + 1,
-      )
-      this.#inFlight += 1
-      void this.#deliver(delivery)
+      const waiting = this.#waiting.get(delivery.webhook_id) ?? []
+      waiting.push({ delivery, leaseEndsAt: claimedAt + leaseMs })
+      this.#waiting.set(delivery.webhook_id, waiting)
+      this.#waitingCount += 1
     }
+    this.#startWaiting()
     return claimed.length
+  }
+
+  /**
+   * Starts waiting deliveries while their webhooks and the worker have slots. One whose lease
+   * would end before its request could finish and be recorded is given back instead (a worker
+   * configured with a lease not much longer than the timeout, behind a slow endpoint).
+   */
+  #startWaiting(webhookIds: Iterable<string> = [...this.#waiting.keys()]): void {
+    const expiring: ClaimedDelivery[] = []
+    const now = this.#clock.now()
+    const timeoutMs = this.#config.timeoutSeconds * 1000
+    for (const webhookId of webhookIds) {
+      const waiting = this.#waiting.get(webhookId)
+      while (
+        waiting !== undefined &&
+        waiting.length > 0 &&
+        this.#inFlight < this.#config.concurrency &&
+        (this.#inFlightByWebhook.get(webhookId) ?? 0) < this.#config.concurrencyPerWebhook
+      ) {
+        const { delivery, leaseEndsAt } = waiting.shift() as WaitingDelivery
+        this.#waitingCount -= 1
+        if (leaseEndsAt - now < timeoutMs + leaseMarginMs) {
+          expiring.push(delivery)
+          continue
+        }
+        this.#inFlightByWebhook.set(webhookId, (this.#inFlightByWebhook.get(webhookId) ?? 0) + 1)
+        this.#inFlight += 1
+        void this.#deliver(delivery)
+      }
+      if (waiting?.length === 0) this.#waiting.delete(webhookId)
+    }
+    if (expiring.length > 0) void this.#release(expiring)
+  }
+
+  async #release(deliveries: readonly ClaimedDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return
+    try {
+      await this.#queue.releaseDeliveries(deliveries)
+    } catch (error) {
+      // Their leases end by themselves: they come back then.
+      this.#logger.warn({ err: error, count: deliveries.length }, 'delivery worker: giving back unsent deliveries failed')
+    }
   }
 
   async #deliver(delivery: ClaimedDelivery): Promise<void> {
@@ -207,6 +298,10 @@ export class DeliveryWorker {
       if (count === 0) this.#inFlightByWebhook.delete(delivery.webhook_id)
       else this.#inFlightByWebhook.set(delivery.webhook_id, count)
       this.#inFlight -= 1
+      if (!this.#stopping) {
+        // The worker's slot may be what another webhook's waiting deliveries wait for.
+        this.#startWaiting(this.#inFlight === this.#config.concurrency - 1 ? undefined : [delivery.webhook_id])
+      }
       if (this.#inFlight === 0) this.#idle?.()
       this.#wakeForFreedSlot()
     }

@@ -18,6 +18,7 @@ import type {
   DeliveryQueue,
   DueDeliveries,
   OutcomeDecision,
+  ReleasedDelivery,
   WebhookHealth,
 } from '../store.ts'
 import { insertDeliveries, type Executor } from './executor.ts'
@@ -58,6 +59,20 @@ export abstract class RelationalDeliveryQueue implements DeliveryQueue {
 
   recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], decide: DecideOutcome): Promise<void> {
     return recordDeliveryOutcomes(this.executor, this.clock, outcomes, decide)
+  }
+
+  async releaseDeliveries(released: readonly ReleasedDelivery[]): Promise<void> {
+    if (released.length === 0) return
+    const { db } = this.executor
+    await this.executor.run(
+      db
+        .updateTable('webhook_deliveries')
+        .set({ next_attempt_at: this.clock.now(), claim_token: null })
+        .where('status', '=', 'pending')
+        .where(({ eb, refTuple, tuple }) =>
+          eb(refTuple('workspace_id', 'delivery_id', 'claim_token'), 'in', released.map((row) => tuple(row.workspace_id, row.delivery_id, row.claim_token))),
+        ),
+    )
   }
 
   nextDeliveryDueAt(excludedWebhookIds: readonly string[]): Promise<number | null> {
