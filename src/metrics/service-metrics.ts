@@ -16,6 +16,12 @@ export const metricsPrefix = 'seam_events_'
 /** The route label of a request no route matched (a 404, or a method a path does not take). */
 export const unmatchedRoute = 'unmatched'
 
+/** A gauge that reads `read()` at each scrape. */
+function readingGauge(name: string, help: string, read: () => number): Gauge {
+  const gauge: Gauge = new Gauge({ name: `${metricsPrefix}${name}`, help, registers: [], collect: () => gauge.set(read()) })
+  return gauge
+}
+
 const attemptOutcomes: readonly AttemptOutcomeKind[] = ['succeeded', 'retry', 'failed']
 
 /** What a delivery worker lets /metrics read (DeliveryWorker). */
@@ -67,29 +73,6 @@ export class ServiceMetrics implements HttpMetrics {
     registers: [],
   })
 
-  #attemptsInFlight: () => number = () => 0
-  readonly #attemptsInFlightGauge: Gauge = new Gauge({
-    name: `${metricsPrefix}delivery_attempts_in_flight`,
-    help: "Webhook requests this process's worker has in flight",
-    registers: [],
-    collect: (): void => this.#attemptsInFlightGauge.set(this.#attemptsInFlight()),
-  })
-
-  #deliveriesWaiting: () => number = () => 0
-  readonly #deliveriesWaitingGauge: Gauge = new Gauge({
-    name: `${metricsPrefix}delivery_claims_waiting`,
-    help: "Deliveries this process's worker has claimed and waits to send until their webhook has a slot",
-    registers: [],
-    collect: (): void => this.#deliveriesWaitingGauge.set(this.#deliveriesWaiting()),
-  })
-
-  #openStreams: (() => number) | undefined
-  readonly #openStreamsGauge: Gauge = new Gauge({
-    name: `${metricsPrefix}event_streams_open`,
-    help: 'Event streams (/events/stream) open on this process',
-    registers: [],
-    collect: (): void => this.#openStreamsGauge.set(this.#openStreams?.() ?? 0),
-  })
 
   #dueDeliveries: (() => Promise<DueDeliveries[] | undefined>) | undefined
   #webhookDue: Gauge<'workspace_id' | 'webhook_id'> | undefined
@@ -118,8 +101,7 @@ export class ServiceMetrics implements HttpMetrics {
   }
 
   observeOpenStreams(count: () => number): void {
-    this.#openStreams = count
-    this.registry.registerMetric(this.#openStreamsGauge)
+    this.registry.registerMetric(readingGauge('event_streams_open', 'Event streams (/events/stream) open on this process', count))
   }
 
   /**
@@ -128,12 +110,16 @@ export class ServiceMetrics implements HttpMetrics {
    */
   observeDeliveryWorker(worker: ObservedDeliveryWorker): void {
     this.registry.registerMetric(this.#attemptsRecorded)
-    this.registry.registerMetric(this.#attemptsInFlightGauge)
-    this.registry.registerMetric(this.#deliveriesWaitingGauge)
+    this.registry.registerMetric(readingGauge('delivery_attempts_in_flight', "Webhook requests this process's worker has in flight", () => worker.attemptsInFlight))
+    this.registry.registerMetric(
+      readingGauge(
+        'delivery_claims_waiting',
+        "Deliveries this process's worker has claimed and waits to send until their webhook has a slot",
+        () => worker.deliveriesWaiting,
+      ),
+    )
     // Every outcome is there from the start at 0, so that rate() sees the first one.
     for (const outcome of attemptOutcomes) this.#attemptsRecorded.inc({ outcome }, 0)
-    this.#attemptsInFlight = () => worker.attemptsInFlight
-    this.#deliveriesWaiting = () => worker.deliveriesWaiting
     worker.onOutcomesRecorded((kinds) => {
       for (const outcome of kinds) this.#attemptsRecorded.inc({ outcome })
     })
