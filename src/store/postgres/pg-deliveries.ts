@@ -9,7 +9,7 @@ import { RelationalDeliveryQueue } from '../relational/deliveries.ts'
 import { insertDeliveries } from '../relational/executor.ts'
 import type { ClaimedDelivery, DeliveryClaim } from '../store.ts'
 import { chooseClaims, claimWindow, saturatedWebhookIds, signingSecrets, type ClaimedDeliveryRow } from '../webhook-rows.ts'
-import { prepared, type PgExecutor, type PgQueries } from './pg-executor.ts'
+import { prepared, type PgExecutor, type PgQueries, type PgTransactionOptions } from './pg-executor.ts'
 import { listenForDeliveries } from './pg-notifications.ts'
 
 export class PgDeliveryQueue extends RelationalDeliveryQueue {
@@ -40,12 +40,7 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
         const { connection } = tx
         await fanOut(tx, now, { budget: fanOutBudget })
         const { rows: candidates } = await connection.query<{ seq: number; webhook_id: string }>(
-          prepared(
-            `SELECT seq, webhook_id FROM webhook_deliveries
-             WHERE status = 'pending' AND next_attempt_at <= $1 AND webhook_id <> ALL($2::text[])
-             ORDER BY next_attempt_at LIMIT $3`,
-            [now, saturated, claimWindow(claim)],
-          ),
+          prepared(dueCandidatesSql, [now, saturated, claimWindow(claim)]),
         )
         const chosen = chooseClaims(candidates, claim)
         if (chosen.length === 0) return []
@@ -75,7 +70,7 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
           secrets: signingSecrets({ secret, previous_secret, previous_secret_expires_at }, nowIso),
         }))
       },
-      { durable: false },
+      claimTransaction,
     )
   }
 
@@ -92,6 +87,21 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
     })
   }
 }
+
+/** Due deliveries oldest first, but none of the webhooks a worker has filled ($2), $3 at most. */
+export const dueCandidatesSql = `SELECT seq, webhook_id FROM webhook_deliveries
+  WHERE status = 'pending' AND next_attempt_at <= $1 AND webhook_id <> ALL($2::text[])
+  ORDER BY next_attempt_at LIMIT $3`
+
+/**
+ * A claim's transaction: not durable (claimDueDeliveries says why), and planned without sorts.
+ * The candidates must come from the due index in its order, stopping at the window: a queue
+ * table grows and empties faster than ANALYZE follows it, and PostgreSQL, taking the due rows
+ * for a few (0.5% of the table for status = 'pending' without statistics), read every due row
+ * of the backlog in every claim to sort them instead: 8 ms and 800 buffers a claim at 20,000
+ * rows (auto_explain). No statement of a claim needs a sort that an index does not give.
+ */
+export const claimTransaction: PgTransactionOptions = { durable: false, planner: { enable_sort: 'off' } }
 
 type LeasedRow = Omit<ClaimedDeliveryRow, 'event_json'> & {
   seq: number

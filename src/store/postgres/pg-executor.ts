@@ -91,6 +91,14 @@ export class PgQueries implements Executor {
   }
 }
 
+export interface PgTransactionOptions extends TransactionOptions {
+  /**
+   * Planner settings for this transaction alone (`enable_sort: 'off'`, for instance): names and
+   * values are the code's own constants, never input.
+   */
+  planner?: Readonly<Record<string, 'on' | 'off'>>
+}
+
 export class PgExecutor extends PgQueries {
   /**
    * `pool` runs writes and transactions; `readPool`, whose connections stop any statement past
@@ -115,11 +123,13 @@ export class PgExecutor extends PgQueries {
   }
 
   /** `tx.connection` is the transaction's client, for the backend's own SQL beside the core's. */
-  override async transaction<T>(work: (tx: PgQueries) => Promise<T>, { durable = true }: TransactionOptions = {}): Promise<T> {
+  override async transaction<T>(work: (tx: PgQueries) => Promise<T>, { durable = true, planner = {} }: PgTransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect()
     try {
-      await client.query('BEGIN')
-      if (!durable) await client.query('SET LOCAL synchronous_commit = off')
+      // One round trip for the transaction's start and its settings (the simple protocol takes
+      // several statements); SET LOCAL ends with the transaction.
+      const settings = { ...(durable ? {} : { synchronous_commit: 'off' }), ...planner }
+      await client.query(['BEGIN', ...Object.entries(settings).map(([name, value]) => `SET LOCAL ${name} = ${value}`)].join('; '))
       const result = await work(new PgQueries(client))
       await client.query('COMMIT')
       return result
