@@ -160,13 +160,22 @@ export interface PoolOptions {
 }
 
 export function createPool(connectionString: string, { statementTimeoutMs, plans = 'generic', max = 10 }: PoolOptions = {}): pg.Pool {
-  // A server that drops packets would otherwise hold a connect for the OS's TCP timeout.
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 10_000 })
   // SETs rather than startup options, which PgBouncer refuses; behind PgBouncer in transaction
-  // mode, set them on the role instead (docs/scaling.md).
-  pool.on('connect', (client) => {
-    client.query(`SET plan_cache_mode = ${plans === 'generic' ? 'force_generic_plan' : 'force_custom_plan'}`).catch(() => {})
-    if (statementTimeoutMs !== undefined) client.query(`SET statement_timeout = ${Math.round(statementTimeoutMs)}`).catch(() => {})
+  // mode, set them on the role instead (docs/scaling.md). In one simple query, which the pool
+  // awaits before it hands the connection out: queries sent beside it (as a 'connect'
+  // listener did) overlap on one client, which pg 8 warns of and pg 9 refuses.
+  const settings = [
+    `SET plan_cache_mode = ${plans === 'generic' ? 'force_generic_plan' : 'force_custom_plan'}`,
+    ...(statementTimeoutMs === undefined ? [] : [`SET statement_timeout = ${Math.round(statementTimeoutMs)}`]),
+  ].join('; ')
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    // A server that drops packets would otherwise hold a connect for the OS's TCP timeout.
+    connectionTimeoutMillis: 10_000,
+    onConnect: async (client) => {
+      await client.query(settings)
+    },
   })
   // An idle client that loses its server (a restart, a failover) must not crash the process:
   // the next query gets a fresh client.
