@@ -32,16 +32,13 @@ const recoveryBatchSize = 1000
 /** How long a freed slot waits for others before the worker claims: the latency it may add. */
 const freedSlotWakeDelayMs = 2
 /**
- * A claim takes, beside the deliveries it can start now, three times as many again to wait for
- * a slot of their webhook, so that a finished request is followed by the next at once rather
- * than after a claim's round trips: with a webhook's 16 requests in flight, the claim in every
- * request's cycle capped delivery to one webhook at 16 per cycle (about 1,500 a second on
- * SQLite, 850 on PostgreSQL). With as many again waiting, the 16 ran out while the next claim
- * (10 ms on a busy process) was under way; three times as many drained backlogs 1.1-1.3x as
- * fast on both backends, to 1 and to 10 webhooks. Each webhook's requests in flight stay
- * within its limit.
+ * A claim takes, beside the deliveries it can start now, as many again to wait for a slot of
+ * their webhook, so that a finished request is followed by the next at once rather than after
+ * a claim's round trips: with a webhook's 16 requests in flight, the claim in every request's
+ * cycle capped delivery to one webhook at 16 per cycle (about 1,500 a second on SQLite, 850 on
+ * PostgreSQL). Each webhook's requests in flight stay within its limit.
  */
-const waitingPerSlot = 3
+const waitingPerSlot = 1
 /** A waiting delivery is sent only with this much of its lease left beyond the request's timeout. */
 const leaseMarginMs = 5000
 
@@ -212,7 +209,7 @@ export class DeliveryWorker {
     this.#wakeUp = null
   }
 
-  /** Deliveries a worker may hold per webhook: in flight, and three times as many waiting. */
+  /** Deliveries a worker may hold per webhook: in flight, and as many again waiting. */
   get #heldPerWebhookLimit(): number {
     return this.#config.concurrencyPerWebhook * (1 + waitingPerSlot)
   }
