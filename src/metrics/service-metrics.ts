@@ -73,7 +73,6 @@ export class ServiceMetrics implements HttpMetrics {
     registers: [],
   })
 
-
   #dueDeliveries: (() => Promise<DueDeliveries[] | undefined>) | undefined
   #webhookDue: Gauge<'workspace_id' | 'webhook_id'> | undefined
   #webhookLag: Gauge<'workspace_id' | 'webhook_id'> | undefined
