@@ -59,16 +59,16 @@ describeEachBackend('deliveries claimed to wait for a slot', { timeout: 120_000 
     let stopped: Promise<void> | undefined
     try {
       const { webhook } = await callOk(server, '/webhooks/create', { url: receiver.url })
-      await publish(server.endpoint, server.apiKey, [lockUnlocked(), lockUnlocked(), lockUnlocked()])
+      await publish(server.endpoint, server.apiKey, Array.from({ length: 5 }, () => lockUnlocked()))
       await receiver.waitFor((received) => received.length === 1)
       const due = async () =>
         (await server.store.deliveries.countDueDeliveriesByWebhook(Date.now())).find((row) => row.webhook_id === webhook.webhook_id)?.due ?? 0
-      // One in flight (held by the receiver), one claimed to follow it, one due.
+      // One in flight (held by the receiver), three claimed to follow it, one due.
       await waitForValue(due, 1)
 
       stopped = server.close()
-      // The stopping worker waits for its request in flight, but gives back the one waiting.
-      await waitForValue(due, 2)
+      // The stopping worker waits for its request in flight, but gives back the three waiting.
+      await waitForValue(due, 4)
       assert.equal(receiver.received.length, 1, 'nothing more was sent after the stop began')
     } finally {
       releaseHeld()

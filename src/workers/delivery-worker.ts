@@ -29,16 +29,26 @@ import { saturatedWebhookIds } from '../store/webhook-rows.ts'
 const responseExcerptBytes = 4096
 /** Events a recovery turns into deliveries per step, between claims of due deliveries. */
 const recoveryBatchSize = 1000
+/**
+ * While claims keep finding work, how often the worker still looks for a recovery to advance.
+ * Looking after every claim cost a transaction per claim, a quarter of a busy claim loop's time
+ * on PostgreSQL (5 of 21 ms, steady 1,000 events/s); a worker whose claim found nothing looks
+ * every time, as before.
+ */
+const recoveryCheckIntervalMs = 250
 /** How long a freed slot waits for others before the worker claims: the latency it may add. */
 const freedSlotWakeDelayMs = 2
 /**
- * A claim takes, beside the deliveries it can start now, as many again to wait for a slot of
- * their webhook, so that a finished request is followed by the next at once rather than after
- * a claim's round trips: with a webhook's 16 requests in flight, the claim in every request's
- * cycle capped delivery to one webhook at 16 per cycle (about 1,500 a second on SQLite, 850 on
- * PostgreSQL). Each webhook's requests in flight stay within its limit.
+ * A claim takes, beside the deliveries it can start now, three times as many again to wait for
+ * a slot of their webhook, so that a finished request is followed by the next at once rather
+ * than after a claim's round trips: with a webhook's 16 requests in flight, the claim in every
+ * request's cycle capped delivery to one webhook at 16 per cycle (about 1,500 a second on
+ * SQLite, 850 on PostgreSQL). With as many again waiting, the 16 ran out while the next claim
+ * (10 ms on a busy process) was under way; three times as many drained backlogs 1.1-1.3x as
+ * fast on both backends, to 1 and to 10 webhooks. Each webhook's requests in flight stay
+ * within its limit.
  */
-const waitingPerSlot = 1
+const waitingPerSlot = 3
 /** A waiting delivery is sent only with this much of its lease left beyond the request's timeout. */
 const leaseMarginMs = 5000
 
@@ -82,6 +92,8 @@ export class DeliveryWorker {
   #slotWake: ClockTimer | null = null
   #stopping = false
   #loop: Promise<void> | null = null
+  /** performance.now() after which a busy worker looks for a recovery again. */
+  #nextRecoveryCheck = 0
   #idle: (() => void) | null = null
   #unwatch: Promise<() => Promise<void>> | null = null
   readonly #outcomeListeners = new Set<OutcomesRecordedListener>()
@@ -167,8 +179,11 @@ export class DeliveryWorker {
       // past QUERY_TIMEOUT_SECONDS) is logged and tried again, never left to end the loop.
       try {
         busy = (await this.#claimAndSend()) > 0
-        if (this.#inFlight < this.#config.concurrency) {
-          busy = (await this.#queue.advanceRecovery(recoveryBatchSize)) || busy
+        if (this.#inFlight < this.#config.concurrency && (!busy || performance.now() >= this.#nextRecoveryCheck)) {
+          const advanced = await this.#queue.advanceRecovery(recoveryBatchSize)
+          // A recovery under way goes on at once, batch after batch.
+          this.#nextRecoveryCheck = advanced ? 0 : performance.now() + recoveryCheckIntervalMs
+          busy = advanced || busy
         }
         if (busy && this.#inFlight < this.#config.concurrency) {
           // Between batches of a long recovery, let requests and responses through.
@@ -209,7 +224,7 @@ export class DeliveryWorker {
     this.#wakeUp = null
   }
 
-  /** Deliveries a worker may hold per webhook: in flight, and as many again waiting. */
+  /** Deliveries a worker may hold per webhook: in flight, and three times as many waiting. */
   get #heldPerWebhookLimit(): number {
     return this.#config.concurrencyPerWebhook * (1 + waitingPerSlot)
   }
