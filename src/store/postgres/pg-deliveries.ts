@@ -4,9 +4,8 @@
 import { randomUUID } from 'node:crypto'
 
 import type { Clock } from '../../clock.ts'
-import { fanOutBudget, fanOutRows, fanOutRowsPerClaim, fanoutWebhookIds, pendingFanoutColumns, type PendingFanout } from '../outbox.ts'
+import { fanOutBudget, fanOutRows, fanOutRowsPerClaim, pendingFanoutColumns, type PendingFanout } from '../outbox.ts'
 import { RelationalDeliveryQueue } from '../relational/deliveries.ts'
-import { insertDeliveries } from '../relational/executor.ts'
 import type { ClaimedDelivery, DeliveryClaim } from '../store.ts'
 import { chooseClaims, claimWindow, saturatedWebhookIds, signingSecrets, type ClaimedDeliveryRow } from '../webhook-rows.ts'
 import { prepared, type PgExecutor, type PgQueries, type PgTransactionOptions } from './pg-executor.ts'
@@ -137,25 +136,54 @@ async function readLeasedEvents(tx: PgQueries, leased: readonly LeasedRow[]): Pr
  * claim's transaction, skipping rows another worker is fanning out, so that any number of
  * workers share the fan-out as they share the claims; or all of one workspace's, waiting for
  * those. The webhooks are share-locked, in seq order as every transaction that locks several,
- * so that a disable or delete meanwhile waits for these deliveries and then parks or removes them.
+ * so that a disable or delete meanwhile waits for these deliveries and then parks or removes
+ * them. Two round trips: the rows with their webhooks' state, then every write (four before,
+ * on every claim that found publishes to fan out).
  */
 async function fanOut(tx: PgQueries, now: number, { budget, workspaceId }: { budget: number; workspaceId?: string }): Promise<void> {
-  const select = `SELECT ${pendingFanoutColumns} FROM webhook_fanouts`
-  const { rows } = await tx.connection.query<PendingFanout>(
+  const { rows } = await tx.connection.query<PendingFanout & { webhook_states: string }>(
     workspaceId === undefined
-      ? prepared(`${select} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`, [fanOutRowsPerClaim])
-      : prepared(`${select} WHERE workspace_id = $1 ORDER BY seq FOR UPDATE`, [workspaceId]),
+      ? prepared(readFanoutsSql('ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED'), [fanOutRowsPerClaim])
+      : prepared(readFanoutsSql('WHERE workspace_id = $1 ORDER BY seq FOR UPDATE'), [workspaceId]),
   )
   if (rows.length === 0) return
-  const { rows: webhooks } = await tx.connection.query<{ webhook_id: string; disabled: boolean }>(
-    prepared('SELECT webhook_id, disabled FROM webhooks WHERE webhook_id = ANY($1::text[]) ORDER BY seq FOR SHARE', [
-      [...new Set(rows.flatMap(fanoutWebhookIds))],
+  const states = JSON.parse(rows[0]?.webhook_states ?? '[]') as [webhookId: string, disabled: boolean][]
+  const made = fanOutRows(rows, new Map(states), budget, now)
+  await tx.connection.query(
+    prepared(writeFanOutSql, [
+      JSON.stringify(made.deliveries),
+      made.finished,
+      made.progressed.map((row) => row.seq),
+      made.progressed.map((row) => row.webhooksDone),
     ]),
   )
-  const made = fanOutRows(rows, new Map(webhooks.map((webhook) => [webhook.webhook_id, webhook.disabled])), budget, now)
-  await insertDeliveries(tx, made.deliveries)
-  if (made.finished.length > 0) await tx.connection.query(prepared('DELETE FROM webhook_fanouts WHERE seq = ANY($1::bigint[])', [made.finished]))
-  for (const { seq, webhooksDone } of made.progressed) {
-    await tx.connection.query(prepared('UPDATE webhook_fanouts SET webhooks_done = $1 WHERE seq = $2', [webhooksDone, seq]))
-  }
 }
+
+/**
+ * Fan-out rows (chosen and locked by `rowsClause`) with, in every row, the state of every
+ * webhook they name as JSON [[webhook_id, disabled], ...], those webhooks share-locked after
+ * the rows, in seq order. A deleted webhook is not in it.
+ */
+const readFanoutsSql = (rowsClause: string) => `WITH fanouts AS MATERIALIZED (
+    SELECT ${pendingFanoutColumns} FROM webhook_fanouts ${rowsClause}),
+  states AS MATERIALIZED (
+    SELECT webhook_id, disabled FROM webhooks
+    WHERE webhook_id IN (SELECT named ->> 0 FROM fanouts, json_array_elements(fanouts.webhooks::json) AS named)
+    ORDER BY seq FOR SHARE)
+  SELECT fanouts.*, (SELECT coalesce(json_agg(json_build_array(webhook_id, disabled)), '[]')::text FROM states) AS webhook_states
+  FROM fanouts ORDER BY seq`
+
+/** What fanning out writes, in one statement: the deliveries in order, done rows deleted, the rest moved on. */
+const writeFanOutSql = `WITH inserted AS (
+    INSERT INTO webhook_deliveries (delivery_id, workspace_id, webhook_id, event_id, event_type, event_created_at,
+      status, next_attempt_at, recovery_id, created_at)
+    SELECT r.delivery_id, r.workspace_id, r.webhook_id, r.event_id, r.event_type, r.event_created_at,
+      'pending', r.next_attempt_at, r.recovery_id, r.created_at
+    FROM json_populate_recordset(NULL::webhook_deliveries, $1::json) WITH ORDINALITY AS r
+    ORDER BY r.ordinality),
+  finished AS (DELETE FROM webhook_fanouts WHERE seq = ANY($2::bigint[])),
+  progressed AS (
+    UPDATE webhook_fanouts SET webhooks_done = moved.webhooks_done
+    FROM unnest($3::bigint[], $4::int[]) AS moved (seq, webhooks_done)
+    WHERE webhook_fanouts.seq = moved.seq)
+  SELECT 1`
