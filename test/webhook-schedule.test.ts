@@ -89,6 +89,29 @@ describeEachBackend("webhook retries on Seam's schedule, on a moved clock", { ti
     await new Promise((resolve) => setTimeout(resolve, 100))
     assert.equal(receiver.received.length, defaultRetryScheduleSeconds.length + 2, 'a disabled webhook gets nothing')
   })
+
+  it('makes a failing webhook healthy again with its next success, and records that attempt', async () => {
+    const recovering = await startWebhookReceiver()
+    try {
+      recovering.reply = () => ({ status: 503, body: 'starting' })
+      const webhook = (await callOk(server, '/webhooks/create', { url: recovering.url })).webhook
+      await publish(server.endpoint, server.apiKey, [lockUnlocked()])
+      const failed = await attemptsRecorded(server, webhook.webhook_id, 1)
+      const failing = (await callOk(server, '/webhooks/get', { webhook_id: webhook.webhook_id })).webhook
+      assert.equal(failing.failing_since, failed.attempts[0].attempted_at)
+
+      recovering.reply = () => ({ status: 200, body: 'ok' })
+      await clock.advance(Date.parse(failed.next_attempt_at) - clock.now())
+      const [done] = await waitForDeliveries(server, webhook.webhook_id, ([only]) => only?.status === 'succeeded')
+      assert.deepEqual(done.attempts.map((attempt: any) => attempt.status_code), [503, 200])
+      assert.equal(done.attempt_count, 2)
+      const healthy = (await callOk(server, '/webhooks/get', { webhook_id: webhook.webhook_id })).webhook
+      assert.equal(healthy.failing_since, null)
+      assert.equal(healthy.disabled, false)
+    } finally {
+      await recovering.close()
+    }
+  })
 })
 
 /** The newest delivery, once it has `attempts` recorded attempts. */

@@ -33,7 +33,7 @@ function describeAttemptError(attempt: DeliveryAttempt): string {
   return attempt.status_code === null ? 'no response' : `HTTP ${attempt.status_code}`
 }
 
-const healthy: WebhookHealth = { failing_since: null, disabled: false }
+export const healthy: WebhookHealth = { failing_since: null, disabled: false }
 
 /** The queue of every backend; each adds its own claims, and its signal of new work if any. */
 export abstract class RelationalDeliveryQueue implements DeliveryQueue {
