@@ -112,6 +112,21 @@ describeEachBackend("webhook retries on Seam's schedule, on a moved clock", { ti
       await recovering.close()
     }
   })
+
+  it('records a 2xx whose body holds a NUL byte as a success, once, with U+FFFD in its place', async () => {
+    const nul = await startWebhookReceiver()
+    try {
+      nul.reply = () => ({ status: 200, body: 'ok\u0000done' })
+      const webhook = (await callOk(server, '/webhooks/create', { url: nul.url })).webhook
+      await publish(server.endpoint, server.apiKey, [lockUnlocked()])
+      const [done] = await waitForDeliveries(server, webhook.webhook_id, ([only]) => only?.status === 'succeeded')
+      assert.equal(done.attempts.length, 1)
+      assert.equal(done.attempts[0].response_body, 'ok\uFFFDdone')
+      assert.equal(nul.received.length, 1)
+    } finally {
+      await nul.close()
+    }
+  })
 })
 
 /** The newest delivery, once it has `attempts` recorded attempts. */

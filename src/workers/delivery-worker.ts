@@ -424,7 +424,9 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): P
   } catch {
     // A body cut short (timeout, reset) still leaves its status code as the answer.
   }
-  return Buffer.concat(chunks).subarray(0, responseExcerptBytes).toString('utf8')
+  // PostgreSQL text cannot hold NUL: one such body would fail its whole batch of outcomes, and
+  // every delivery of the batch would be sent again, and again. Both backends store U+FFFD.
+  return Buffer.concat(chunks).subarray(0, responseExcerptBytes).toString('utf8').replaceAll('\u0000', '\uFFFD')
 }
 
 function describeRequestError(error: unknown, timeoutSeconds: number): string {
