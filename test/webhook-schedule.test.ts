@@ -90,12 +90,21 @@ describeEachBackend("webhook retries on Seam's schedule, on a moved clock", { ti
     assert.equal(receiver.received.length, defaultRetryScheduleSeconds.length + 2, 'a disabled webhook gets nothing')
   })
 
-  it('makes a failing webhook healthy again with its next success, and records that attempt', async () => {
-    const recovering = await startWebhookReceiver()
+  /** A webhook to a receiver of its own answering `reply`, one event published to it; the receiver closed after. */
+  async function withPublishedTo(reply: WebhookReceiver['reply'], check: (receiver: WebhookReceiver, webhook: any) => Promise<void>) {
+    const own = await startWebhookReceiver()
     try {
-      recovering.reply = () => ({ status: 503, body: 'starting' })
-      const webhook = (await callOk(server, '/webhooks/create', { url: recovering.url })).webhook
+      own.reply = reply
+      const webhook = (await callOk(server, '/webhooks/create', { url: own.url })).webhook
       await publish(server.endpoint, server.apiKey, [lockUnlocked()])
+      await check(own, webhook)
+    } finally {
+      await own.close()
+    }
+  }
+
+  it('makes a failing webhook healthy again with its next success, and records that attempt', async () => {
+    await withPublishedTo(() => ({ status: 503, body: 'starting' }), async (recovering, webhook) => {
       const failed = await attemptsRecorded(server, webhook.webhook_id, 1)
       const failing = (await callOk(server, '/webhooks/get', { webhook_id: webhook.webhook_id })).webhook
       assert.equal(failing.failing_since, failed.attempts[0].attempted_at)
@@ -108,24 +117,16 @@ describeEachBackend("webhook retries on Seam's schedule, on a moved clock", { ti
       const healthy = (await callOk(server, '/webhooks/get', { webhook_id: webhook.webhook_id })).webhook
       assert.equal(healthy.failing_since, null)
       assert.equal(healthy.disabled, false)
-    } finally {
-      await recovering.close()
-    }
+    })
   })
 
   it('records a 2xx whose body holds a NUL byte as a success, once, with U+FFFD in its place', async () => {
-    const nul = await startWebhookReceiver()
-    try {
-      nul.reply = () => ({ status: 200, body: 'ok\u0000done' })
-      const webhook = (await callOk(server, '/webhooks/create', { url: nul.url })).webhook
-      await publish(server.endpoint, server.apiKey, [lockUnlocked()])
+    await withPublishedTo(() => ({ status: 200, body: 'ok\u0000done' }), async (nul, webhook) => {
       const [done] = await waitForDeliveries(server, webhook.webhook_id, ([only]) => only?.status === 'succeeded')
       assert.equal(done.attempts.length, 1)
       assert.equal(done.attempts[0].response_body, 'ok\uFFFDdone')
       assert.equal(nul.received.length, 1)
-    } finally {
-      await nul.close()
-    }
+    })
   })
 })
 
