@@ -6,6 +6,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 
 import { openStore } from '../../src/store/open-store.ts'
+import { applyCheckpointSettings } from '../../src/store/sqlite/sqlite-connection.ts'
 import { utcDay, nextDay } from '../../src/store/utc-days.ts'
 import type { BenchDatabase } from '../lib/processes.ts'
 
@@ -49,9 +50,10 @@ export async function insertDirectly(
   const ownRows: Row[] = rows.map((row) => ({ ...row, workspace_id: workspaceId }))
   if (database.backend === 'sqlite') {
     const db = new Database(database.url.slice('sqlite:'.length))
-    // The service's settings (src/store/sqlite/sqlite-store.ts).
+    // The writer's settings (src/store/sqlite/sqlite-connection.ts).
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
+    applyCheckpointSettings(db)
     try {
       if (withoutSecondaryIndexes) {
         // The table alone: what the rows cost without the indexes that find them again.

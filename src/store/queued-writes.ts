@@ -1,5 +1,6 @@
-// Both stores commit publishes in groups: each publish waits in a queue for the next commit and
-// is answered with its own outcome, since each is stored all-or-nothing in a savepoint.
+// PostgreSQL's store commits publishes in groups (SQLite's writer thread groups its own, in
+// sqlite-thread.ts): each publish waits in a queue for the next commit and is answered with its
+// own outcome, since each is stored all-or-nothing in a savepoint.
 
 import type { EventDraft, StoredEvent } from './store.ts'
 

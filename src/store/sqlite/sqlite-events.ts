@@ -6,15 +6,14 @@ import { sql } from 'kysely'
 
 import type { Clock } from '../../clock.ts'
 import type { EventSqlBackend } from '../event-list-sql.ts'
-import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
 import type { EventBucketCount, EventDraft, EventFilters, InsertEventsOptions, StoredEvent } from '../store.ts'
 import type { SqliteExecutor } from './sqlite-executor.ts'
 
 export class SqliteEventLog extends RelationalEventLog {
   readonly #sqlite: SqliteExecutor
-  /** Publishes waiting for the next group commit, in arrival order. */
-  readonly #queuedWrites: QueuedWrite[] = []
+  /** Workspaces whose publishes were answered in this turn of the event loop, to tell watchers of. */
+  readonly #toNotify = new Set<string>()
 
   constructor(sqlite: SqliteExecutor, clock: Clock) {
     super(sqlite, clock)
@@ -36,32 +35,32 @@ export class SqliteEventLog extends RelationalEventLog {
   }
 
   /**
-   * Publishes are committed in groups: every publish that arrives while the previous commit
-   * runs joins the next one, each in a savepoint of its own, and is answered once that commit
-   * is on disk. One fsync and one write of each touched index page then serve many requests,
-   * where a commit per request spent most of its time writing the same pages again.
+   * Publishes are committed in groups, on the writer thread (sqlite-thread.ts): every publish
+   * that arrives while a commit runs joins the next one, each in a savepoint of its own, and is
+   * answered once that commit is on disk. One fsync and one write of each touched index page
+   * then serve many requests, where a commit per request spent most of its time writing the
+   * same pages again.
    */
-  insertEvents(workspaceId: string, drafts: readonly EventDraft[], options: InsertEventsOptions = {}): Promise<StoredEvent[]> {
-    return new Promise((resolve, reject) => {
-      this.#queuedWrites.push({ workspaceId, drafts, history: options.history === true, resolve, reject })
-      if (this.#queuedWrites.length === 1) void this.#sqlite.exclusive(() => this.#commitQueuedWrites())
-    })
+  async insertEvents(workspaceId: string, drafts: readonly EventDraft[], options: InsertEventsOptions = {}): Promise<StoredEvent[]> {
+    const outcome = await this.#sqlite.publish({ workspaceId, drafts, history: options.history === true }, this.clock.now())
+    this.#notifySoon(workspaceId)
+    if ('error' in outcome) throw Object.assign(new Error(outcome.error.message), outcome.error)
+    return outcome.stored
   }
 
-  async #commitQueuedWrites(): Promise<void> {
-    // Taken once this commit's turn has come: what arrived while it waited joins it.
-    const writes = this.#queuedWrites.splice(0)
-    let outcomes: WriteOutcome[]
-    try {
-      const results = await this.#sqlite.writeNow('commitPublishes', writes.map(({ workspaceId, drafts, history }) => ({ workspaceId, drafts, history })), this.clock.now())
-      outcomes = results.map((result) => ('stored' in result ? result : { error: Object.assign(new Error(result.error.message), result.error) }))
-    } catch (error) {
-      // The commit itself failed: nothing of the group is stored.
-      for (const write of writes) write.reject(error)
-      return
+  /**
+   * Told once per workspace for the publishes of one group commit, which are answered together:
+   * a stream or worker woken by the first finds the others' events too.
+   */
+  #notifySoon(workspaceId: string): void {
+    if (this.#toNotify.size === 0) {
+      queueMicrotask(() => {
+        const workspaceIds = [...this.#toNotify]
+        this.#toNotify.clear()
+        for (const id of workspaceIds) this.watchers.notify(id)
+      })
     }
-    for (const workspaceId of new Set(writes.map((write) => write.workspaceId))) this.watchers.notify(workspaceId)
-    settleWrites(writes, outcomes)
+    this.#toNotify.add(workspaceId)
   }
 
   /**

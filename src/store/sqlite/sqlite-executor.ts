@@ -9,7 +9,7 @@ import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Compilable
 import { compiled as compile, queryBuilder, type Executor, type Query, type ReadOptions } from '../relational/executor.ts'
 import { openConnection } from './sqlite-connection.ts'
 import { sqliteDialect } from './sqlite-dialect.ts'
-import type { ProcedureArgs, ProcedureName, Procedures } from './sqlite-procedures.ts'
+import type { ProcedureArgs, ProcedureName, Procedures, Publish, PublishOutcome } from './sqlite-procedures.ts'
 import { SqliteThread } from './sqlite-threads.ts'
 import { WriteLock } from './write-lock.ts'
 
@@ -66,8 +66,8 @@ export class SqliteExecutor implements Executor {
     return chosen as SqliteThread
   }
 
-  /** Runs `work` once the writes queued before it are done; nothing else writes meanwhile. */
-  exclusive<T>(work: () => T | Promise<T>): Promise<T> {
+  /** Runs `work` once the writes before it are sent and done; nothing else is sent meanwhile. */
+  #exclusive<T>(work: () => T | Promise<T>): Promise<T> {
     return this.#writes.run(() => {
       this.#assertOpen()
       return work()
@@ -79,14 +79,22 @@ export class SqliteExecutor implements Executor {
     if (this.#closed) throw new TypeError('The database connection is not open')
   }
 
-  /** A procedure of many statements on the writer, whole and in turn (sqlite-procedures.ts). */
-  write<N extends ProcedureName>(name: N, ...args: ProcedureArgs<N>): Promise<ReturnType<Procedures[N]>> {
-    return this.exclusive(() => this.writeNow(name, ...args))
+  /** A write of one message to the writer thread, in turn (see WriteLock). */
+  #send<T>(send: () => Promise<T>): Promise<T> {
+    return this.#writes.send(() => {
+      this.#assertOpen()
+      return send()
+    })
   }
 
-  /** `write` for a caller that already holds its turn (inside `exclusive`). */
-  writeNow<N extends ProcedureName>(name: N, ...args: ProcedureArgs<N>): Promise<ReturnType<Procedures[N]>> {
-    return this.#writer.call(name, args)
+  /** A procedure of many statements on the writer, whole and in turn (sqlite-procedures.ts). */
+  write<N extends ProcedureName>(name: N, ...args: ProcedureArgs<N>): Promise<ReturnType<Procedures[N]>> {
+    return this.#send(() => this.#writer.call(name, args))
+  }
+
+  /** A publish, committed with the others the writer has waiting (sqlite-thread.ts). */
+  publish(publish: Publish, now: number): Promise<PublishOutcome> {
+    return this.#send(() => this.#writer.publish(publish, now))
   }
 
   /** A procedure that only reads, on a reader, within the query timeout. */
@@ -97,7 +105,7 @@ export class SqliteExecutor implements Executor {
   async rows<R>(query: Query<R>, options?: ReadOptions): Promise<R[]> {
     const { sql, parameters, query: node } = compile(query)
     // A write that returns rows (INSERT ... RETURNING) is a write.
-    if (node.kind !== 'SelectQueryNode') return await this.exclusive(() => this.#writer.request<R[]>({ op: 'all', sql, parameters }))
+    if (node.kind !== 'SelectQueryNode') return await this.#send(() => this.#writer.request<R[]>({ op: 'all', sql, parameters }))
     return await this.#reader(options).request<R[]>({ op: 'all', sql, parameters }, this.#options.queryTimeoutMs)
   }
 
@@ -107,11 +115,11 @@ export class SqliteExecutor implements Executor {
 
   run(query: Compilable<unknown>): Promise<number> {
     const { sql, parameters } = query.compile()
-    return this.exclusive(() => this.#writer.request<number>({ op: 'run', sql, parameters }))
+    return this.#send(() => this.#writer.request<number>({ op: 'run', sql, parameters }))
   }
 
   transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
-    return this.exclusive(async () => {
+    return this.#exclusive(async () => {
       // IMMEDIATE takes the write lock first: another process cannot make it fail half-way.
       await this.#writer.request({ op: 'exec', sql: 'BEGIN IMMEDIATE' })
       try {
@@ -129,7 +137,7 @@ export class SqliteExecutor implements Executor {
   async notifyDeliveriesDue(): Promise<void> {}
 
   script(sql: string): Promise<void> {
-    return this.exclusive(() => this.#writer.request({ op: 'exec', sql }))
+    return this.#send(() => this.#writer.request({ op: 'exec', sql }))
   }
 
   async ping(): Promise<void> {
@@ -139,7 +147,7 @@ export class SqliteExecutor implements Executor {
   /** Closes once, however often it is called. */
   close(): Promise<void> {
     // After the writes already queued, so that none meets a closed database.
-    this.#closing ??= this.exclusive(async () => {
+    this.#closing ??= this.#exclusive(async () => {
       this.#closed = true
       await Promise.all(this.#readers.map((reader) => reader.close()))
       await this.#writer.close()

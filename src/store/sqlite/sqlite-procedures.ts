@@ -77,7 +77,7 @@ export type PublishOutcome = { stored: StoredEvent[] } | { error: { message: str
  * The group commit: every publish in one transaction, each in a savepoint of its own (one bad
  * publish is undone alone), with its outbox rows; on disk (synchronous=FULL) before it returns.
  */
-function commitPublishes(statements: StatementCache, publishes: readonly Publish[], now: number): PublishOutcome[] {
+export function commitPublishes(statements: StatementCache, publishes: readonly Publish[], now: number): PublishOutcome[] {
   const { db } = statements
   const outcomes: PublishOutcome[] = []
   db.transaction(() => {

@@ -2,27 +2,38 @@
 // reader) and runs what the main thread asks of it, one message at a time, so that the main
 // thread never waits on SQLite or the disk. Loaded as a worker_threads entry by sqlite-threads.ts.
 
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
 
 import { bindable, openConnection, StatementCache, type ConnectionRole } from './sqlite-connection.ts'
-import { procedures, type ProcedureName } from './sqlite-procedures.ts'
+import { commitPublishes, procedures, type ProcedureName, type Publish } from './sqlite-procedures.ts'
 
 export type ThreadRequest =
   | { id: number; op: 'all'; sql: string; parameters: readonly unknown[] }
   | { id: number; op: 'run'; sql: string; parameters: readonly unknown[] }
   | { id: number; op: 'exec'; sql: string }
   | { id: number; op: 'call'; name: ProcedureName; args: unknown[] }
+  | { id: number; op: 'publish'; publish: Publish; now: number }
   | { id: number; op: 'close' }
 
-export type ThreadResponse =
-  | { ready: true }
+export type Answer =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { message: string; code?: string; name: string } }
+
+/** A group commit answers every publish it holds in one message. */
+export type ThreadResponse = { ready: true } | Answer | { answers: Answer[] }
+
+/**
+ * A group commit holds at most this many events: a commit of them takes tens of milliseconds,
+ * and the publishes beyond wait for the next one rather than make this one longer.
+ */
+const maxEventsPerGroup = 10_000
 
 const { path, role } = workerData as { path: string; role: ConnectionRole }
 const statements = new StatementCache(openConnection(path, role))
 
-function handle(request: ThreadRequest): unknown {
+type PublishRequest = Extract<ThreadRequest, { op: 'publish' }>
+
+function handle(request: Exclude<ThreadRequest, PublishRequest>): unknown {
   switch (request.op) {
     case 'all': {
       const statement = statements.get(request.sql)
@@ -46,19 +57,66 @@ function handle(request: ThreadRequest): unknown {
   }
 }
 
-parentPort?.on('message', (request: ThreadRequest) => {
-  let response: ThreadResponse
+function answer(request: Exclude<ThreadRequest, PublishRequest>): Answer {
   try {
-    response = { id: request.id, ok: true, value: handle(request) }
+    return { id: request.id, ok: true, value: handle(request) }
   } catch (error) {
-    const { message, code, name } = error as { message?: string; code?: string; name?: string }
-    response = {
-      id: request.id,
-      ok: false,
-      error: { message: message ?? String(error), name: name ?? 'Error', ...(code === undefined ? {} : { code }) },
+    return { id: request.id, ok: false, error: describe(error) }
+  }
+}
+
+function describe(error: unknown): { message: string; code?: string; name: string } {
+  const { message, code, name } = error as { message?: string; code?: string; name?: string }
+  return { message: message ?? String(error), name: name ?? 'Error', ...(code === undefined ? {} : { code }) }
+}
+
+/**
+ * The group commit happens here, where the disk is: a publish takes with it every publish that
+ * arrived while the commit before it ran (they wait in this thread's queue), and all of them are
+ * committed together, one fsync for all. The main thread sends each publish as it comes and is
+ * never in the way between one commit and the next.
+ */
+function commitGroup(port: MessagePort, first: PublishRequest): ThreadRequest | undefined {
+  const group = [first]
+  let events = first.publish.drafts.length
+  let next: ThreadRequest | undefined
+  while (events < maxEventsPerGroup) {
+    const received = receiveMessageOnPort(port)?.message as ThreadRequest | undefined
+    if (received?.op !== 'publish') {
+      next = received
+      break
+    }
+    group.push(received)
+    events += received.publish.drafts.length
+  }
+  let answers: Answer[]
+  try {
+    const now = Math.max(...group.map((request) => request.now))
+    const outcomes = commitPublishes(statements, group.map((request) => request.publish), now)
+    answers = group.map((request, index) => ({ id: request.id, ok: true, value: outcomes[index] }))
+  } catch (error) {
+    // The commit itself failed (a full disk): nothing of the group is stored.
+    answers = group.map((request) => ({ id: request.id, ok: false, error: describe(error) }))
+  }
+  port.postMessage({ answers } satisfies ThreadResponse)
+  return next
+}
+
+function serve(port: MessagePort, request: ThreadRequest): void {
+  let next: ThreadRequest | undefined = request
+  while (next !== undefined) {
+    if (next.op === 'publish') {
+      next = commitGroup(port, next)
+    } else {
+      port.postMessage(answer(next) satisfies ThreadResponse)
+      next = undefined
     }
   }
-  parentPort?.postMessage(response)
-})
+}
+
+if (parentPort !== null) {
+  const port = parentPort
+  port.on('message', (request: ThreadRequest) => serve(port, request))
+}
 // Its connection is open: from here on, time spent on a request is the query's (see request()).
 parentPort?.postMessage({ ready: true } satisfies ThreadResponse)

@@ -9,8 +9,8 @@ import { Worker } from 'node:worker_threads'
 
 import { QueryTimeoutError } from '../store.ts'
 import type { ConnectionRole } from './sqlite-connection.ts'
-import type { ProcedureArgs, ProcedureName, Procedures } from './sqlite-procedures.ts'
-import type { ThreadRequest, ThreadResponse } from './sqlite-thread.ts'
+import type { ProcedureArgs, ProcedureName, Procedures, Publish, PublishOutcome } from './sqlite-procedures.ts'
+import type { Answer, ThreadRequest, ThreadResponse } from './sqlite-thread.ts'
 
 // The thread is the .ts source under tsx (tests, a source checkout) and the built .js otherwise.
 const threadFile = new URL(`./sqlite-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
@@ -52,12 +52,8 @@ export class SqliteThread {
     this.#worker.unref()
     this.#worker.on('message', (response: ThreadResponse) => {
       if ('ready' in response) return this.#markReady()
-      const pending = this.#pending.get(response.id)
-      if (pending === undefined) return
-      this.#pending.delete(response.id)
+      for (const answer of 'answers' in response ? response.answers : [response]) this.#settle(answer)
       if (this.#pending.size === 0) this.#worker.unref()
-      if (response.ok) pending.resolve(response.value)
-      else pending.reject(threadError(response.error))
     })
     const fail = (error: Error): void => {
       this.#failed ??= error
@@ -66,6 +62,14 @@ export class SqliteThread {
     }
     this.#worker.on('error', fail)
     this.#worker.on('exit', (code) => fail(new Error(`the SQLite ${role} thread exited (${code})`)))
+  }
+
+  #settle(answer: Answer): void {
+    const pending = this.#pending.get(answer.id)
+    if (pending === undefined) return
+    this.#pending.delete(answer.id)
+    if (answer.ok) pending.resolve(answer.value)
+    else pending.reject(threadError(answer.error))
   }
 
   /** Asks the thread; rejects with QueryTimeoutError past `timeoutMs` (the thread is then lost). */
@@ -106,6 +110,11 @@ export class SqliteThread {
 
   call<N extends ProcedureName>(name: N, args: ProcedureArgs<N>, timeoutMs?: number): Promise<ReturnType<Procedures[N]>> {
     return this.request({ op: 'call', name, args }, timeoutMs)
+  }
+
+  /** A publish for the writer's next group commit (sqlite-thread.ts). */
+  publish(publish: Publish, now: number): Promise<PublishOutcome> {
+    return this.request({ op: 'publish', publish, now })
   }
 
   /** False once the thread has failed or been given up: its owner starts another. */
