@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 
 import type { Clock } from '../../clock.ts'
 import { fanOutBudget, fanOutRows, fanOutRowsPerClaim, pendingFanoutColumns, type PendingFanout } from '../outbox.ts'
-import { healthy, RelationalDeliveryQueue } from '../relational/deliveries.ts'
+import { onlyPlainSuccesses, RelationalDeliveryQueue } from '../relational/deliveries.ts'
 import type { ClaimedDelivery, DecideOutcome, DeliveryClaim, DeliveryOutcome } from '../store.ts'
 import { chooseClaims, claimWindow, saturatedWebhookIds, signingSecrets, type ClaimedDeliveryRow } from '../webhook-rows.ts'
 import { prepared, type PgExecutor, type PgQueries, type PgTransactionOptions } from './pg-executor.ts'
@@ -82,11 +82,7 @@ export class PgDeliveryQueue extends RelationalDeliveryQueue {
    */
   override async recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], decide: DecideOutcome): Promise<void> {
     if (outcomes.length === 0) return
-    const onlySuccesses = outcomes.every((outcome) => {
-      const decision = decide(outcome, healthy)
-      return decision.delivery.kind === 'succeeded' && decision.webhook.failing_since === null && decision.webhook.disable === null
-    })
-    if (onlySuccesses) {
+    if (onlyPlainSuccesses(outcomes, decide)) {
       const applied = await this.#pg.transaction(async (tx) => {
         const { rows } = await tx.connection.query<{ applied: boolean }>(
           prepared(recordSuccessesSql, [

@@ -35,6 +35,18 @@ function describeAttemptError(attempt: DeliveryAttempt): string {
 
 export const healthy: WebhookHealth = { failing_since: null, disabled: false }
 
+/**
+ * Whether every outcome of a batch is a success that leaves a healthy webhook as it is: the
+ * usual batch, which both backends record in one step (a statement on PostgreSQL, a procedure
+ * on SQLite's writer) unless a webhook of it turns out to be failing.
+ */
+export function onlyPlainSuccesses(outcomes: readonly DeliveryOutcome[], decide: DecideOutcome): boolean {
+  return outcomes.every((outcome) => {
+    const decision = decide(outcome, healthy)
+    return decision.delivery.kind === 'succeeded' && decision.webhook.failing_since === null && decision.webhook.disable === null
+  })
+}
+
 /** The queue of every backend; each adds its own claims, and its signal of new work if any. */
 export abstract class RelationalDeliveryQueue implements DeliveryQueue {
   constructor(

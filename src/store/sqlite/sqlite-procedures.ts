@@ -20,6 +20,7 @@ import {
   storedEventRow,
   type ClaimedDelivery,
   type DeliveryClaim,
+  type DeliveryOutcome,
   type EventBucketCount,
   type EventDraft,
   type EventFilters,
@@ -329,8 +330,45 @@ function releaseLease(statements: StatementCache, name: string, holder: string):
   statements.get('DELETE FROM maintenance_leases WHERE name = ? AND holder = ?').run(name, holder)
 }
 
+/**
+ * A batch of successes to webhooks that are not failing, the usual batch, whole in one message
+ * (as PostgreSQL's recordSuccessesSql): every attempt of a delivery that still exists, and each
+ * delivery done that this claim still holds (another worker's lease since is left to that
+ * worker's outcome). Writes nothing, and answers false, if a webhook of the batch is failing:
+ * the core then records the batch, and updates the webhook.
+ */
+function recordSuccesses(statements: StatementCache, outcomes: readonly Omit<DeliveryOutcome, 'facts'>[], now: number): boolean {
+  const completedAt = new Date(now).toISOString()
+  const webhookIds = JSON.stringify([...new Set(outcomes.map((outcome) => outcome.webhook_id))])
+  const failing = statements.get('SELECT 1 AS failing FROM webhooks WHERE webhook_id IN (SELECT value FROM json_each(?)) AND failing_since IS NOT NULL LIMIT 1')
+  const findDelivery = statements.get('SELECT seq FROM webhook_deliveries WHERE delivery_id = ? AND workspace_id = ?')
+  const insertAttempt = statements.get(
+    `INSERT INTO webhook_delivery_attempts (delivery_seq, attempted_at, duration_ms, status_code, error, response_body)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  )
+  const markDone = statements.get(
+    `UPDATE webhook_deliveries SET status = 'succeeded', next_attempt_at = NULL, claim_token = NULL, completed_at = ?,
+       attempt_count = attempt_count + 1, round_attempts = round_attempts + 1, last_error = NULL
+     WHERE seq = ? AND claim_token = ?`,
+  )
+  return statements.db
+    .transaction(() => {
+      if (failing.get(webhookIds) !== undefined) return false
+      for (const { delivery_id, workspace_id, claim_token, attempt } of outcomes) {
+        // Deleted with its webhook while the request was in flight: nothing left to record.
+        const delivery = findDelivery.get(delivery_id, workspace_id) as { seq: number } | undefined
+        if (delivery === undefined) continue
+        insertAttempt.run(delivery.seq, attempt.attempted_at, attempt.duration_ms, attempt.status_code, attempt.error, attempt.response_body)
+        markDone.run(completedAt, delivery.seq, claim_token)
+      }
+      return true
+    })
+    .immediate()
+}
+
 export const procedures = {
   commitPublishes,
+  recordSuccesses,
   claimDeliveries,
   fanOutWorkspace,
   countPerTypeAndBucket,
