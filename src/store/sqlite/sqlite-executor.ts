@@ -6,7 +6,7 @@
 
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Compilable } from 'kysely'
 
-import { compiled as compile, queryBuilder, type Executor, type Query, type ReadOptions } from '../relational/executor.ts'
+import { compiled as compile, queryBuilder, type Executor, type Query, type ReadOptions, type TransactionOptions } from '../relational/executor.ts'
 import { openConnection } from './sqlite-connection.ts'
 import { sqliteDialect } from './sqlite-dialect.ts'
 import type { ProcedureArgs, ProcedureName, Procedures, Publish, PublishOutcome } from './sqlite-procedures.ts'
@@ -118,10 +118,11 @@ export class SqliteExecutor implements Executor {
     return this.#send(() => this.#writer.request<number>({ op: 'run', sql, parameters }))
   }
 
-  transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Executor) => Promise<T>, { durable = true }: TransactionOptions = {}): Promise<T> {
     return this.#exclusive(async () => {
       // IMMEDIATE takes the write lock first: another process cannot make it fail half-way.
-      await this.#writer.request({ op: 'exec', sql: 'BEGIN IMMEDIATE' })
+      // Work that may be done again commits without waiting for the disk (see withoutFlush).
+      await this.#writer.request({ op: 'exec', sql: `${durable ? '' : 'PRAGMA synchronous = NORMAL; '}BEGIN IMMEDIATE` })
       try {
         const result = await work(new SqliteTransaction(this.#writer))
         await this.#writer.request({ op: 'exec', sql: 'COMMIT' })
@@ -130,6 +131,8 @@ export class SqliteExecutor implements Executor {
         // A failed COMMIT (a full disk) has already ended the transaction.
         await this.#writer.request({ op: 'exec', sql: 'ROLLBACK' }).catch(() => {})
         throw error
+      } finally {
+        if (!durable) await this.#writer.request({ op: 'exec', sql: 'PRAGMA synchronous = FULL' }).catch(() => {})
       }
     })
   }

@@ -163,9 +163,26 @@ function fanOut(statements: StatementCache, now: number, budget: number, workspa
   }
 }
 
+/**
+ * Claims and outcomes may be lost in a crash of the database and done again (TransactionOptions'
+ * `durable`), so they commit without waiting for the disk (synchronous = NORMAL), as PostgreSQL
+ * commits them with synchronous_commit off: after a power loss the last of them may be gone and
+ * their deliveries are sent again, which at-least-once allows; a crash of the process loses
+ * nothing. A publish stays durable: its commit (FULL) flushes the WAL up to itself, these
+ * commits before it included.
+ */
+export function withoutFlush<T>(statements: StatementCache, work: () => T): T {
+  statements.db.pragma('synchronous = NORMAL')
+  try {
+    return work()
+  } finally {
+    statements.db.pragma('synchronous = FULL')
+  }
+}
+
 /** Every delivery the workspace's publishes still owe, in one transaction. */
 function fanOutWorkspace(statements: StatementCache, workspaceId: string, now: number): void {
-  statements.db.transaction(() => fanOut(statements, now, Number.POSITIVE_INFINITY, workspaceId)).immediate()
+  withoutFlush(statements, () => statements.db.transaction(() => fanOut(statements, now, Number.POSITIVE_INFINITY, workspaceId)).immediate())
 }
 
 /** A claim as it crosses to the thread: the map of what is in flight as entries. */
@@ -181,41 +198,40 @@ type ClaimRow = Omit<ClaimedDeliveryRow, 'manual_retry' | 'claim_token'> & { seq
 function claimDeliveries(statements: StatementCache, threadClaim: ThreadClaim, now: number): ClaimedDelivery[] {
   const claim: DeliveryClaim = { ...threadClaim, inFlightByWebhook: new Map(threadClaim.inFlightByWebhook) }
   const saturated = saturatedWebhookIds(claim.inFlightByWebhook, claim.perWebhookLimit)
-  return statements.db
-    .transaction(() => {
-      fanOut(statements, now, fanOutBudget)
-      const candidates = statements
-        .get(
-          `SELECT seq, webhook_id FROM webhook_deliveries
-           WHERE status = 'pending' AND next_attempt_at <= ?
-             AND webhook_id NOT IN (SELECT value FROM json_each(?))
-           ORDER BY next_attempt_at LIMIT ?`,
-        )
-        .all(now, JSON.stringify(saturated), claimWindow(claim)) as { seq: number; webhook_id: string }[]
-      const details = statements.get(
-        `SELECT d.seq, d.delivery_id, d.workspace_id, d.webhook_id, d.event_id, d.round_attempts,
-           d.manual_retry, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
-           COALESCE(e.json, d.test_event_json) AS event_json
-         FROM webhook_deliveries d
-         JOIN webhooks w ON w.webhook_id = d.webhook_id
-         LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.event_id = d.event_id
-         WHERE d.seq = ?`,
+  const claimAll = statements.db.transaction(() => {
+    fanOut(statements, now, fanOutBudget)
+    const candidates = statements
+      .get(
+        `SELECT seq, webhook_id FROM webhook_deliveries
+         WHERE status = 'pending' AND next_attempt_at <= ?
+           AND webhook_id NOT IN (SELECT value FROM json_each(?))
+         ORDER BY next_attempt_at LIMIT ?`,
       )
-      const lease = statements.get('UPDATE webhook_deliveries SET next_attempt_at = ?, claim_token = ? WHERE seq = ?')
-      const nowIso = new Date(now).toISOString()
-      return chooseClaims(candidates, claim).map((candidate): ClaimedDelivery => {
-        const { seq, manual_retry, secret, previous_secret, previous_secret_expires_at, ...row } = details.get(candidate.seq) as ClaimRow
-        const claimToken = randomUUID()
-        lease.run(now + claim.leaseMs, claimToken, seq)
-        return {
-          ...row,
-          claim_token: claimToken,
-          manual_retry: manual_retry === 1,
-          secrets: signingSecrets({ secret, previous_secret, previous_secret_expires_at }, nowIso),
-        }
-      })
+      .all(now, JSON.stringify(saturated), claimWindow(claim)) as { seq: number; webhook_id: string }[]
+    const details = statements.get(
+      `SELECT d.seq, d.delivery_id, d.workspace_id, d.webhook_id, d.event_id, d.round_attempts,
+         d.manual_retry, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
+         COALESCE(e.json, d.test_event_json) AS event_json
+       FROM webhook_deliveries d
+       JOIN webhooks w ON w.webhook_id = d.webhook_id
+       LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.event_id = d.event_id
+       WHERE d.seq = ?`,
+    )
+    const lease = statements.get('UPDATE webhook_deliveries SET next_attempt_at = ?, claim_token = ? WHERE seq = ?')
+    const nowIso = new Date(now).toISOString()
+    return chooseClaims(candidates, claim).map((candidate): ClaimedDelivery => {
+      const { seq, manual_retry, secret, previous_secret, previous_secret_expires_at, ...row } = details.get(candidate.seq) as ClaimRow
+      const claimToken = randomUUID()
+      lease.run(now + claim.leaseMs, claimToken, seq)
+      return {
+        ...row,
+        claim_token: claimToken,
+        manual_retry: manual_retry === 1,
+        secrets: signingSecrets({ secret, previous_secret, previous_secret_expires_at }, nowIso),
+      }
     })
-    .immediate()
+  })
+  return withoutFlush(statements, () => claimAll.immediate())
 }
 
 /**
@@ -351,19 +367,18 @@ function recordSuccesses(statements: StatementCache, outcomes: readonly Omit<Del
        attempt_count = attempt_count + 1, round_attempts = round_attempts + 1, last_error = NULL
      WHERE seq = ? AND claim_token = ?`,
   )
-  return statements.db
-    .transaction(() => {
-      if (failing.get(webhookIds) !== undefined) return false
-      for (const { delivery_id, workspace_id, claim_token, attempt } of outcomes) {
-        // Deleted with its webhook while the request was in flight: nothing left to record.
-        const delivery = findDelivery.get(delivery_id, workspace_id) as { seq: number } | undefined
-        if (delivery === undefined) continue
-        insertAttempt.run(delivery.seq, attempt.attempted_at, attempt.duration_ms, attempt.status_code, attempt.error, attempt.response_body)
-        markDone.run(completedAt, delivery.seq, claim_token)
-      }
-      return true
-    })
-    .immediate()
+  const recordAll = statements.db.transaction(() => {
+    if (failing.get(webhookIds) !== undefined) return false
+    for (const { delivery_id, workspace_id, claim_token, attempt } of outcomes) {
+      // Deleted with its webhook while the request was in flight: nothing left to record.
+      const delivery = findDelivery.get(delivery_id, workspace_id) as { seq: number } | undefined
+      if (delivery === undefined) continue
+      insertAttempt.run(delivery.seq, attempt.attempted_at, attempt.duration_ms, attempt.status_code, attempt.error, attempt.response_body)
+      markDone.run(completedAt, delivery.seq, claim_token)
+    }
+    return true
+  })
+  return withoutFlush(statements, () => recordAll.immediate())
 }
 
 export const procedures = {
