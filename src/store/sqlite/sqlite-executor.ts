@@ -120,19 +120,23 @@ export class SqliteExecutor implements Executor {
 
   transaction<T>(work: (tx: Executor) => Promise<T>, { durable = true }: TransactionOptions = {}): Promise<T> {
     return this.#exclusive(async () => {
-      // IMMEDIATE takes the write lock first: another process cannot make it fail half-way.
-      // Work that may be done again commits without waiting for the disk (see withoutFlush).
-      await this.#writer.request({ op: 'exec', sql: `${durable ? '' : 'PRAGMA synchronous = NORMAL; '}BEGIN IMMEDIATE` })
+      // Work that may be done again commits without waiting for the disk (see withoutFlush);
+      // FULL is set again whatever happens, and the writer's group commit sets it too.
+      if (!durable) await this.#writer.request({ op: 'exec', sql: 'PRAGMA synchronous = NORMAL' })
       try {
-        const result = await work(new SqliteTransaction(this.#writer))
-        await this.#writer.request({ op: 'exec', sql: 'COMMIT' })
-        return result
-      } catch (error) {
-        // A failed COMMIT (a full disk) has already ended the transaction.
-        await this.#writer.request({ op: 'exec', sql: 'ROLLBACK' }).catch(() => {})
-        throw error
+        // IMMEDIATE takes the write lock first: another process cannot make it fail half-way.
+        await this.#writer.request({ op: 'exec', sql: 'BEGIN IMMEDIATE' })
+        try {
+          const result = await work(new SqliteTransaction(this.#writer))
+          await this.#writer.request({ op: 'exec', sql: 'COMMIT' })
+          return result
+        } catch (error) {
+          // A failed COMMIT (a full disk) has already ended the transaction.
+          await this.#writer.request({ op: 'exec', sql: 'ROLLBACK' }).catch(() => {})
+          throw error
+        }
       } finally {
-        if (!durable) await this.#writer.request({ op: 'exec', sql: 'PRAGMA synchronous = FULL' }).catch(() => {})
+        if (!durable) await this.#writer.request({ op: 'exec', sql: 'PRAGMA synchronous = FULL' })
       }
     })
   }

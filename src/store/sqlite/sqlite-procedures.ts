@@ -166,10 +166,12 @@ function fanOut(statements: StatementCache, now: number, budget: number, workspa
 /**
  * Claims and outcomes may be lost in a crash of the database and done again (TransactionOptions'
  * `durable`), so they commit without waiting for the disk (synchronous = NORMAL), as PostgreSQL
- * commits them with synchronous_commit off: after a power loss the last of them may be gone and
- * their deliveries are sent again, which at-least-once allows; a crash of the process loses
- * nothing. A publish stays durable: its commit (FULL) flushes the WAL up to itself, these
- * commits before it included.
+ * commits them with synchronous_commit off. A crash of the process loses nothing. After a power
+ * loss, those committed since the last flush may be gone and their deliveries are sent again,
+ * which at-least-once allows; the next publish's commit (FULL) or checkpoint flushes the WAL up
+ * to itself, these commits included, so with no publishes that window is up to a checkpoint's
+ * worth of them (PostgreSQL's WAL writer flushes within a second). A publish stays durable: the
+ * group commit sets FULL itself (sqlite-thread.ts).
  */
 export function withoutFlush<T>(statements: StatementCache, work: () => T): T {
   statements.db.pragma('synchronous = NORMAL')

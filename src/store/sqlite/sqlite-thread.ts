@@ -91,6 +91,11 @@ function commitGroup(port: MessagePort, first: PublishRequest): ThreadRequest | 
   }
   let answers: Answer[]
   try {
+    // A publish is answered only once it is on disk, whatever the writer's last work left set
+    // (withoutFlush), and never from inside a transaction another write left open: its commit
+    // would then be that transaction's savepoint, not on disk.
+    statements.db.pragma('synchronous = FULL')
+    if (statements.db.inTransaction) throw new Error('the SQLite writer is inside a transaction that was not ended')
     const now = Math.max(...group.map((request) => request.now))
     const outcomes = commitPublishes(statements, group.map((request) => request.publish), now)
     answers = group.map((request, index) => ({ id: request.id, ok: true, value: outcomes[index] }))
