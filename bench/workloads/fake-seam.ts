@@ -36,8 +36,8 @@ const warmUpSeconds = 1
 /** Distinct values per request kind (devices, type pairs, windows), cycled by the load. */
 const variantsPerRequest = 10
 
-/** Issue 5's targets for our throughput over the fake's; other sizes are reported without one. */
-const ratioTargets: Readonly<Record<number, string>> = { 10_000: '>= 50', 100_000: '>= 500' }
+/** Our throughput over the fake's, as issue 17 asks it (issue 5 asked 50x at 10,000); other sizes are reported without one. */
+const ratioTargets: Readonly<Record<number, string>> = { 10_000: '>= 80', 100_000: '>= 500' }
 
 /** An event as our publish answers it: the wire form, with the fields the server set. */
 interface StoredEvent {
