@@ -101,9 +101,9 @@ async function withSetup<T>(
     const start = {
       databaseUrl: database.url,
       directory: database.directory,
-      // The backlog to 100 webhooks is past the default limit of 50 (MAX_WEBHOOKS_PER_WORKSPACE);
-      // the limit is not what this workload measures.
-      env: { MAX_WEBHOOKS_PER_WORKSPACE: String(Math.max(50, ...options.webhookCounts)) },
+      // The backlog to 100 webhooks is past the default limit (MAX_WEBHOOKS_PER_WORKSPACE); the
+      // limit is not what this workload measures.
+      env: { MAX_WEBHOOKS_PER_WORKSPACE: String(Math.max(...options.webhookCounts)) },
       ...(options.cpuProfileDirectory === undefined
         ? {}
         : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`] }),

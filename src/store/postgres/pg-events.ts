@@ -9,7 +9,6 @@ import { sql } from 'kysely'
 import type { Clock } from '../../clock.ts'
 import type { EventSqlBackend } from '../event-list-sql.ts'
 import { publishedFanout, type NewFanout } from '../outbox.ts'
-import { settleWrites, type QueuedWrite, type WriteOutcome } from '../queued-writes.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
 import {
   eventFilterColumns,
@@ -88,6 +87,28 @@ function isMissingPartition(error: unknown): boolean {
     (error as { code?: string }).code === '23514' &&
     error.message.startsWith('no partition of relation')
   )
+}
+
+/** A publish waiting in its workspace's queue for the next group commit. */
+interface QueuedWrite {
+  workspaceId: string
+  drafts: readonly EventDraft[]
+  /** InsertEventsOptions.history: the drafts keep their created_at and queue no deliveries. */
+  history: boolean
+  resolve(stored: StoredEvent[]): void
+  reject(error: unknown): void
+}
+
+/** Each publish of a group is stored all-or-nothing in a savepoint, and answered on its own. */
+type WriteOutcome = { stored: StoredEvent[] } | { error: unknown }
+
+/** Answers each publish of a committed group: `outcomes` holds one per write, in order. */
+function settleWrites(writes: readonly QueuedWrite[], outcomes: readonly WriteOutcome[]): void {
+  writes.forEach((write, index) => {
+    const outcome = outcomes[index] as WriteOutcome
+    if ('stored' in outcome) write.resolve(outcome.stored)
+    else write.reject(outcome.error)
+  })
 }
 
 export class PgEventLog extends RelationalEventLog {

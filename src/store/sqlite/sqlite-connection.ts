@@ -27,8 +27,8 @@ export function openConnection(path: string, role: ConnectionRole): Database.Dat
  * crosses the threshold runs it before it returns. Each event dirties pages scattered over its
  * indexes, and a page changed by many commits is copied back once per checkpoint, so checkpoints
  * 10 times further apart (40 MB of WAL rather than SQLite's default 4 MB) write far fewer pages:
- * the same rows inserted directly went from 11,500-14,700 to 17,800-22,200 rows/s
- * (.scratch trial, 50,000 stored rows, 100 a transaction). The WAL file is cut back to 64 MB
+ * the same rows inserted directly went from 11,500-14,700 to 17,800-22,200 rows/s (50,000
+ * stored rows, 100 a transaction; docs/benchmarks.md, "Issue 17, second round"). The WAL file is cut back to 64 MB
  * after a checkpoint so that a burst does not leave it large.
  */
 export function applyCheckpointSettings(db: Database.Database): void {

@@ -27,9 +27,7 @@ export class SqliteDeliveryQueue extends RelationalDeliveryQueue {
   override async recordDeliveryOutcomes(outcomes: readonly DeliveryOutcome[], decide: DecideOutcome): Promise<void> {
     if (outcomes.length === 0) return
     if (onlyPlainSuccesses(outcomes, decide)) {
-      // Without their facts, which only the decision reads: less to send to the thread.
-      const sent = outcomes.map(({ delivery_id, workspace_id, webhook_id, claim_token, attempt }) => ({ delivery_id, workspace_id, webhook_id, claim_token, attempt }))
-      if (await this.#sqlite.write('recordSuccesses', sent, this.clock.now())) return
+      if (await this.#sqlite.write('recordSuccesses', outcomes, this.clock.now())) return
     }
     await super.recordDeliveryOutcomes(outcomes, decide)
   }

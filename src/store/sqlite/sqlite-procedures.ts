@@ -75,7 +75,8 @@ export interface Publish {
 export type PublishOutcome = { stored: StoredEvent[] } | { error: { message: string; code?: string } }
 
 /**
- * The group commit: every publish in one transaction, each in a savepoint of its own (one bad
+ * The group commit (run by the writer thread's commitGroup, not through `procedures`): every
+ * publish in one transaction, each in a savepoint of its own (one bad
  * publish is undone alone), with its outbox rows; on disk (synchronous=FULL) before it returns.
  */
 export function commitPublishes(statements: StatementCache, publishes: readonly Publish[], now: number): PublishOutcome[] {
@@ -355,7 +356,7 @@ function releaseLease(statements: StatementCache, name: string, holder: string):
  * worker's outcome). Writes nothing, and answers false, if a webhook of the batch is failing:
  * the core then records the batch, and updates the webhook.
  */
-function recordSuccesses(statements: StatementCache, outcomes: readonly Omit<DeliveryOutcome, 'facts'>[], now: number): boolean {
+function recordSuccesses(statements: StatementCache, outcomes: readonly DeliveryOutcome[], now: number): boolean {
   const completedAt = new Date(now).toISOString()
   const webhookIds = JSON.stringify([...new Set(outcomes.map((outcome) => outcome.webhook_id))])
   const failing = statements.get('SELECT 1 AS failing FROM webhooks WHERE webhook_id IN (SELECT value FROM json_each(?)) AND failing_since IS NOT NULL LIMIT 1')
@@ -384,7 +385,6 @@ function recordSuccesses(statements: StatementCache, outcomes: readonly Omit<Del
 }
 
 export const procedures = {
-  commitPublishes,
   recordSuccesses,
   claimDeliveries,
   fanOutWorkspace,
