@@ -12,6 +12,7 @@ import { resolveServerConfig } from '../src/config.ts'
 import { buildServer } from '../src/http/server.ts'
 import { createLogger } from '../src/logger.ts'
 import { compileCountEventsByBucket } from '../src/store/event-list-sql.ts'
+import { sqliteEventLayout } from '../src/store/sqlite/sqlite-event-layout.ts'
 import type { Tables } from '../src/store/schema.ts'
 import { openStore } from '../src/store/open-store.ts'
 import { createTargetGuard } from '../src/workers/start-delivery.ts'
@@ -75,7 +76,7 @@ try {
       createQueryCompiler: () => new SqliteQueryCompiler(),
     },
   })
-  const query = compileCountEventsByBucket(builder, workspace.workspaceId, { created_at_min: since }, 21_600, { retainedFrom: () => [since], createdAtBesideEventIds: 'created_at' })
+  const query = compileCountEventsByBucket(builder, workspace.workspaceId, { created_at_min: since }, 21_600, { layout: sqliteEventLayout, retainedFrom: () => [sqliteEventLayout.time(since)], createdAtBesideEventIds: 'events.created_at' })
   const db = new Database(database.url.slice('sqlite:'.length), { readonly: true })
   for (const row of db.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...(query.parameters as unknown[])) as { detail: string }[]) {
     console.log(`plan: ${row.detail}`)

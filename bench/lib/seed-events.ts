@@ -10,7 +10,8 @@ import pg from 'pg'
 
 import { parsePublishRequest } from '../../src/domain/publish-events.ts'
 import { openStore } from '../../src/store/open-store.ts'
-import { eventFilterColumns, storedEventRow } from '../../src/store/store.ts'
+import { storedEventColumns } from '../../src/store/sqlite/sqlite-event-layout.ts'
+import { eventFilterColumns, storedEventRow, type EventFilterColumn } from '../../src/store/store.ts'
 import { addDays, utcDay } from '../../src/store/utc-days.ts'
 import { fleetEventTypes, type Fleet } from './fleet.ts'
 import type { BenchDatabase } from './processes.ts'
@@ -32,7 +33,7 @@ export async function seedEvents(database: BenchDatabase, options: SeedOptions):
     const descriptions = eventDescriptions(options.fleet)
     const start = Date.now() - options.days * dayMs
     const step = (options.days * dayMs) / options.count
-    let batch: Record<string, unknown>[] = []
+    let batch: EventRow[] = []
     for (let i = 0; i < options.count; i++) {
       const event = options.fleet.event(i)
       const event_type = event['event_type'] as string
@@ -41,15 +42,7 @@ export async function seedEvents(database: BenchDatabase, options: SeedOptions):
       const { event_type: _type, ...fields } = event
       fields['event_description'] = descriptions.get(event_type)
       const { json, filterValues } = storedEventRow(options.workspaceId, { event_id, event_type, fields }, created_at, created_at)
-      const row: Record<string, unknown> = {
-        workspace_id: options.workspaceId,
-        event_id,
-        event_type,
-        created_at,
-        occurred_at: created_at,
-        json,
-        ...filterValues,
-      }
+      const row = { workspace_id: options.workspaceId, event_id, event_type, created_at, json, filterValues }
       if (i % 997 === 0) options.keepEvent?.(event_id)
       batch.push(row)
       if (batch.length === 5000) {
@@ -72,12 +65,22 @@ function eventDescriptions(fleet: Fleet): Map<string, unknown> {
   return new Map(drafts.map((draft) => [draft.event_type, draft.fields['event_description']]))
 }
 
+/** An event as storedEventRow makes it, for either backend's layout. */
+interface EventRow {
+  workspace_id: string
+  event_id: string
+  event_type: string
+  created_at: string
+  json: string
+  filterValues: Record<EventFilterColumn, string | null>
+}
+
 interface RowWriter {
-  insert(rows: readonly Record<string, unknown>[]): Promise<void>
+  insert(rows: readonly EventRow[]): Promise<void>
   close(): Promise<void>
 }
 
-const columns = ['workspace_id', 'event_id', 'event_type', 'created_at', 'occurred_at', ...eventFilterColumns, 'json']
+const pgColumns = ['workspace_id', 'event_id', 'event_type', 'created_at', 'occurred_at', ...eventFilterColumns, 'json'] as const
 
 async function openWriter(database: BenchDatabase, days: number): Promise<RowWriter> {
   // Migrated, and on PostgreSQL with a partition for every day of the spread.
@@ -91,11 +94,14 @@ async function openWriter(database: BenchDatabase, days: number): Promise<RowWri
     db.pragma('journal_mode = WAL')
     // Seeding only: a crash here loses nothing anyone was promised.
     db.pragma('synchronous = OFF')
+    // The lean layout of the store's own group commit (sqlite-event-layout.ts).
+    const columns = ['workspace_key', 'event_id', 'event_type', 'created_at', ...eventFilterColumns, 'json']
     const insert = db.prepare(
       `INSERT INTO events (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`,
     )
-    const insertAll = db.transaction((rows: readonly Record<string, unknown>[]) => {
-      for (const row of rows) insert.run(row)
+    const keyOf = db.prepare('SELECT workspace_key FROM workspaces WHERE workspace_id = ?').pluck()
+    const insertAll = db.transaction((rows: readonly EventRow[]) => {
+      for (const row of rows) insert.run(storedEventColumns(keyOf.get(row.workspace_id) as number, row))
     })
     return {
       async insert(rows) {
@@ -112,10 +118,12 @@ async function openWriter(database: BenchDatabase, days: number): Promise<RowWri
   await client.connect()
   return {
     async insert(rows) {
+      const value = (row: EventRow, column: (typeof pgColumns)[number]): string | null =>
+        column === 'occurred_at' ? row.created_at : column in row.filterValues ? row.filterValues[column as EventFilterColumn] : row[column as keyof Omit<EventRow, 'filterValues'>]
       await client.query(
-        `INSERT INTO events (${columns.join(', ')})
-         SELECT * FROM UNNEST(${columns.map((_, index) => `$${index + 1}::text[]`).join(', ')})`,
-        columns.map((column) => rows.map((row) => row[column] ?? null)),
+        `INSERT INTO events (${pgColumns.join(', ')})
+         SELECT * FROM UNNEST(${pgColumns.map((_, index) => `$${index + 1}::text[]`).join(', ')})`,
+        pgColumns.map((column) => rows.map((row) => value(row, column))),
       )
     },
     async close() {

@@ -10,6 +10,7 @@ import {
   type SelectQueryBuilder,
 } from 'kysely'
 
+import type { EventLayout, EventsQuery, StoredValue } from './event-layout.ts'
 import type { Tables } from './schema.ts'
 import type {
   EventBucketCount,
@@ -28,8 +29,6 @@ export interface EventRow {
 }
 
 type EventsSelect = SelectQueryBuilder<Tables, 'events', EventRow>
-/** A query of the events table, whatever it selects: the filters apply to any. */
-type EventsQuery<O> = SelectQueryBuilder<Tables, 'events', O>
 
 /**
  * The lower bounds on created_at of a query of one workspace: the oldest created_at the
@@ -40,10 +39,12 @@ type EventsQuery<O> = SelectQueryBuilder<Tables, 'events', O>
  * device_id p50 58 ms instead of 0.7 ms at 105,000 events); PostgreSQL wants plain ones, which
  * prune day partitions.
  */
-export type RetainedFrom = (workspaceId: string, bound: string | undefined) => readonly (Expression<string> | string)[]
+export type RetainedFrom = (workspaceId: string, bound: string | undefined) => readonly StoredValue[]
 
 /** What the event queries take from their backend. */
 export interface EventSqlBackend {
+  /** How the events table stores keys and times: every comparison and selected id goes through it. */
+  layout: EventLayout
   retainedFrom: RetainedFrom
   /**
    * created_at as a query that `event_ids` drive compares and orders by. SQLite's planner, given
@@ -52,14 +53,19 @@ export interface EventSqlBackend {
    * it is `+created_at`, which no index matches, so the ids are looked up and the few rows sorted.
    * PostgreSQL plans from statistics, and keeps the plain column for its partition pruning.
    */
-  createdAtBesideEventIds: Expression<string> | 'created_at'
+  createdAtBesideEventIds: Expression<string> | 'events.created_at'
 }
 
-function selectEvents(db: Kysely<Tables>, workspaceId: string): EventsSelect {
-  return db
-    .selectFrom('events')
-    .select(['seq', 'event_id', 'created_at', 'json'])
-    .where('workspace_id', '=', workspaceId)
+/**
+ * The rows the reads return, with event_id and created_at as the wire's text. Ordered and
+ * compared by the qualified stored columns (events.created_at), never by these names: an ORDER BY
+ * of a bare name would order by the selected text, which no index matches.
+ */
+function selectEvents(db: Kysely<Tables>, workspaceId: string, layout: EventLayout): EventsSelect {
+  return layout.inWorkspace(
+    db.selectFrom('events').select(['events.seq', layout.eventIdText.as('event_id'), layout.createdAtText.as('created_at'), 'events.json']),
+    workspaceId,
+  )
 }
 
 /** created_at >= the later of `bound` and the retention cutoff. */
@@ -68,29 +74,32 @@ function retainedFrom<O>(
   workspaceId: string,
   retainedSince: RetainedFrom,
   bound: string | undefined,
-  createdAt: Expression<string> | 'created_at' = 'created_at',
+  createdAt: Expression<string> | 'events.created_at' = 'events.created_at',
 ): EventsQuery<O> {
   return retainedSince(workspaceId, bound).reduce((select, lower) => select.where(createdAt, '>=', lower), query)
 }
 
-function newestFirst(query: EventsSelect, createdAt: Expression<string> | 'created_at' = 'created_at'): EventsSelect {
-  return query.orderBy(createdAt, 'desc').orderBy('seq', 'desc')
+function newestFirst(query: EventsSelect, createdAt: Expression<string> | 'events.created_at' = 'events.created_at'): EventsSelect {
+  return query.orderBy(createdAt, 'desc').orderBy('events.seq', 'desc')
 }
 
 /** created_at as this query compares and orders by it (see EventSqlBackend). */
-function createdAtOf(filters: EventFilters, backend: EventSqlBackend): Expression<string> | 'created_at' {
-  return filters.event_ids === undefined ? 'created_at' : backend.createdAtBesideEventIds
+function createdAtOf(filters: EventFilters, backend: EventSqlBackend): Expression<string> | 'events.created_at' {
+  return filters.event_ids === undefined ? 'events.created_at' : backend.createdAtBesideEventIds
 }
 
 function whereAnyOf<O>(
   query: EventsQuery<O>,
   column: EventFilterColumn | 'event_id' | 'event_type',
   values: readonly string[],
+  layout: EventLayout,
 ): EventsQuery<O> {
+  const stored = values.map(column === 'event_type' ? (value: string): StoredValue => value : column === 'event_id' ? layout.eventId : layout.filterValue)
+  const ref = `events.${column}` as const
   // An empty list matches nothing: say so in SQL rather than emitting an invalid `IN ()`.
-  if (values.length === 0) return query.where((eb) => eb.lit(false))
-  if (values.length === 1) return query.where(column, '=', values[0] as string)
-  return query.where(column, 'in', values)
+  if (stored.length === 0) return query.where((eb) => eb.lit(false))
+  if (stored.length === 1) return query.where(ref, '=', stored[0] as StoredValue)
+  return query.where(ref, 'in', stored)
 }
 
 /**
@@ -105,20 +114,21 @@ function whereEventFilters<O>(
   filters: EventFilters,
   backend: EventSqlBackend,
 ): EventsQuery<O> {
+  const { layout } = backend
   const createdAt = createdAtOf(filters, backend)
   let select = retainedFrom(query, workspaceId, backend.retainedFrom, filters.created_at_min, createdAt)
   if (filters.created_at_after !== undefined) {
-    select = select.where(createdAt, '>', filters.created_at_after)
+    select = select.where(createdAt, '>', layout.time(filters.created_at_after))
   }
   if (filters.created_at_before !== undefined) {
-    select = select.where(createdAt, '<', filters.created_at_before)
+    select = select.where(createdAt, '<', layout.time(filters.created_at_before))
   }
-  if (filters.event_ids !== undefined) select = whereAnyOf(select, 'event_id', filters.event_ids)
+  if (filters.event_ids !== undefined) select = whereAnyOf(select, 'event_id', filters.event_ids, layout)
   if (filters.event_types !== undefined) {
-    select = whereAnyOf(select, 'event_type', filters.event_types)
+    select = whereAnyOf(select, 'event_type', filters.event_types, layout)
   }
   for (const [column, values] of Object.entries(filters.columns ?? {})) {
-    if (values !== undefined) select = whereAnyOf(select, column as EventFilterColumn, values)
+    if (values !== undefined) select = whereAnyOf(select, column as EventFilterColumn, values, layout)
   }
   return select
 }
@@ -133,14 +143,16 @@ export function compileListEvents(
   query: EventListQuery,
   backend: EventSqlBackend,
 ): CompiledQuery<EventRow> {
-  let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, query, backend)
+  let select = whereEventFilters(selectEvents(db, workspaceId, backend.layout), workspaceId, query, backend)
   const before = query.before
   if (before !== undefined) {
     // Should the cursor's event have been deleted since (retention), -1 degrades the position
     // to "older than its created_at".
-    const beforeSeq = seqOf(workspaceId, before)
+    const beforeSeq = seqOf(db, workspaceId, before, backend.layout)
     const createdAt = createdAtOf(query, backend)
-    select = select.where(sql<boolean>`(${typeof createdAt === 'string' ? sql.ref(createdAt) : createdAt}, seq) < (${before.created_at}, ${beforeSeq})`)
+    select = select.where(
+      sql<boolean>`(${typeof createdAt === 'string' ? sql.ref(createdAt) : createdAt}, events.seq) < (${backend.layout.time(before.created_at)}, ${beforeSeq})`,
+    )
   }
   select = newestFirst(select, createdAtOf(query, backend)).limit(query.limit + 1)
   if (query.offset > 0) select = select.offset(query.offset)
@@ -152,8 +164,12 @@ export function compileListEvents(
  * created_at and event_id, never by seq), or -1 when it is no longer stored. Its created_at
  * confines the lookup to one partition on PostgreSQL.
  */
-function seqOf(workspaceId: string, position: EventPosition): RawBuilder<number> {
-  return sql<number>`coalesce((select seq from events where workspace_id = ${workspaceId} and created_at = ${position.created_at} and event_id = ${position.event_id}), -1)`
+function seqOf(db: Kysely<Tables>, workspaceId: string, position: EventPosition, layout: EventLayout): RawBuilder<number> {
+  const seq = layout
+    .inWorkspace(db.selectFrom('events').select('events.seq'), workspaceId)
+    .where('events.created_at', '=', layout.time(position.created_at))
+    .where('events.event_id', '=', layout.eventId(position.event_id))
+  return sql<number>`coalesce((${seq}), -1)`
 }
 
 /**
@@ -178,22 +194,22 @@ export function compileEventsAfter(
     after === null || after.created_at === '' || (filters.created_at_min ?? '') >= after.created_at
       ? filters
       : { ...filters, created_at_min: after.created_at }
-  let select = whereEventFilters(selectEvents(db, workspaceId), workspaceId, from, backend)
-  if (after !== null) {
-    const afterSeq = seqOf(workspaceId, after)
-    select = select.where(({ eb, refTuple, tuple }) =>
-      eb(refTuple('created_at', 'seq'), '>', tuple(after.created_at, afterSeq)),
-    )
+  let select = whereEventFilters(selectEvents(db, workspaceId, backend.layout), workspaceId, from, backend)
+  // Before the first event (an empty position) every event is after.
+  if (after !== null && after.created_at !== '') {
+    const afterSeq = seqOf(db, workspaceId, after, backend.layout)
+    select = select.where(sql<boolean>`(events.created_at, events.seq) > (${backend.layout.time(after.created_at)}, ${afterSeq})`)
   }
-  return select.orderBy('created_at', 'asc').orderBy('seq', 'asc').limit(limit).compile()
+  return select.orderBy('events.created_at', 'asc').orderBy('events.seq', 'asc').limit(limit).compile()
 }
 
 /** The workspace's newest event, retained or not: where a live-only stream starts. */
 export function compileNewestEvent(
   db: Kysely<Tables>,
   workspaceId: string,
+  layout: EventLayout,
 ): CompiledQuery<EventRow> {
-  return newestFirst(selectEvents(db, workspaceId)).limit(1).compile()
+  return newestFirst(selectEvents(db, workspaceId, layout)).limit(1).compile()
 }
 
 export function compileFindEvent(
@@ -202,10 +218,11 @@ export function compileFindEvent(
   lookup: EventLookup,
   backend: EventSqlBackend,
 ): CompiledQuery<EventRow> {
-  let select = retainedFrom(selectEvents(db, workspaceId), workspaceId, backend.retainedFrom, undefined)
-  if (lookup.event_id !== undefined) select = select.where('event_id', '=', lookup.event_id)
-  if (lookup.device_id !== undefined) select = select.where('device_id', '=', lookup.device_id)
-  if (lookup.event_types !== undefined) select = whereAnyOf(select, 'event_type', lookup.event_types)
+  const { layout } = backend
+  let select = retainedFrom(selectEvents(db, workspaceId, layout), workspaceId, backend.retainedFrom, undefined)
+  if (lookup.event_id !== undefined) select = select.where('events.event_id', '=', layout.eventId(lookup.event_id))
+  if (lookup.device_id !== undefined) select = select.where('events.device_id', '=', layout.filterValue(lookup.device_id))
+  if (lookup.event_types !== undefined) select = whereAnyOf(select, 'event_type', lookup.event_types, layout)
   return newestFirst(select).limit(1).compile()
 }
 
@@ -221,9 +238,8 @@ export interface DayBucketRow {
 
 /**
  * Counts the events `filters` select per bucket and event type, grouped in SQL. The bucket is
- * read from created_at's fixed text form (`YYYY-MM-DDTHH:MM:...`): its day and its minute of
- * the day divided by the width, which is the same SQL on both backends and needs no date
- * parsing or time zone. Every allowed width is whole minutes and divides a day, so buckets
+ * created_at's UTC day and its minute of the day divided by the width (EventLayout.utcDay and
+ * minuteOfDay), with no time zone. Every allowed width is whole minutes and divides a day, so buckets
  * aligned to the Unix epoch are aligned to midnight UTC too. created_at itself is only
  * compared in WHERE, so the time range stays an index range (and prunes day partitions).
  * The width is written into the SQL as a literal: as a parameter, PostgreSQL would see the
@@ -239,20 +255,21 @@ export function compileCountEventsByBucket(
   if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0 || bucketSeconds % 60 !== 0 || 86_400 % bucketSeconds !== 0) {
     throw new Error(`bucket width ${bucketSeconds} s is not whole minutes dividing a day`)
   }
-  const day = sql<string>`substr(created_at, 1, 10)`
-  const slot = sql<number>`(cast(substr(created_at, 12, 2) as integer) * 60 + cast(substr(created_at, 15, 2) as integer)) / ${sql.lit(bucketSeconds / 60)}`
-  const select = db
-    .selectFrom('events')
-    .select([
+  const { layout } = backend
+  const day = layout.utcDay
+  const slot = sql<number>`${layout.minuteOfDay} / ${sql.lit(bucketSeconds / 60)}`
+  const select = layout.inWorkspace(
+    db.selectFrom('events').select([
       day.as('day'),
       slot.as('slot'),
-      'event_type',
+      'events.event_type',
       // PostgreSQL's count is a bigint, which the driver returns as text.
       sql<number>`cast(count(*) as integer)`.as('count'),
-    ])
-    .where('workspace_id', '=', workspaceId)
+    ]),
+    workspaceId,
+  )
   return whereEventFilters(select, workspaceId, filters, backend)
-    .groupBy([day, slot, 'event_type'])
+    .groupBy([day, slot, 'events.event_type'])
     .compile()
 }
 

@@ -2,7 +2,8 @@
 // these types, and rows come back with them. Both backends create the same columns with the same
 // text formats (times as ISO 8601 UTC with milliseconds, events as their JSON text), except for
 // what their engines do differently: booleans are 0/1 on SQLite (SqlBool), and the order rows were
-// inserted in is SQLite's rowid where PostgreSQL has a `seq` column (see Dialect.insertionOrder).
+// inserted in is SQLite's rowid where PostgreSQL has a `seq` column (see Dialect.insertionOrder),
+// and SQLite's events table, which keys its rows leaner (see EventLayout).
 
 import type { Generated, SqlBool } from 'kysely'
 
@@ -10,6 +11,8 @@ import type { ApiKeyScope, DeliveryStatus, EventFilterColumn } from './store.ts'
 
 export interface WorkspacesTable {
   workspace_id: string
+  /** SQLite only: the small integer its events are keyed by (sqlite-event-layout.ts). */
+  workspace_key: Generated<number>
   name: string
   created_at: string
   event_retention_days: number
@@ -26,13 +29,21 @@ export interface ApiKeysTable {
   revoked_at: string | null
 }
 
-/** Each filter column holds its field's value, or null where the event has none. */
+/**
+ * Each filter column holds its field's value, or null where the event has none. The types are
+ * the wire's; SQLite stores workspace, event_id, created_at and filter values leaner, so queries
+ * compare and select them through the dialect's EventLayout (event-layout.ts), never directly.
+ */
 export type EventsTable = Record<EventFilterColumn, string | null> & {
   seq: Generated<number>
+  /** PostgreSQL; SQLite has workspace_key instead. */
   workspace_id: string
+  /** SQLite only: the workspaces row's workspace_key. */
+  workspace_key: number
   event_id: string
   event_type: string
   created_at: string
+  /** PostgreSQL only: on SQLite the event's JSON alone carries it. */
   occurred_at: string
   json: string
 }

@@ -4,6 +4,7 @@
 
 import pg from 'pg'
 
+import { storedId, storedTime } from '../../src/store/sqlite/sqlite-event-layout.ts'
 import { writeBesideServer } from './sqlite-beside-server.ts'
 import type { TestServer } from './test-server.ts'
 
@@ -24,15 +25,15 @@ export async function ageEvents(
   }
   if (server.backend === 'sqlite') {
     await writeBesideServer(server.databaseUrl, (db) => {
-      const find = db.prepare('SELECT json FROM events WHERE workspace_id = ? AND event_id = ?')
-      const update = db.prepare(
-        'UPDATE events SET created_at = ?, json = ? WHERE workspace_id = ? AND event_id = ?',
-      )
+      // The lean layout (sqlite-event-layout.ts): the workspace's key, 16-byte ids, times in ms.
+      const inWorkspace = 'workspace_key = (SELECT workspace_key FROM workspaces WHERE workspace_id = ?)'
+      const find = db.prepare(`SELECT json FROM events WHERE ${inWorkspace} AND event_id = ?`)
+      const update = db.prepare(`UPDATE events SET created_at = ?, json = ? WHERE ${inWorkspace} AND event_id = ?`)
       aged.clear()
       for (const eventId of eventIds) {
-        const { json } = find.get(workspaceId, eventId) as { json: string }
+        const { json } = find.get(workspaceId, storedId(eventId)) as { json: string }
         const next = rewrite(json)
-        update.run(next.created_at, next.json, workspaceId, eventId)
+        update.run(storedTime(next.created_at), next.json, workspaceId, storedId(eventId))
         aged.set(eventId, next.json)
       }
     })

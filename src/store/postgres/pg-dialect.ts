@@ -1,12 +1,14 @@
 import { sql, type SqlBool } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 
+import { textEventLayout } from '../event-layout.ts'
 import { rawQuery, refOf, type Dialect } from '../relational/executor.ts'
 
 /** PostgreSQL: row locks, seq columns, and lists as one array parameter. */
 export const postgresDialect: Dialect = {
   rowLocks: true,
   insertionOrder: 'seq',
+  events: textEventLayout,
   isAnyOf: (ref, values, type = 'text') =>
     type === 'bigint'
       ? sql<SqlBool>`${refOf(ref)} = ANY(${values}::bigint[])`

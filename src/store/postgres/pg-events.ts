@@ -131,11 +131,12 @@ export class PgEventLog extends RelationalEventLog {
 
   /** Two plain bounds, which prune day partitions; now is this store's clock. */
   protected readonly eventSql: EventSqlBackend = {
+    layout: this.executor.dialect.events,
     retainedFrom: (workspaceId, bound) => [
       sql<string>`to_char(to_timestamp(${this.clock.now() / 1000}) at time zone 'UTC' - make_interval(days => (select event_retention_days from workspaces where workspace_id = ${workspaceId})), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
       ...(bound === undefined ? [] : [bound]),
     ],
-    createdAtBesideEventIds: 'created_at',
+    createdAtBesideEventIds: 'events.created_at',
   }
 
   /** The days ahead of this one that get their partition before anything is written to them. */

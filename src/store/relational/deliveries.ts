@@ -353,16 +353,18 @@ async function advanceRecovery(executor: Executor, clock: Clock, batchSize: numb
     // retention are not re-sent: reads already hide them (checked on every batch, as the cutoff
     // moves while a long recovery runs). One lower bound, the later of the two, for SQLite's planner.
     const since = laterOf(recovery.cursor_created_at ?? recovery.since, await retainedSince(tx, recovery.workspace_id, now))
+    const layout = dialect.events
     const events = await tx.rows(
-      db
-        .selectFrom('events')
-        .select(['seq', 'event_id', 'event_type', 'created_at'])
-        .where('workspace_id', '=', recovery.workspace_id)
-        .where('created_at', '>=', since)
-        .where('created_at', '<', recovery.until)
-        .where('seq', '>', recovery.cursor_seq)
-        .orderBy('created_at')
-        .orderBy('seq')
+      layout
+        .inWorkspace(
+          db.selectFrom('events').select(['events.seq', layout.eventIdText.as('event_id'), 'events.event_type', layout.createdAtText.as('created_at')]),
+          recovery.workspace_id,
+        )
+        .where('events.created_at', '>=', layout.time(since))
+        .where('events.created_at', '<', layout.time(recovery.until))
+        .where('events.seq', '>', recovery.cursor_seq)
+        .orderBy('events.created_at')
+        .orderBy('events.seq')
         .limit(batchSize),
     )
     const patterns = JSON.parse(webhook.event_types) as string[]

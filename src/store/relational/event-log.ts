@@ -87,7 +87,7 @@ export abstract class RelationalEventLog implements EventLog {
   }
 
   async newestEventPosition(workspaceId: string): Promise<EventPosition | null> {
-    const row = await this.executor.first(compileNewestEvent(this.executor.db, workspaceId))
+    const row = await this.executor.first(compileNewestEvent(this.executor.db, workspaceId, this.executor.dialect.events))
     return row === undefined ? null : { created_at: row.created_at, event_id: row.event_id }
   }
 }

@@ -20,6 +20,7 @@ import {
   type Insertable,
 } from 'kysely'
 
+import type { EventLayout } from '../event-layout.ts'
 import type { Tables } from '../schema.ts'
 
 /** A query to build and compile, or one already compiled. */
@@ -73,6 +74,8 @@ export interface Dialect {
   readonly rowLocks: boolean
   /** The column that orders rows by insertion where a table has no seq of its own. */
   readonly insertionOrder: 'rowid' | 'seq'
+  /** How the events table stores an event's workspace, ids and times. */
+  readonly events: EventLayout
   /** `ref` is one of `values`, in one statement shape whatever their number. */
   isAnyOf(ref: Expression<unknown> | string, values: readonly string[] | readonly number[], type?: 'text' | 'bigint'): Expression<SqlBool>
   /** Adds the lock clause where the engine has one. */

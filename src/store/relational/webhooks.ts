@@ -288,13 +288,12 @@ export class RelationalWebhooks implements WebhookStore {
     const { test_event_json, event_created_at, ...delivery } = row
     let body = test_event_json
     if (body === null) {
-      let event = this.executor.db
-        .selectFrom('events')
-        .select('json')
-        .where('workspace_id', '=', workspaceId)
-        .where('event_id', '=', delivery.event_id)
+      const layout = this.executor.dialect.events
+      let event = layout
+        .inWorkspace(this.executor.db.selectFrom('events').select('events.json'), workspaceId)
+        .where('events.event_id', '=', layout.eventId(delivery.event_id))
       // On PostgreSQL, the event's day partition alone, as claims read it.
-      if (event_created_at !== null) event = event.where('created_at', '=', event_created_at)
+      if (event_created_at !== null) event = event.where('events.created_at', '=', layout.time(event_created_at))
       body = (await this.executor.first(event))?.json ?? null
     }
     return { delivery: toDelivery(delivery), body }
@@ -421,13 +420,12 @@ export class RelationalWebhooks implements WebhookStore {
       if (webhook === undefined) return undefined
       // What the workspace still keeps: see advanceRecovery.
       const since = laterOf(recovery.since, await retainedSince(tx, workspaceId, now))
+      const layout = tx.dialect.events
       const { total } = (await tx.first(
-        tx.db
-          .selectFrom('events')
-          .select((eb) => eb.fn.countAll<number>().as('total'))
-          .where('workspace_id', '=', workspaceId)
-          .where('created_at', '>=', since)
-          .where('created_at', '<', recovery.until),
+        layout
+          .inWorkspace(tx.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('total')), workspaceId)
+          .where('events.created_at', '>=', layout.time(since))
+          .where('events.created_at', '<', layout.time(recovery.until)),
       )) ?? { total: 0 }
       const recoveryId = randomUUID()
       await tx.run(

@@ -8,6 +8,7 @@ import type { Clock } from '../../clock.ts'
 import type { EventSqlBackend } from '../event-list-sql.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
 import type { EventBucketCount, EventDraft, EventFilters, InsertEventsOptions, StoredEvent } from '../store.ts'
+import { sqliteEventLayout } from './sqlite-event-layout.ts'
 import type { SqliteExecutor } from './sqlite-executor.ts'
 
 export class SqliteEventLog extends RelationalEventLog {
@@ -22,16 +23,17 @@ export class SqliteEventLog extends RelationalEventLog {
 
   /**
    * One bound, the later of the query's own and "now minus the workspace's retention" as SQLite
-   * computes it in the statement (ISO 8601 with milliseconds, as created_at is stored); an
-   * unknown workspace makes it NULL, which nothing is at or after.
+   * computes it in the statement (in milliseconds, as created_at is stored); an unknown workspace
+   * makes it NULL, which nothing is at or after.
    */
   protected readonly eventSql: EventSqlBackend = {
+    layout: sqliteEventLayout,
     retainedFrom: (workspaceId, bound) => {
-      const cutoff = sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', ${this.clock.now() / 1000}, 'unixepoch', '-' || (SELECT event_retention_days FROM workspaces WHERE workspace_id = ${workspaceId}) || ' days')`
-      return [bound === undefined ? cutoff : sql<string>`max(${bound}, ${cutoff})`]
+      const cutoff = sql<string>`${this.clock.now()} - 86400000 * (SELECT event_retention_days FROM workspaces WHERE workspace_id = ${workspaceId})`
+      return [bound === undefined ? cutoff : sql<string>`max(${sqliteEventLayout.time(bound)}, ${cutoff})`]
     },
     // Unary plus: an expression no index matches, so the event_id index drives the query.
-    createdAtBesideEventIds: sql<string>`+created_at`,
+    createdAtBesideEventIds: sql<string>`+events.created_at`,
   }
 
   /**

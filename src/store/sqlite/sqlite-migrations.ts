@@ -1,5 +1,6 @@
 import { backfillSnapshotListsSql, snapshotListBackfills } from '../snapshot-list-backfills.ts'
 import { eventFilterColumns } from '../store.ts'
+import { storedIdSql, storedTimeSql } from './sqlite-event-layout.ts'
 
 const snapshotListBackfill = backfillSnapshotListsSql(snapshotListBackfills[0]!, {
   absent: (field) => `json_type(json, '$.${field}') IS NULL`,
@@ -174,6 +175,59 @@ export const sqliteMigrations: readonly string[] = [
     queued_at INTEGER NOT NULL
   );
   CREATE INDEX webhook_fanouts_by_workspace ON webhook_fanouts (workspace_id, seq);
+  `,
+  // Version 8, the lean event layout (issue 17, sqlite-event-layout.ts): the events table is
+  // rebuilt with integer workspace keys and times and 16-byte ids, in this one transaction (an
+  // interrupted run leaves the database as it was, and runs again whole on the next start). Rows
+  // keep their seq, and the table its AUTOINCREMENT counter, so no seq is ever reused. An event
+  // whose workspace, id or time cannot be converted fails a NOT NULL constraint: the migration
+  // stops rather than drop it.
+  `
+  ALTER TABLE workspaces ADD COLUMN workspace_key INTEGER;
+  UPDATE workspaces SET workspace_key = rowid;
+  CREATE UNIQUE INDEX workspaces_by_key ON workspaces (workspace_key);
+  -- Workspaces are never deleted, so max + 1 is never a key that events still carry.
+  CREATE TRIGGER workspaces_key_on_insert AFTER INSERT ON workspaces WHEN NEW.workspace_key IS NULL
+  BEGIN
+    UPDATE workspaces SET workspace_key = (SELECT coalesce(max(workspace_key), 0) + 1 FROM workspaces)
+    WHERE rowid = NEW.rowid;
+  END;
+
+  CREATE TABLE lean_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_key INTEGER NOT NULL REFERENCES workspaces (workspace_key),
+    -- 16 bytes (storedId)
+    event_id BLOB NOT NULL,
+    event_type TEXT NOT NULL,
+    -- milliseconds since the epoch
+    created_at INTEGER NOT NULL,
+    -- each a UUID's 16 bytes, or the value's text (storedId)
+    ${eventFilterColumns.join(',\n    ')},
+    json TEXT NOT NULL
+  );
+  INSERT INTO lean_events (seq, workspace_key, event_id, event_type, created_at, ${eventFilterColumns.join(', ')}, json)
+  SELECT e.seq, w.workspace_key, ${storedIdSql('e.event_id')}, e.event_type, ${storedTimeSql('e.created_at')},
+    ${eventFilterColumns.map((column) => storedIdSql(`e.${column}`)).join(',\n    ')},
+    e.json
+  FROM events e LEFT JOIN workspaces w ON w.workspace_id = e.workspace_id
+  ORDER BY e.seq;
+  UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'events')) WHERE name = 'lean_events';
+  INSERT INTO sqlite_sequence (name, seq)
+  SELECT 'lean_events', seq FROM sqlite_sequence
+  WHERE name = 'events' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'lean_events');
+  DROP TABLE events;
+  ALTER TABLE lean_events RENAME TO events;
+
+  CREATE UNIQUE INDEX events_by_event_id ON events (workspace_key, event_id);
+  CREATE INDEX events_by_created_at ON events (workspace_key, created_at);
+  CREATE INDEX events_by_event_type ON events (workspace_key, event_type, created_at);
+  ${eventFilterColumns
+    .map(
+      (column) =>
+        `CREATE INDEX events_by_${column} ON events (workspace_key, ${column}, created_at)
+         WHERE ${column} IS NOT NULL;`,
+    )
+    .join('\n  ')}
   `,
 ]
 

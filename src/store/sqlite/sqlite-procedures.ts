@@ -29,9 +29,16 @@ import {
 import { nextDay, retainedSinceAt } from '../utc-days.ts'
 import { chooseClaims, claimWindow, saturatedWebhookIds, signingSecrets, type ClaimedDeliveryRow } from '../webhook-rows.ts'
 import type { StatementCache } from './sqlite-connection.ts'
+import { idTextSql, isoTimeSql, storedEventColumns, storedIdSql, storedTime } from './sqlite-event-layout.ts'
 
 /** Sorts after every stored created_at: an unknown workspace shows nothing. */
 const afterEveryEvent = '9999-12-31T23:59:59.999Z'
+
+/** The workspace's key in the events table (sqlite-event-layout.ts); 0, which no workspace has, for an unknown one. */
+function workspaceKey(statements: StatementCache, workspaceId: string): number {
+  const key = statements.get('SELECT workspace_key FROM workspaces WHERE workspace_id = ?').pluck().get(workspaceId) as number | undefined
+  return key ?? 0
+}
 
 /** The oldest created_at the workspace still shows at `now`. */
 function retainedSince(statements: StatementCache, workspaceId: string, now: number): string {
@@ -41,11 +48,11 @@ function retainedSince(statements: StatementCache, workspaceId: string, now: num
   return row === undefined ? afterEveryEvent : retainedSinceAt(now, row.event_retention_days)
 }
 
-const insertEventSql = `INSERT INTO events (workspace_id, event_id, event_type, created_at, occurred_at,
+const insertEventSql = `INSERT INTO events (workspace_key, event_id, event_type, created_at,
     ${eventFilterColumns.join(', ')}, json)
-  VALUES (@workspace_id, @event_id, @event_type, @created_at, @occurred_at,
+  VALUES (@workspace_key, @event_id, @event_type, @created_at,
     ${eventFilterColumns.map((column) => `@${column}`).join(', ')}, @json)
-  ON CONFLICT (workspace_id, event_id) DO NOTHING`
+  ON CONFLICT (workspace_key, event_id) DO NOTHING`
 
 const insertDeliveriesSql = `INSERT INTO webhook_deliveries (delivery_id, workspace_id, webhook_id, event_id,
     event_type, event_created_at, status, next_attempt_at, recovery_id, created_at)
@@ -103,21 +110,24 @@ function writeEvents(statements: StatementCache, { workspaceId, drafts, history 
   // created_at never goes backwards within a workspace, even if the clock does, so that a
   // poller passing the last created_at it saw as `since` never misses an event. History keeps
   // the created_at it had.
-  const { newest } = statements.get('SELECT MAX(created_at) AS newest FROM events WHERE workspace_id = ?').get(workspaceId) as {
-    newest: string | null
-  }
-  const nowIso = new Date(now).toISOString()
-  const publishedAt = newest !== null && newest > nowIso ? newest : nowIso
+  // An unknown workspace's 0 fails the insert's foreign key, as its id did before.
+  const workspace_key = workspaceKey(statements, workspaceId)
+  const newest = statements.get('SELECT MAX(created_at) FROM events WHERE workspace_key = ?').pluck().get(workspace_key) as number | null
+  const publishedMs = newest !== null && newest > now ? newest : now
+  const publishedAt = new Date(publishedMs).toISOString()
   const insert = statements.get(insertEventSql)
-  const findStored = statements.get('SELECT event_id, created_at, json FROM events WHERE workspace_id = ? AND event_id = ?')
+  const findStored = statements.get(
+    `SELECT ${idTextSql('event_id')} AS event_id, ${isoTimeSql('created_at')} AS created_at, json FROM events
+     WHERE workspace_key = ? AND event_id = ?`,
+  )
   const added: EventDraft[] = []
   const stored = drafts.map((draft): StoredEvent => {
     const created_at = history ? keptCreatedAt(draft) : publishedAt
     const occurred_at = draft.occurred_at ?? created_at
     const { json, filterValues } = storedEventRow(workspaceId, draft, created_at, occurred_at)
-    const row = { workspace_id: workspaceId, event_id: draft.event_id, event_type: draft.event_type, created_at, occurred_at, json, ...filterValues }
+    const row = storedEventColumns(workspace_key, { event_id: draft.event_id, event_type: draft.event_type, created_at, json, filterValues })
     if (insert.run(row).changes === 0) {
-      return { ...(findStored.get(workspaceId, draft.event_id) as StoredEvent), already_stored: true }
+      return { ...(findStored.get(workspace_key, row['event_id']) as StoredEvent), already_stored: true }
     }
     added.push(draft)
     return { event_id: draft.event_id, created_at, json }
@@ -217,7 +227,8 @@ function claimDeliveries(statements: StatementCache, threadClaim: ThreadClaim, n
          COALESCE(e.json, d.test_event_json) AS event_json
        FROM webhook_deliveries d
        JOIN webhooks w ON w.webhook_id = d.webhook_id
-       LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.event_id = d.event_id
+       JOIN workspaces ws ON ws.workspace_id = d.workspace_id
+       LEFT JOIN events e ON e.workspace_key = ws.workspace_key AND e.event_id = ${storedIdSql('d.event_id')}
        WHERE d.seq = ?`,
     )
     const lease = statements.get('UPDATE webhook_deliveries SET next_attempt_at = ?, claim_token = ? WHERE seq = ?')
@@ -255,14 +266,18 @@ function countPerTypeAndBucket(
   const before = filters.created_at_before
   if (before === undefined || filters.event_ids !== undefined) return null
   if (Object.values(filters.columns ?? {}).some((values) => values !== undefined)) return null
+  const key = workspaceKey(statements, workspaceId)
   const retained = retainedSince(statements, workspaceId, now)
-  const from = filters.created_at_min !== undefined && filters.created_at_min > retained ? filters.created_at_min : retained
-  const after = filters.created_at_after ?? ''
+  const from = storedTime(filters.created_at_min !== undefined && filters.created_at_min > retained ? filters.created_at_min : retained)
+  // Times as stored: milliseconds. `after` is exclusive, so the earliest counted is after + 1.
+  const after = filters.created_at_after === undefined ? Number.NEGATIVE_INFINITY : storedTime(filters.created_at_after)
+  const end = storedTime(before)
   const widthMs = bucketSeconds * 1000
-  const firstBucket = Math.floor(Date.parse(after > from ? after : from) / widthMs) * widthMs
-  const lastBucket = Math.floor((Date.parse(before) - 1) / widthMs) * widthMs
+  const firstBucket = Math.floor(Math.max(after + 1, from) / widthMs) * widthMs
+  const lastBucket = Math.floor((end - 1) / widthMs) * widthMs
   if (!Number.isFinite(firstBucket) || !Number.isFinite(lastBucket) || lastBucket < firstBucket) return []
-  const types = filters.event_types ?? eventTypesOf(statements, workspaceId)
+  const afterBound = Number.isFinite(after) ? after : -1
+  const types = filters.event_types ?? eventTypesOf(statements, key)
   const lookups = types.length * ((lastBucket - firstBucket) / widthMs + 1)
   if (lookups > cheapPerTypeBucketCounts) {
     // Many counts pay off only over many events: a count of the range (index entries only)
@@ -270,24 +285,22 @@ function countPerTypeAndBucket(
     const events = statements
       .get(
         `SELECT count(*) FROM events INDEXED BY events_by_created_at
-         WHERE workspace_id = ? AND created_at >= ? AND created_at > ? AND created_at < ?`,
+         WHERE workspace_key = ? AND created_at >= ? AND created_at > ? AND created_at < ?`,
       )
       .pluck()
-      .get(workspaceId, from, after, before) as number
+      .get(key, from, afterBound, end) as number
     if (lookups * eventsPerCountedBucket > events) return null
   }
   const count = statements
     .get(
       `SELECT count(*) FROM events INDEXED BY events_by_event_type
-       WHERE workspace_id = ? AND event_type = ? AND created_at >= ? AND created_at > ? AND created_at < ?`,
+       WHERE workspace_key = ? AND event_type = ? AND created_at >= ? AND created_at > ? AND created_at < ?`,
     )
     .pluck()
   const counts: EventBucketCount[] = []
   for (const event_type of types) {
     for (let bucket = firstBucket; bucket <= lastBucket; bucket += widthMs) {
-      const start = new Date(bucket).toISOString()
-      const end = new Date(bucket + widthMs).toISOString()
-      const n = count.get(workspaceId, event_type, start > from ? start : from, after, end < before ? end : before) as number
+      const n = count.get(key, event_type, Math.max(bucket, from), afterBound, Math.min(bucket + widthMs, end)) as number
       if (n > 0) counts.push({ bucket_start: bucket / 1000, event_type, count: n })
     }
   }
@@ -304,10 +317,10 @@ const cheapPerTypeBucketCounts = 2500
 const eventsPerCountedBucket = 4
 
 /** The types a workspace has events of: one index probe per type, not a scan. */
-function eventTypesOf(statements: StatementCache, workspaceId: string): string[] {
-  const next = statements.get('SELECT min(event_type) FROM events WHERE workspace_id = ? AND event_type > ?').pluck()
+function eventTypesOf(statements: StatementCache, workspaceKey: number): string[] {
+  const next = statements.get('SELECT min(event_type) FROM events WHERE workspace_key = ? AND event_type > ?').pluck()
   const types: string[] = []
-  for (let type = next.get(workspaceId, '') as string | null; type !== null; type = next.get(workspaceId, type) as string | null) {
+  for (let type = next.get(workspaceKey, '') as string | null; type !== null; type = next.get(workspaceKey, type) as string | null) {
     types.push(type)
   }
   return types
@@ -319,10 +332,10 @@ function removeEventsBatch(statements: StatementCache, workspaceId: string, day:
     .transaction(() => {
       const rows = statements
         .get(
-          `SELECT seq, event_id FROM events WHERE workspace_id = ? AND created_at >= ? AND created_at < ?
+          `SELECT seq, ${idTextSql('event_id')} AS event_id FROM events WHERE workspace_key = ? AND created_at >= ? AND created_at < ?
            ORDER BY created_at LIMIT ?`,
         )
-        .all(workspaceId, day, nextDay(day), batchSize) as { seq: number; event_id: string }[]
+        .all(workspaceKey(statements, workspaceId), storedTime(day), storedTime(nextDay(day)), batchSize) as { seq: number; event_id: string }[]
       const removeDeliveries = statements.get(`DELETE FROM webhook_deliveries WHERE workspace_id = ? AND event_id = ? AND status <> 'pending'`)
       const removeEvent = statements.get('DELETE FROM events WHERE seq = ?')
       for (const { seq, event_id } of rows) {

@@ -10,6 +10,7 @@ import type { Clock } from '../../clock.ts'
 import { rawQuery } from '../relational/executor.ts'
 import type { EventRetentionStore, RetainedEvent, WorkspaceStore } from '../store.ts'
 import { nextDay } from '../utc-days.ts'
+import { isoTimeSql, storedTime } from './sqlite-event-layout.ts'
 import type { SqliteExecutor } from './sqlite-executor.ts'
 
 /** Rows removed per transaction: short write locks, so publishes keep flowing. */
@@ -28,20 +29,23 @@ export class SqliteRetention implements EventRetentionStore {
     const row = await this.sqlite.first(
       rawQuery<{ created_at: string | null }>(
         this.sqlite.db,
-        sql`SELECT MIN((SELECT MIN(created_at) FROM events WHERE events.workspace_id = w.workspace_id)) AS created_at FROM workspaces w`,
+        sql`SELECT MIN((SELECT MIN(created_at) FROM events WHERE events.workspace_key = w.workspace_key)) AS created_at FROM workspaces w`,
       ),
     )
-    return row?.created_at?.slice(0, 10) ?? null
+    // Milliseconds, as the lean layout stores created_at (sqlite-event-layout.ts).
+    const oldest = row?.created_at as number | null | undefined
+    return oldest === null || oldest === undefined ? null : new Date(oldest).toISOString().slice(0, 10)
   }
 
   async readEventsOfDay(workspaceId: string, day: string, after: RetainedEvent | null, limit: number): Promise<RetainedEvent[]> {
     return await this.sqlite.rows(
       rawQuery<RetainedEvent>(
         this.sqlite.db,
-        sql`SELECT created_at, seq, json FROM events
-            WHERE workspace_id = ${workspaceId} AND created_at >= ${day} AND created_at < ${nextDay(day)}
-              AND (created_at, seq) > (${after?.created_at ?? day}, ${after?.seq ?? -1})
-            ORDER BY created_at, seq LIMIT ${limit}`,
+        sql`SELECT ${sql.raw(isoTimeSql('created_at'))} AS created_at, seq, json FROM events AS e
+            WHERE workspace_key = (SELECT workspace_key FROM workspaces WHERE workspace_id = ${workspaceId})
+              AND e.created_at >= ${storedTime(day)} AND e.created_at < ${storedTime(nextDay(day))}
+              AND (e.created_at, seq) > (${storedTime(after?.created_at ?? day)}, ${after?.seq ?? -1})
+            ORDER BY e.created_at, seq LIMIT ${limit}`,
       ),
     )
   }

@@ -1,0 +1,46 @@
+// How a backend stores the keys of an event: its workspace, its event_id, its created_at and the
+// values of its filter columns. The shared queries (event-list-sql.ts, relational/) compare and
+// select through this, never the columns' raw values, so that a backend may store them leaner
+// than the wire's text. PostgreSQL stores the wire's text (textEventLayout); SQLite stores
+// integers and 16-byte ids (sqlite/sqlite-event-layout.ts), which its indexes repeat in every
+// entry.
+
+import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely'
+
+import type { Tables } from './schema.ts'
+
+/** A query of the events table, whatever it selects. */
+export type EventsQuery<O> = SelectQueryBuilder<Tables, 'events', O>
+
+/** A value as a column of the events table holds it: the wire's text, or an expression making it. */
+export type StoredValue = string | RawBuilder<string>
+
+export interface EventLayout {
+  /** Confines a query of the events table to one workspace. */
+  inWorkspace<O>(query: EventsQuery<O>, workspaceId: string): EventsQuery<O>
+  /** A created_at (ISO 8601 UTC with milliseconds) as the created_at column holds it. */
+  time(iso: string): StoredValue
+  /** An event_id as the event_id column holds it. */
+  eventId(eventId: string): StoredValue
+  /** A value of a filter column (device_id, ...) as the column holds it. */
+  filterValue(value: string): StoredValue
+  /** The stored event_id and created_at as the wire has them, for a select list. */
+  readonly eventIdText: RawBuilder<string>
+  readonly createdAtText: RawBuilder<string>
+  /** created_at's UTC day (`YYYY-MM-DD`) and its minute within that day, for the chart's buckets. */
+  readonly utcDay: RawBuilder<string>
+  readonly minuteOfDay: RawBuilder<number>
+}
+
+/** Columns hold the wire's text: ids as they are, times as ISO 8601 with milliseconds. */
+export const textEventLayout: EventLayout = {
+  inWorkspace: (query, workspaceId) => query.where('events.workspace_id', '=', workspaceId),
+  time: (iso) => iso,
+  eventId: (eventId) => eventId,
+  filterValue: (value) => value,
+  eventIdText: sql.ref('events.event_id'),
+  createdAtText: sql.ref('events.created_at'),
+  // The fixed text form `YYYY-MM-DDTHH:MM:...`: the same SQL on every engine, no date parsing.
+  utcDay: sql<string>`substr(events.created_at, 1, 10)`,
+  minuteOfDay: sql<number>`(cast(substr(events.created_at, 12, 2) as integer) * 60 + cast(substr(events.created_at, 15, 2) as integer))`,
+}

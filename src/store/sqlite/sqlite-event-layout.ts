@@ -1,0 +1,88 @@
+// SQLite's lean event layout (migration 8): every index entry of the events table repeats the
+// workspace, created_at and one id, and with the wire's text those were two 36-byte UUIDs and a
+// 24-byte timestamp. So the table keys events by
+// - workspace_key, a small integer of the workspaces row (assigned by a trigger on insert);
+// - created_at as milliseconds since the epoch (INTEGER), which sorts as the ISO text did;
+// - event_id, and each filter column's value, as 16 bytes where it is a canonical (lowercase)
+//   UUID, which every event_id is, and as its text otherwise: the mapping is one to one, so
+//   equality means what it meant on the text, and a BLOB never equals a TEXT.
+// occurred_at is not a column: nothing queries it, and the event's JSON carries it.
+// The direct insert of the same rows was 1.6x faster so (docs/benchmarks.md). The wire does not
+// change: events are stored and listed as the same JSON text, and ids and times are given back as
+// the text they were.
+
+import { sql, type RawBuilder } from 'kysely'
+
+import type { EventLayout } from '../event-layout.ts'
+import { eventFilterColumns, type EventFilterColumn } from '../store.ts'
+
+const canonicalUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** The GLOB of a canonical UUID, for the migration's SQL: the same strings as canonicalUuid. */
+const canonicalUuidGlob = [8, 4, 4, 4, 12].map((length) => '[0-9a-f]'.repeat(length)).join('-')
+
+/** An event_id or a filter column's value as stored: a canonical UUID as its 16 bytes, anything else as it is. */
+export function storedId<T extends string | null>(value: T): Buffer | T {
+  return value !== null && canonicalUuid.test(value) ? Buffer.from(value.replaceAll('-', ''), 'hex') : value
+}
+
+/** A created_at as stored: milliseconds since the epoch. */
+export function storedTime(iso: string): number {
+  const ms = Date.parse(iso)
+  if (!Number.isFinite(ms)) throw new Error(`created_at ${JSON.stringify(iso)} is not a time`)
+  return ms
+}
+
+/** An event's row as the events table stores it (the columns of the group commit's insert). */
+export function storedEventColumns(
+  workspaceKey: number,
+  event: { event_id: string; event_type: string; created_at: string; json: string; filterValues: Readonly<Record<EventFilterColumn, string | null>> },
+): Record<string, unknown> {
+  const row: Record<string, unknown> = {
+    workspace_key: workspaceKey,
+    event_id: storedId(event.event_id),
+    event_type: event.event_type,
+    created_at: storedTime(event.created_at),
+    json: event.json,
+  }
+  for (const column of eventFilterColumns) row[column] = storedId(event.filterValues[column])
+  return row
+}
+
+/** SQL: the text of a stored id (storedId undone: 16 bytes as a lowercase UUID, a text as it is). */
+export function idTextSql(column: string): string {
+  const hex = `lower(hex(${column}))`
+  return `CASE WHEN typeof(${column}) = 'blob' THEN substr(${hex}, 1, 8) || '-' || substr(${hex}, 9, 4) || '-' || substr(${hex}, 13, 4) || '-' || substr(${hex}, 17, 4) || '-' || substr(${hex}, 21) ELSE ${column} END`
+}
+
+/** SQL: the ISO 8601 text (UTC, milliseconds) of a stored created_at. */
+export function isoTimeSql(column: string): string {
+  return `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`
+}
+
+/** SQL: an id as stored (storedId, in SQL). */
+export function storedIdSql(text: string): string {
+  return `CASE WHEN ${text} GLOB '${canonicalUuidGlob}' THEN unhex(replace(${text}, '-', '')) ELSE ${text} END`
+}
+
+/** SQL: an ISO 8601 created_at as stored (storedTime, in SQL), for the migration. */
+export function storedTimeSql(text: string): string {
+  return `CAST(round(unixepoch(${text}, 'subsec') * 1000) AS INTEGER)`
+}
+
+/** A 16-byte id as a parameter: its hex text, decoded in the statement (a constant, so index keys use it). */
+function idBytes(uuid: string): RawBuilder<string> {
+  return sql<string>`unhex(${uuid.replaceAll('-', '')})`
+}
+
+export const sqliteEventLayout: EventLayout = {
+  inWorkspace: (query, workspaceId) =>
+    query.where('events.workspace_key', '=', sql<number>`(SELECT workspace_key FROM workspaces WHERE workspace_id = ${workspaceId})`),
+  time: (iso) => sql<string>`${storedTime(iso)}`,
+  eventId: (eventId) => (canonicalUuid.test(eventId) ? idBytes(eventId) : eventId),
+  filterValue: (value) => (canonicalUuid.test(value) ? idBytes(value) : value),
+  eventIdText: sql.raw<string>(idTextSql('events.event_id')),
+  createdAtText: sql.raw<string>(isoTimeSql('events.created_at')),
+  utcDay: sql.raw<string>(`strftime('%Y-%m-%d', events.created_at / 1000, 'unixepoch')`),
+  minuteOfDay: sql.raw<number>('(events.created_at % 86400000) / 60000'),
+}
