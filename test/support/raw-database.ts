@@ -4,7 +4,9 @@
 import pg from 'pg'
 
 import { pgSnapshotListBackfillVersion } from '../../src/store/postgres/pg-migrations.ts'
+import { idTextSql, isoTimeSql } from '../../src/store/sqlite/sqlite-event-layout.ts'
 import { sqliteSnapshotListBackfillVersion } from '../../src/store/sqlite/sqlite-migrations.ts'
+import { eventFilterColumns } from '../../src/store/store.ts'
 import { writeBesideServer } from './sqlite-beside-server.ts'
 import type { TestServer } from './test-server.ts'
 
@@ -21,6 +23,35 @@ export async function runSql(server: TestServer, statement: string): Promise<voi
     await client.end()
   }
 }
+
+/**
+ * SQLite's version 8, the lean event layout (sqlite-event-layout.ts), undone: the events table as
+ * the versions before made it, each row converted back (occurred_at from its JSON).
+ */
+const undoSqliteLeanLayout = `
+  CREATE TABLE text_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    ${eventFilterColumns.map((column) => `${column} TEXT`).join(',\n    ')},
+    json TEXT NOT NULL
+  );
+  INSERT INTO text_events (seq, workspace_id, event_id, event_type, created_at, occurred_at, ${eventFilterColumns.join(', ')}, json)
+  SELECT e.seq, w.workspace_id, ${idTextSql('e.event_id')}, e.event_type, ${isoTimeSql('e.created_at')}, e.json ->> '$.occurred_at',
+    ${eventFilterColumns.map((column) => idTextSql(`e.${column}`)).join(', ')}, e.json
+  FROM events e JOIN workspaces w ON w.workspace_key = e.workspace_key ORDER BY e.seq;
+  DROP TABLE events;
+  ALTER TABLE text_events RENAME TO events;
+  CREATE UNIQUE INDEX events_by_event_id ON events (workspace_id, event_id);
+  CREATE INDEX events_by_created_at ON events (workspace_id, created_at);
+  CREATE INDEX events_by_event_type ON events (workspace_id, event_type, created_at);
+  ${eventFilterColumns.map((column) => `CREATE INDEX events_by_${column} ON events (workspace_id, ${column}, created_at) WHERE ${column} IS NOT NULL;`).join('\n  ')}
+  DROP TRIGGER workspaces_key_on_insert;
+  DROP INDEX workspaces_by_key;
+  ALTER TABLE workspaces DROP COLUMN workspace_key;`
 
 /**
  * What each migration after the snapshot-list backfill made, undone (the same on both backends),
@@ -42,6 +73,7 @@ const undoAfterBackfill: readonly string[] = [
  */
 export async function forgetSnapshotListBackfill(server: TestServer): Promise<void> {
   const version = server.backend === 'sqlite' ? sqliteSnapshotListBackfillVersion : pgSnapshotListBackfillVersion
+  if (server.backend === 'sqlite') await runSql(server, undoSqliteLeanLayout)
   for (const undo of undoAfterBackfill) await runSql(server, undo)
   await runSql(server, `DELETE FROM schema_migrations WHERE version >= ${version}`)
 }
