@@ -237,6 +237,10 @@ describeEachBackend('events API through the official SDK', (backend) => {
           [{ since: 'yesterday' }, 'since'],
           [{ since: start, event_type: 'lock' }, 'event_type'],
           [{ since: start, page_cursor: 'garbage' }, 'page_cursor'],
+          // Well-formed cursors that no page handed out: a time that is none, an id that is no uuid.
+          [{ since: start, page_cursor: Buffer.from(JSON.stringify(['yesterday', randomUUID()])).toString('base64url') }, 'page_cursor'],
+          [{ since: start, page_cursor: Buffer.from(JSON.stringify(['2024-02-30T00:00:00.000Z', randomUUID()])).toString('base64url') }, 'page_cursor'],
+          [{ since: start, page_cursor: Buffer.from(JSON.stringify([new Date().toISOString(), 'not-an-id'])).toString('base64url') }, 'page_cursor'],
         ]
         for (const [params, param] of cases) {
           await assert.rejects(client().events.list(params), (error: any) => {

@@ -47,9 +47,14 @@ export async function insertDirectly(
   { withoutSecondaryIndexes = false }: { withoutSecondaryIndexes?: boolean } = {},
 ): Promise<number> {
   const columns = Object.keys(rows[0] as Row)
-  const ownRows: Row[] = rows.map((row) => ({ ...row, workspace_id: workspaceId }))
+  let ownRows: Row[] = rows.map((row) => ({ ...row, workspace_id: workspaceId }))
   if (database.backend === 'sqlite') {
     const db = new Database(database.url.slice('sqlite:'.length))
+    // The lean layout keys rows by the workspace's integer (sqlite-event-layout.ts).
+    if (columns.includes('workspace_key')) {
+      const workspaceKey = db.prepare('SELECT workspace_key FROM workspaces WHERE workspace_id = ?').pluck().get(workspaceId)
+      ownRows = rows.map((row) => ({ ...row, workspace_key: workspaceKey }))
+    }
     // The writer's settings (src/store/sqlite/sqlite-connection.ts).
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')

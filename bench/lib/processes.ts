@@ -2,20 +2,21 @@
 // processes on a database of their own, started and stopped by the benchmark. Their logs go to
 // files in the run's directory, so that collecting them costs the benchmark nothing.
 
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 
 import pg from 'pg'
 
-import { createApiKey } from '../../src/domain/workspace-admin.ts'
-import { openStore } from '../../src/store/open-store.ts'
 import type { ApiKeyScope } from '../../src/store/store.ts'
 import { createTestDatabase } from '../../test/support/postgres.ts'
 import { freePort } from '../../test/support/webhook-receiver.ts'
 
 export type Backend = 'sqlite' | 'postgres'
+
+const runFile = promisify(execFile)
 
 /** SEAM_EVENTS_BIN runs another build (an older checkout's) for before/after figures. */
 const bin = (): string => process.env['SEAM_EVENTS_BIN'] ?? new URL('../../bin/seam-events.js', import.meta.url).pathname
@@ -82,21 +83,31 @@ export interface BenchWorkspace {
   apiKey: string
 }
 
-/** Migrates the database (if needed) and adds a workspace with a key, as the CLI would. */
+/**
+ * Migrates the database (if needed) and adds a workspace with a key, by the CLI of the build
+ * under test (SEAM_EVENTS_BIN): its migrations shape the database that its server then opens,
+ * whatever this checkout's would make.
+ */
 export async function createWorkspace(
   databaseUrl: string,
   name: string,
   retentionDays = 3650,
   scope: ApiKeyScope = 'all',
 ): Promise<BenchWorkspace> {
-  const store = await openStore(databaseUrl)
-  try {
-    const workspace = await store.workspaces.createWorkspace(name, { event_retention_days: retentionDays })
-    const { token } = await createApiKey(store.workspaces, workspace.workspace_id, { name: 'bench', scope })
-    return { workspaceId: workspace.workspace_id, apiKey: token }
-  } finally {
-    await store.close()
-  }
+  const workspace = JSON.parse(
+    await runCli(['workspaces', 'create', '--name', name, '--retention-days', String(retentionDays), '--json', ...(scope === 'all' ? [] : ['--no-api-key']), '--database', databaseUrl]),
+  ) as { workspace_id: string; token?: string }
+  if (workspace.token !== undefined) return { workspaceId: workspace.workspace_id, apiKey: workspace.token }
+  const key = JSON.parse(
+    await runCli(['api-keys', 'create', '--workspace', workspace.workspace_id, '--name', 'bench', '--scope', scope, '--json', '--database', databaseUrl]),
+  ) as { token: string }
+  return { workspaceId: workspace.workspace_id, apiKey: key.token }
+}
+
+/** Runs a command of the build under test to its end; its stdout. */
+async function runCli(args: string[]): Promise<string> {
+  const { stdout } = await runFile(process.execPath, [bin(), ...args], { env: { ...process.env, ...baseEnv } })
+  return stdout
 }
 
 export interface ServiceProcess {

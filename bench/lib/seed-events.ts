@@ -83,25 +83,29 @@ interface RowWriter {
 const pgColumns = ['workspace_id', 'event_id', 'event_type', 'created_at', 'occurred_at', ...eventFilterColumns, 'json'] as const
 
 async function openWriter(database: BenchDatabase, days: number): Promise<RowWriter> {
-  // Migrated, and on PostgreSQL with a partition for every day of the spread.
-  const store = await openStore(database.url)
-  const today = utcDay(Date.now())
-  await store.retention.prepareEventDays(Array.from({ length: days + 2 }, (_, index) => addDays(today, index - days - 1)))
-  await store.close()
-
   if (database.backend === 'sqlite') {
+    // Migrated by the build under test (createWorkspace), in its layout: the lean one of
+    // sqlite-event-layout.ts, or the text columns of a build from before it.
     const db = new Database(database.url.slice('sqlite:'.length))
     db.pragma('journal_mode = WAL')
     // Seeding only: a crash here loses nothing anyone was promised.
     db.pragma('synchronous = OFF')
-    // The lean layout of the store's own group commit (sqlite-event-layout.ts).
-    const columns = ['workspace_key', 'event_id', 'event_type', 'created_at', ...eventFilterColumns, 'json']
+    const lean = db.prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'workspace_key'").get() !== undefined
+    const columns = lean
+      ? ['workspace_key', 'event_id', 'event_type', 'created_at', ...eventFilterColumns, 'json']
+      : ['workspace_id', 'event_id', 'event_type', 'created_at', 'occurred_at', ...eventFilterColumns, 'json']
     const insert = db.prepare(
       `INSERT INTO events (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`,
     )
-    const keyOf = db.prepare('SELECT workspace_key FROM workspaces WHERE workspace_id = ?').pluck()
+    const keyOf = lean ? db.prepare('SELECT workspace_key FROM workspaces WHERE workspace_id = ?').pluck() : undefined
     const insertAll = db.transaction((rows: readonly EventRow[]) => {
-      for (const row of rows) insert.run(storedEventColumns(keyOf.get(row.workspace_id) as number, row))
+      for (const row of rows) {
+        insert.run(
+          keyOf !== undefined
+            ? storedEventColumns(keyOf.get(row.workspace_id) as number, row)
+            : { workspace_id: row.workspace_id, event_id: row.event_id, event_type: row.event_type, created_at: row.created_at, occurred_at: row.created_at, json: row.json, ...row.filterValues },
+        )
+      }
     })
     return {
       async insert(rows) {
@@ -114,6 +118,11 @@ async function openWriter(database: BenchDatabase, days: number): Promise<RowWri
       },
     }
   }
+  // Migrated, with a partition for every day of the spread.
+  const store = await openStore(database.url)
+  const today = utcDay(Date.now())
+  await store.retention.prepareEventDays(Array.from({ length: days + 2 }, (_, index) => addDays(today, index - days - 1)))
+  await store.close()
   const client = new pg.Client({ connectionString: database.url })
   await client.connect()
   return {

@@ -9,6 +9,15 @@ export function encodePageCursor(position: EventPosition): string {
   )
 }
 
+/** created_at as every event stores it: ISO 8601 in UTC with milliseconds. */
+const storedTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The position a cursor names, or undefined for anything no page ever handed out: a store keys
+ * events by their created_at as a time (SQLite as milliseconds), so a cursor whose created_at is
+ * not one is refused here, as a client's mistake, rather than reaching the store.
+ */
 export function decodePageCursor(cursor: string): EventPosition | undefined {
   try {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
@@ -16,7 +25,10 @@ export function decodePageCursor(cursor: string): EventPosition | undefined {
       Array.isArray(decoded) &&
       decoded.length === 2 &&
       typeof decoded[0] === 'string' &&
-      typeof decoded[1] === 'string'
+      typeof decoded[1] === 'string' &&
+      storedTimestamp.test(decoded[0]) &&
+      new Date(Date.parse(decoded[0])).toISOString() === decoded[0] &&
+      uuid.test(decoded[1])
     ) {
       return { created_at: decoded[0], event_id: decoded[1] }
     }
