@@ -177,6 +177,15 @@ describeEachBackend('GET /events/stream', { timeout: 60_000 }, (backend) => {
     assert.deepEqual(eventIds(await fromStart.take(1)), [afterStart[0]!.event_id])
     live.push(...afterStart)
 
+    // The same in a workspace with no event yet, whose start message names no event at all.
+    const empty = await server.createWorkspace('no events yet')
+    const idleEmpty = await open('', { apiKey: empty.apiKey })
+    const emptyStart = await idleEmpty.waitForTyped('start')
+    idleEmpty.close()
+    const firstEver = await publish(server.endpoint, empty.apiKey, [lockUnlocked(deviceId)])
+    const fromEmptyStart = await open('', { apiKey: empty.apiKey, lastEventId: emptyStart.id! })
+    assert.deepEqual(eventIds(await fromEmptyStart.take(1)), [firstEver[0]!.event_id])
+
     // Resuming from the middle of the replay, through the query parameter, gives the rest.
     const fromParam = await open(`${query}&last_event_id=${replayed[1]!.id}`)
     const rest = await fromParam.take(missed.length - 2 + live.length)

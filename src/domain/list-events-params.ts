@@ -14,7 +14,7 @@ import {
   type EventPosition,
 } from '../store/store.ts'
 import { currentEventTypeName, eventTypeNames, eventTypePattern } from './event-catalog.ts'
-import { decodePageCursor } from './page-cursor.ts'
+import { decodePageCursor, decodeStreamPosition } from './page-cursor.ts'
 import {
   type EventParamOptions,
   invalidPageCursor,
@@ -317,7 +317,7 @@ export function parseEventStreamParams(
       ? ['Last-Event-ID', lastEventIdHeader]
       : ['last_event_id', parsed.last_event_id]
   if (given !== undefined && given !== '') {
-    lastEventId = decodePageCursor(given)
+    lastEventId = decodeStreamPosition(given)
     if (lastEventId === undefined) {
       throw invalidInput('Invalid parameters', [
         { path: [name], message: 'Invalid event id: pass the id of an event this stream sent' },

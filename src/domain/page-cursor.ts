@@ -1,4 +1,4 @@
-import type { EventPosition } from '../store/store.ts'
+import { beforeFirstEvent, type EventPosition } from '../store/store.ts'
 
 // A cursor names the last event of a page by its created_at and event_id: nothing in it
 // reveals the store's internal sequence, which counts every workspace's events.
@@ -19,6 +19,20 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  * not one is refused here, as a client's mistake, rather than reaching the store.
  */
 export function decodePageCursor(cursor: string): EventPosition | undefined {
+  const position = decodePosition(cursor)
+  return position === beforeFirstEvent ? undefined : position
+}
+
+/**
+ * The position a stream's message id names: a page cursor's, or the start message's of a stream
+ * that began before any event (beforeFirstEvent), which a client that dropped before the first
+ * event resumes from.
+ */
+export function decodeStreamPosition(id: string): EventPosition | undefined {
+  return decodePosition(id)
+}
+
+function decodePosition(cursor: string): EventPosition | undefined {
   try {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
     if (
@@ -31,6 +45,9 @@ export function decodePageCursor(cursor: string): EventPosition | undefined {
       uuid.test(decoded[1])
     ) {
       return { created_at: decoded[0], event_id: decoded[1] }
+    }
+    if (Array.isArray(decoded) && decoded.length === 2 && decoded[0] === beforeFirstEvent.created_at && decoded[1] === beforeFirstEvent.event_id) {
+      return beforeFirstEvent
     }
   } catch {
     // Falls through: any undecodable cursor is the same client error.
