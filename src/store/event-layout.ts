@@ -24,7 +24,10 @@ export interface EventLayout {
   eventId(eventId: string): StoredValue
   /** A value of a filter column (device_id, ...) as the column holds it. */
   filterValue(value: string): StoredValue
-  /** The stored event_id and created_at as the wire has them, for a select list. */
+  /**
+   * The stored event_id and created_at, for a select list (as `event_id` and `created_at`): the
+   * wire's text in the rows the executor returns.
+   */
   readonly eventIdText: RawBuilder<string>
   readonly createdAtText: RawBuilder<string>
   /** created_at's UTC day (`YYYY-MM-DD`) and its minute within that day, for the chart's buckets. */

@@ -70,6 +70,36 @@ export function storedTimeSql(text: string): string {
   return `CAST(round(unixepoch(${text}, 'subsec') * 1000) AS INTEGER)`
 }
 
+/**
+ * Marks a statement whose event_id and created_at the thread that runs it turns into the wire's
+ * text (decodeEventKeys) before its rows leave the thread. SQLite's own conversion (hex() with
+ * dashes, strftime) doubled the time of a 50-event page at 1,000,000 events (81 µs without it,
+ * 155-171 µs with it, 96-102 µs on the text layout); JavaScript does the same in about 35 µs.
+ */
+const eventKeysMarker = '/* event keys */'
+
+export function readsEventKeys(sql: string): boolean {
+  return sql.includes(eventKeysMarker)
+}
+
+/**
+ * In place: event_id from the hex() of the stored value (32 digits are a 16-byte id; any other
+ * length, the bytes of an id stored as text) and created_at from milliseconds.
+ */
+export function decodeEventKeys(rows: unknown[]): void {
+  for (const row of rows as Record<string, unknown>[]) {
+    const hex = row['event_id']
+    if (typeof hex === 'string') {
+      row['event_id'] =
+        hex.length === 32
+          ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`.toLowerCase()
+          : Buffer.from(hex, 'hex').toString('utf8')
+    }
+    const time = row['created_at']
+    if (typeof time === 'number') row['created_at'] = new Date(time).toISOString()
+  }
+}
+
 /** A 16-byte id as a parameter: its hex text, decoded in the statement (a constant, so index keys use it). */
 function idBytes(uuid: string): RawBuilder<string> {
   return sql<string>`unhex(${uuid.replaceAll('-', '')})`
@@ -81,8 +111,9 @@ export const sqliteEventLayout: EventLayout = {
   time: (iso) => sql<string>`${storedTime(iso)}`,
   eventId: (eventId) => (canonicalUuid.test(eventId) ? idBytes(eventId) : eventId),
   filterValue: (value) => (canonicalUuid.test(value) ? idBytes(value) : value),
-  eventIdText: sql.raw<string>(idTextSql('events.event_id')),
-  createdAtText: sql.raw<string>(isoTimeSql('events.created_at')),
+  // Made text by the thread that reads them (decodeEventKeys).
+  eventIdText: sql.raw<string>(`hex(events.event_id) ${eventKeysMarker}`),
+  createdAtText: sql.raw<string>(`events.created_at ${eventKeysMarker}`),
   utcDay: sql.raw<string>(`strftime('%Y-%m-%d', events.created_at / 1000, 'unixepoch')`),
   minuteOfDay: sql.raw<number>('(events.created_at % 86400000) / 60000'),
 }

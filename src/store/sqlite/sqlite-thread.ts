@@ -5,6 +5,7 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
 
 import { bindable, openConnection, StatementCache, type ConnectionRole } from './sqlite-connection.ts'
+import { decodeEventKeys, readsEventKeys } from './sqlite-event-layout.ts'
 import { commitPublishes, procedures, type ProcedureName, type Publish } from './sqlite-procedures.ts'
 
 export type ThreadRequest =
@@ -37,7 +38,11 @@ function handle(request: Exclude<ThreadRequest, PublishRequest>): unknown {
   switch (request.op) {
     case 'all': {
       const statement = statements.get(request.sql)
-      if (statement.reader) return statement.all(...bindable(request.parameters))
+      if (statement.reader) {
+        const rows = statement.all(...bindable(request.parameters))
+        if (readsEventKeys(request.sql)) decodeEventKeys(rows)
+        return rows
+      }
       statement.run(...bindable(request.parameters))
       return []
     }
