@@ -8,7 +8,7 @@ import type { Clock } from '../../clock.ts'
 import type { EventSqlBackend } from '../event-list-sql.ts'
 import { RelationalEventLog } from '../relational/event-log.ts'
 import type { EventBucketCount, EventDraft, EventFilters, InsertEventsOptions, StoredEvent } from '../store.ts'
-import { sqliteEventLayout } from './sqlite-event-layout.ts'
+import { sqliteEventLayout } from './sqlite-dialect.ts'
 import type { SqliteExecutor } from './sqlite-executor.ts'
 
 export class SqliteEventLog extends RelationalEventLog {
