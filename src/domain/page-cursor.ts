@@ -19,7 +19,7 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  * not one is refused here, as a client's mistake, rather than reaching the store.
  */
 export function decodePageCursor(cursor: string): EventPosition | undefined {
-  const position = decodePosition(cursor)
+  const position = decodeStreamPosition(cursor)
   return position === beforeFirstEvent ? undefined : position
 }
 
@@ -29,12 +29,8 @@ export function decodePageCursor(cursor: string): EventPosition | undefined {
  * event resumes from.
  */
 export function decodeStreamPosition(id: string): EventPosition | undefined {
-  return decodePosition(id)
-}
-
-function decodePosition(cursor: string): EventPosition | undefined {
   try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    const decoded: unknown = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'))
     if (
       Array.isArray(decoded) &&
       decoded.length === 2 &&

@@ -4,7 +4,6 @@
 import pg from 'pg'
 
 import { pgSnapshotListBackfillVersion } from '../../src/store/postgres/pg-migrations.ts'
-import { idTextSql, isoTimeSql } from '../../src/store/sqlite/sqlite-event-layout.ts'
 import { sqliteSnapshotListBackfillVersion } from '../../src/store/sqlite/sqlite-migrations.ts'
 import { eventFilterColumns } from '../../src/store/store.ts'
 import { writeBesideServer } from './sqlite-beside-server.ts'
@@ -22,6 +21,17 @@ export async function runSql(server: TestServer, statement: string): Promise<voi
   } finally {
     await client.end()
   }
+}
+
+/** SQL: the text of a stored id (storedId undone: 16 bytes as a lowercase UUID, a text as it is). */
+function idTextSql(column: string): string {
+  const hex = `lower(hex(${column}))`
+  return `CASE WHEN typeof(${column}) = 'blob' THEN substr(${hex}, 1, 8) || '-' || substr(${hex}, 9, 4) || '-' || substr(${hex}, 13, 4) || '-' || substr(${hex}, 17, 4) || '-' || substr(${hex}, 21) ELSE ${column} END`
+}
+
+/** SQL: the ISO 8601 text (UTC, milliseconds) of a stored created_at. */
+function isoTimeSql(column: string): string {
+  return `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`
 }
 
 /**

@@ -51,17 +51,6 @@ export function storedEventColumns(
   return row
 }
 
-/** SQL: the text of a stored id (storedId undone: 16 bytes as a lowercase UUID, a text as it is). */
-export function idTextSql(column: string): string {
-  const hex = `lower(hex(${column}))`
-  return `CASE WHEN typeof(${column}) = 'blob' THEN substr(${hex}, 1, 8) || '-' || substr(${hex}, 9, 4) || '-' || substr(${hex}, 13, 4) || '-' || substr(${hex}, 17, 4) || '-' || substr(${hex}, 21) ELSE ${column} END`
-}
-
-/** SQL: the ISO 8601 text (UTC, milliseconds) of a stored created_at. */
-export function isoTimeSql(column: string): string {
-  return `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`
-}
-
 /** SQL: an id as stored (storedId, in SQL). */
 export function storedIdSql(text: string): string {
   return `CASE WHEN ${text} GLOB '${canonicalUuidGlob}' THEN unhex(replace(${text}, '-', '')) ELSE ${text} END`

@@ -29,7 +29,7 @@ import {
 import { nextDay, retainedSinceAt } from '../utc-days.ts'
 import { chooseClaims, claimWindow, saturatedWebhookIds, signingSecrets, type ClaimedDeliveryRow } from '../webhook-rows.ts'
 import type { StatementCache } from './sqlite-connection.ts'
-import { idTextSql, isoTimeSql, storedEventColumns, storedIdSql, storedTime } from './sqlite-event-layout.ts'
+import { decodeEventKeys, storedEventColumns, storedIdSql, storedTime } from './sqlite-event-layout.ts'
 
 /** Sorts after every stored created_at: an unknown workspace shows nothing. */
 const afterEveryEvent = '9999-12-31T23:59:59.999Z'
@@ -116,10 +116,7 @@ function writeEvents(statements: StatementCache, { workspaceId, drafts, history 
   const publishedMs = newest !== null && newest > now ? newest : now
   const publishedAt = new Date(publishedMs).toISOString()
   const insert = statements.get(insertEventSql)
-  const findStored = statements.get(
-    `SELECT ${idTextSql('event_id')} AS event_id, ${isoTimeSql('created_at')} AS created_at, json FROM events
-     WHERE workspace_key = ? AND event_id = ?`,
-  )
+  const findStored = statements.get('SELECT hex(event_id) AS event_id, created_at, json FROM events WHERE workspace_key = ? AND event_id = ?')
   const added: EventDraft[] = []
   const stored = drafts.map((draft): StoredEvent => {
     const created_at = history ? keptCreatedAt(draft) : publishedAt
@@ -127,7 +124,9 @@ function writeEvents(statements: StatementCache, { workspaceId, drafts, history 
     const { json, filterValues } = storedEventRow(workspaceId, draft, created_at, occurred_at)
     const row = storedEventColumns(workspace_key, { event_id: draft.event_id, event_type: draft.event_type, created_at, json, filterValues })
     if (insert.run(row).changes === 0) {
-      return { ...(findStored.get(workspace_key, row['event_id']) as StoredEvent), already_stored: true }
+      const before = findStored.get(workspace_key, row['event_id']) as StoredEvent
+      decodeEventKeys([before])
+      return { ...before, already_stored: true }
     }
     added.push(draft)
     return { event_id: draft.event_id, created_at, json }
@@ -332,10 +331,11 @@ function removeEventsBatch(statements: StatementCache, workspaceId: string, day:
     .transaction(() => {
       const rows = statements
         .get(
-          `SELECT seq, ${idTextSql('event_id')} AS event_id FROM events WHERE workspace_key = ? AND created_at >= ? AND created_at < ?
+          `SELECT seq, hex(event_id) AS event_id FROM events WHERE workspace_key = ? AND created_at >= ? AND created_at < ?
            ORDER BY created_at LIMIT ?`,
         )
         .all(workspaceKey(statements, workspaceId), storedTime(day), storedTime(nextDay(day)), batchSize) as { seq: number; event_id: string }[]
+      decodeEventKeys(rows)
       const removeDeliveries = statements.get(`DELETE FROM webhook_deliveries WHERE workspace_id = ? AND event_id = ? AND status <> 'pending'`)
       const removeEvent = statements.get('DELETE FROM events WHERE seq = ?')
       for (const { seq, event_id } of rows) {

@@ -10,7 +10,8 @@ import type { Clock } from '../../clock.ts'
 import { rawQuery } from '../relational/executor.ts'
 import type { EventRetentionStore, RetainedEvent, WorkspaceStore } from '../store.ts'
 import { nextDay } from '../utc-days.ts'
-import { isoTimeSql, storedTime } from './sqlite-event-layout.ts'
+import { sqliteEventLayout } from './sqlite-dialect.ts'
+import { storedTime } from './sqlite-event-layout.ts'
 import type { SqliteExecutor } from './sqlite-executor.ts'
 
 /** Rows removed per transaction: short write locks, so publishes keep flowing. */
@@ -41,11 +42,12 @@ export class SqliteRetention implements EventRetentionStore {
     return await this.sqlite.rows(
       rawQuery<RetainedEvent>(
         this.sqlite.db,
-        sql`SELECT ${sql.raw(isoTimeSql('created_at'))} AS created_at, seq, json FROM events AS e
+        // created_at as text by the reader that runs it (sqliteEventLayout.createdAtText).
+        sql`SELECT ${sqliteEventLayout.createdAtText} AS created_at, seq, json FROM events
             WHERE workspace_key = (SELECT workspace_key FROM workspaces WHERE workspace_id = ${workspaceId})
-              AND e.created_at >= ${storedTime(day)} AND e.created_at < ${storedTime(nextDay(day))}
-              AND (e.created_at, seq) > (${storedTime(after?.created_at ?? day)}, ${after?.seq ?? -1})
-            ORDER BY e.created_at, seq LIMIT ${limit}`,
+              AND events.created_at >= ${storedTime(day)} AND events.created_at < ${storedTime(nextDay(day))}
+              AND (events.created_at, seq) > (${storedTime(after?.created_at ?? day)}, ${after?.seq ?? -1})
+            ORDER BY events.created_at, seq LIMIT ${limit}`,
       ),
     )
   }
