@@ -8,6 +8,7 @@
 import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely'
 
 import type { Tables } from './schema.ts'
+import type { EventPosition } from './store.ts'
 
 /** A query of the events table, whatever it selects. */
 export type EventsQuery<O> = SelectQueryBuilder<Tables, 'events', O>
@@ -30,9 +31,23 @@ export interface EventLayout {
    */
   readonly eventIdText: RawBuilder<string>
   readonly createdAtText: RawBuilder<string>
+  /**
+   * The same two as the statement gives them, not yet the wire's text, and what makes one row's
+   * of them a position: for a read that needs the keys of one row only (a page's cursor), so
+   * that the rest of its rows are never converted.
+   */
+  readonly eventIdKey: RawBuilder<unknown>
+  readonly createdAtKey: RawBuilder<unknown>
+  positionOf(keys: EventKeys): EventPosition
   /** created_at's UTC day (`YYYY-MM-DD`) and its minute within that day, for the chart's buckets. */
   readonly utcDay: RawBuilder<string>
   readonly minuteOfDay: RawBuilder<number>
+}
+
+/** A row's eventIdKey and createdAtKey, as selected. */
+export interface EventKeys {
+  event_id: unknown
+  created_at: unknown
 }
 
 /** Columns hold the wire's text: ids as they are, times as ISO 8601 with milliseconds. */
@@ -43,6 +58,9 @@ export const textEventLayout: EventLayout = {
   filterValue: (value) => value,
   eventIdText: sql.ref('events.event_id'),
   createdAtText: sql.ref('events.created_at'),
+  eventIdKey: sql.ref('events.event_id'),
+  createdAtKey: sql.ref('events.created_at'),
+  positionOf: ({ event_id, created_at }) => ({ event_id: String(event_id), created_at: String(created_at) }),
   // The fixed text form `YYYY-MM-DDTHH:MM:...`: the same SQL on every engine, no date parsing.
   utcDay: sql<string>`substr(events.created_at, 1, 10)`,
   minuteOfDay: sql<number>`(cast(substr(events.created_at, 12, 2) as integer) * 60 + cast(substr(events.created_at, 15, 2) as integer))`,

@@ -10,7 +10,7 @@ import {
   type SelectQueryBuilder,
 } from 'kysely'
 
-import type { EventLayout, EventsQuery, StoredValue } from './event-layout.ts'
+import type { EventKeys, EventLayout, EventsQuery, StoredValue } from './event-layout.ts'
 import type { Tables } from './schema.ts'
 import type {
   EventBucketCount,
@@ -25,6 +25,11 @@ export interface EventRow {
   seq: number
   event_id: string
   created_at: string
+  json: string
+}
+
+/** A row of a page: the event's JSON, and its keys as selected (EventLayout.positionOf decodes them). */
+export interface EventPageRow extends EventKeys {
   json: string
 }
 
@@ -79,7 +84,7 @@ function retainedFrom<O>(
   return retainedSince(workspaceId, bound).reduce((select, lower) => select.where(createdAt, '>=', lower), query)
 }
 
-function newestFirst(query: EventsSelect, createdAt: Expression<string> | 'events.created_at' = 'events.created_at'): EventsSelect {
+function newestFirst<O>(query: EventsQuery<O>, createdAt: Expression<string> | 'events.created_at' = 'events.created_at'): EventsQuery<O> {
   return query.orderBy(createdAt, 'desc').orderBy('events.seq', 'desc')
 }
 
@@ -142,8 +147,15 @@ export function compileListEvents(
   workspaceId: string,
   query: EventListQuery,
   backend: EventSqlBackend,
-): CompiledQuery<EventRow> {
-  let select = whereEventFilters(selectEvents(db, workspaceId, backend.layout), workspaceId, query, backend)
+): CompiledQuery<EventPageRow> {
+  // The route sends each event's JSON and needs the keys of the page's last event only: they are
+  // selected as stored, and only that row's are made text (about 30 µs a 50-event page on SQLite).
+  const { layout } = backend
+  const rows = layout.inWorkspace(
+    db.selectFrom('events').select([layout.eventIdKey.as('event_id'), layout.createdAtKey.as('created_at'), 'events.json']),
+    workspaceId,
+  )
+  let select = whereEventFilters(rows, workspaceId, query, backend)
   const before = query.before
   if (before !== undefined) {
     // Should the cursor's event have been deleted since (retention), -1 degrades the position

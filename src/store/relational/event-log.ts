@@ -61,8 +61,8 @@ export abstract class RelationalEventLog implements EventLog {
     const page = hasNextPage ? rows.slice(0, query.limit) : rows
     const last = page.at(-1)
     return {
-      events: page.map(toStoredEvent),
-      next: hasNextPage && last !== undefined ? { created_at: last.created_at, event_id: last.event_id } : null,
+      eventsJson: page.map((row) => row.json),
+      next: hasNextPage && last !== undefined ? this.eventSql.layout.positionOf(last) : null,
     }
   }
 

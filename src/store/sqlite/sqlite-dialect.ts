@@ -3,7 +3,7 @@ import { jsonArrayFrom } from 'kysely/helpers/sqlite'
 
 import type { EventLayout } from '../event-layout.ts'
 import { rawQuery, refOf, type Dialect } from '../relational/executor.ts'
-import { canonicalUuid, eventKeysMarker, storedTime } from './sqlite-event-layout.ts'
+import { canonicalUuid, eventIdFromHex, eventKeysMarker, storedTime } from './sqlite-event-layout.ts'
 
 /** A 16-byte id as a parameter: its hex text, decoded in the statement (a constant, so index keys use it). */
 function idBytes(uuid: string): RawBuilder<string> {
@@ -21,6 +21,9 @@ export const sqliteEventLayout: EventLayout = {
   // Made text by the thread that reads them (decodeEventKeys).
   eventIdText: sql.raw<string>(`hex(events.event_id) ${eventKeysMarker}`),
   createdAtText: sql.raw<string>(`events.created_at ${eventKeysMarker}`),
+  eventIdKey: sql.raw('hex(events.event_id)'),
+  createdAtKey: sql.raw('events.created_at'),
+  positionOf: ({ event_id, created_at }) => ({ event_id: eventIdFromHex(String(event_id)), created_at: new Date(Number(created_at)).toISOString() }),
   utcDay: sql.raw<string>(`strftime('%Y-%m-%d', events.created_at / 1000, 'unixepoch')`),
   minuteOfDay: sql.raw<number>('(events.created_at % 86400000) / 60000'),
 }

@@ -80,13 +80,14 @@ export function readsEventKeys(sql: string): boolean {
 export function decodeEventKeys(rows: unknown[]): void {
   for (const row of rows as Record<string, unknown>[]) {
     const hex = row['event_id']
-    if (typeof hex === 'string') {
-      row['event_id'] =
-        hex.length === 32
-          ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`.toLowerCase()
-          : Buffer.from(hex, 'hex').toString('utf8')
-    }
+    if (typeof hex === 'string') row['event_id'] = eventIdFromHex(hex)
     const time = row['created_at']
     if (typeof time === 'number') row['created_at'] = new Date(time).toISOString()
   }
+}
+
+export function eventIdFromHex(hex: string): string {
+  return hex.length === 32
+    ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`.toLowerCase()
+    : Buffer.from(hex, 'hex').toString('utf8')
 }

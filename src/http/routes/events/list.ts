@@ -47,7 +47,7 @@ export const listEventsRoute: SeamRoute = {
           : nextPageUrl(`${context.publicUrl ?? `${request.protocol}://${request.host}`}/events/list`, params, nextPageCursor),
     }
     return rawJsonObject({
-      events: rawJsonArray(page.events.map((event) => event.json)),
+      events: rawJsonArray(page.eventsJson),
       pagination: JSON.stringify(pagination),
       ok: 'true',
     })
