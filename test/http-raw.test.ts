@@ -78,6 +78,24 @@ describeEachBackend('raw HTTP', (backend) => {
       assert.match(refused.json.error.message, /revoked/)
     })
 
+    it('a revoked key learns it before anything of the route: not its 400, 404 or its data', async () => {
+      // Reads run beside their key's lookup (src/http/admission.ts); what they found is dropped.
+      const { apiKeyId, apiKey } = await server.createKey(server.workspaceId, 'read')
+      const get = (path: string) => rawRequest(url(path), { apiKey })
+      const [event] = await publish(server.endpoint, server.apiKey, [
+        { event_type: 'device.connected', device_id: randomUUID(), connected_account_id: randomUUID() },
+      ])
+      assert.equal((await get(`/events/get?event_id=${event?.event_id}`)).status, 200)
+      assertSeamError(await get('/events/list?limit=many'), 400, 'invalid_input')
+      assertSeamError(await get(`/events/get?event_id=${randomUUID()}`), 404, 'event_not_found')
+      await server.store.workspaces.revokeApiKey(apiKeyId)
+      for (const path of [`/events/get?event_id=${event?.event_id}`, `/events/list?since=${since}`, '/events/list?limit=many', `/events/get?event_id=${randomUUID()}`, '/webhooks/list']) {
+        const refused = await get(path)
+        assertSeamError(refused, 401, 'unauthorized')
+        assert.match(refused.json.error.message, /revoked/, path)
+      }
+    })
+
     it('a read key cannot publish and a publish key cannot read', async () => {
       const reader = await server.createKey(server.workspaceId, 'read')
       const publisher = await server.createKey(server.workspaceId, 'publish')

@@ -156,6 +156,16 @@ describeEachBackend('a rate limit per API key', { timeout: 60_000 }, (backend) =
     assert.equal((await list(server.apiKey)).status, 200)
   })
 
+  it('refuses a key revoked while over its rate as revoked, not as rate limited', async () => {
+    const { apiKeyId, apiKey } = await server.createKey(server.workspaceId, 'read')
+    const list = () => rawRequest(`${server.endpoint}/events/list?since=2000-01-01`, { apiKey })
+    assert.deepEqual([(await list()).status, (await list()).status, (await list()).status], [200, 200, 429])
+    await server.store.workspaces.revokeApiKey(apiKeyId)
+    const refused = await list()
+    assert.equal(refused.status, 401, refused.text)
+    assert.match(refused.json.error.message, /revoked/)
+  })
+
   it("is retried by Seam's SDK 2.x on its own, and reported by 1.x as rate_limited", async () => {
     const [sdk1, sdk2] = seamSdks
     const { apiKey } = await server.createKey(server.workspaceId, 'read')

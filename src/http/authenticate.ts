@@ -27,14 +27,10 @@ export function scopesGranting(access: RequiredAccess): ApiKeyScope[] {
 }
 
 /**
- * Resolves the caller's API key on every request, without a cache, so that a revoked key is
- * refused from the next request on. The lookup is one indexed read by the token's hash.
+ * The hash of the request's bearer token, by which its key is looked up; a missing or malformed
+ * Authorization header is refused here.
  */
-export async function authenticate(
-  store: Pick<WorkspaceStore, 'findApiKeyByTokenHash'>,
-  request: FastifyRequest,
-  access: RequiredAccess,
-): Promise<ApiKey> {
+export function bearerTokenHash(request: FastifyRequest): string {
   const header = request.headers.authorization
   if (header === undefined || header.trim() === '') {
     throw new SeamApiError('unauthorized', 'Missing API key: send "Authorization: Bearer seam_..."')
@@ -43,7 +39,28 @@ export async function authenticate(
   if (match === null) {
     throw new SeamApiError('unauthorized', 'Malformed Authorization header: expected "Bearer seam_..."')
   }
-  const apiKey = await store.findApiKeyByTokenHash(hashApiKeyToken(match[1] as string))
+  return hashApiKeyToken(match[1] as string)
+}
+
+/** Whether a key, as just read, lets its caller call a route that needs `access`. */
+export function keyAllows(apiKey: ApiKey | undefined, access: RequiredAccess): apiKey is ApiKey {
+  return apiKey !== undefined && apiKey.revoked_at === null && grants[apiKey.scope].includes(access)
+}
+
+/**
+ * Resolves the caller's API key on every request, without a cache, so that a revoked key is
+ * refused from the next request on. The lookup is one indexed read by the token's hash.
+ */
+export async function authenticate(
+  store: Pick<WorkspaceStore, 'findApiKeyByTokenHash'>,
+  request: FastifyRequest,
+  access: RequiredAccess,
+): Promise<ApiKey> {
+  return checkKey(await store.findApiKeyByTokenHash(bearerTokenHash(request)), access)
+}
+
+/** The key if it may call a route that needs `access`; else the error that refuses it. */
+export function checkKey(apiKey: ApiKey | undefined, access: RequiredAccess): ApiKey {
   if (apiKey === undefined) throw new SeamApiError('unauthorized', 'Invalid API key')
   if (apiKey.revoked_at !== null) throw new SeamApiError('unauthorized', 'This API key has been revoked')
   if (!grants[apiKey.scope].includes(access)) {

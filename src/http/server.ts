@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto'
 
-import { performance } from 'node:perf_hooks'
-
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify'
 import type { Logger } from 'pino'
 
@@ -9,12 +7,12 @@ import type { RequestLimitsConfig } from '../config.ts'
 import { SeamApiError } from '../domain/errors.ts'
 import { assertJsonDepth } from '../domain/json-depth.ts'
 import { schemasPerOption } from '../domain/param-schemas.ts'
-import { RequestRateLimiter } from '../domain/request-rate-limit.ts'
 import { systemClock, type Clock } from '../clock.ts'
 import type { ApiKey, Store } from '../store/store.ts'
 import type { TargetGuard } from '../domain/webhook-target-guard.ts'
 import { unmatchedRoute, type HttpMetrics } from '../metrics/service-metrics.ts'
-import { authenticate, type RequiredAccess } from './authenticate.ts'
+import { Admission } from './admission.ts'
+import type { RequiredAccess } from './authenticate.ts'
 import { consolePlugin } from './console.ts'
 import { registerDocsPage } from './docs-page.ts'
 import { EventStreamHub } from './event-stream-hub.ts'
@@ -161,33 +159,8 @@ export function buildServer({
 
   if (onRoute !== undefined) app.addHook('onRoute', onRoute)
 
-  const rateLimiter =
-    limits.rateLimitPerSecond > 0
-      ? new RequestRateLimiter({ perSecond: limits.rateLimitPerSecond, burst: limits.rateLimitBurst })
-      : undefined
-  /** Lets a request in: the database is up, its key may call the route, and within its rate. */
-  const admit = async (request: FastifyRequest, access: RequiredAccess): Promise<ApiKey> => {
-    if (!databaseReady()) {
-      throw new SeamApiError(
-        'service_unavailable',
-        'The server is still connecting to its database; try again shortly',
-        undefined,
-        { 'retry-after': '1' },
-      )
-    }
-    const apiKey = await authenticate(store.workspaces, request, access)
-    const decision = rateLimiter?.take(apiKey.api_key_id, performance.now())
-    if (decision !== undefined && !decision.allowed) {
-      throw new SeamApiError(
-        'rate_limited',
-        `This API key made more than ${limits.rateLimitPerSecond} requests per second ` +
-          `(bursts of ${limits.rateLimitBurst}); retry after the time in the retry-after header`,
-        undefined,
-        { 'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) },
-      )
-    }
-    return apiKey
-  }
+  const admission = new Admission({ store: store.workspaces, limits, databaseReady })
+  const admit = (request: FastifyRequest, access: RequiredAccess): Promise<ApiKey> => admission.admit(request, access)
 
   const context: RouteContext = {
     store,
@@ -285,9 +258,16 @@ export function buildServer({
       method: [...route.methods],
       url: route.path,
       handler: async (request, reply) => {
-        const apiKey = route.access === null ? null : await admit(request, route.access)
-        const params = collectParams(request)
-        const body = await route.handle({ params, apiKey, request, context })
+        const { access } = route
+        const handle = (apiKey: ApiKey | null): Promise<string> =>
+          route.handle({ params: collectParams(request), apiKey, request, context })
+        // A `read` route changes nothing: it may run while its key is read (see Admission).
+        const body =
+          access === null
+            ? await handle(null)
+            : access === 'read'
+              ? await admission.admitReading(request, access, handle)
+              : await handle(await admit(request, access))
         reply.type('application/json; charset=utf-8')
         return body
       },

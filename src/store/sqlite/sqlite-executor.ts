@@ -3,6 +3,9 @@
 // with a connection of its own, answers reads. In WAL mode a reader sees each commit at once
 // and never what an open transaction has not committed, so reads go on while the writer writes,
 // and the main thread only parses, validates and joins JSON: it never waits on SQLite or the disk.
+// The reads asked in one synchronous run (a request's API key and its query, src/http/admission.ts)
+// go to one reader in one message and come back in one: a message each way costs the main thread
+// more than a small read costs the reader.
 
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Compilable } from 'kysely'
 
@@ -10,7 +13,7 @@ import { compiled as compile, queryBuilder, type Executor, type Query, type Read
 import { openConnection } from './sqlite-connection.ts'
 import { sqliteDialect } from './sqlite-dialect.ts'
 import type { ProcedureArgs, ProcedureName, Procedures, Publish, PublishOutcome } from './sqlite-procedures.ts'
-import { SqliteThread } from './sqlite-threads.ts'
+import { SqliteThread, type BatchableRequest } from './sqlite-threads.ts'
 import { WriteLock } from './write-lock.ts'
 
 const builder = queryBuilder({
@@ -26,6 +29,17 @@ export interface SqliteExecutorOptions {
   queryTimeoutMs: number
 }
 
+/** The most reads that go to a reader in one message. */
+const maxReadsPerMessage = 8
+
+/** A read asked in this synchronous run, sent with the others when it ends (see #readSoon). */
+interface UnsentRead {
+  request: BatchableRequest
+  large: boolean
+  resolve(value: unknown): void
+  reject(error: unknown): void
+}
+
 export class SqliteExecutor implements Executor {
   readonly db = builder
   readonly dialect = sqliteDialect
@@ -34,6 +48,7 @@ export class SqliteExecutor implements Executor {
   readonly #writer: SqliteThread
   readonly #readers: SqliteThread[]
   readonly #writes = new WriteLock()
+  #unsentReads: UnsentRead[] = []
   #closed = false
   #closing: Promise<void> | undefined
 
@@ -64,6 +79,43 @@ export class SqliteExecutor implements Executor {
       if (chosen === undefined || candidate.load < chosen.load) chosen = candidate
     }
     return chosen as SqliteThread
+  }
+
+  /**
+   * A read, sent at the end of this synchronous run together with the others asked meanwhile,
+   * in one message to one reader (a large one among them makes the batch large).
+   */
+  #readSoon<T>(request: BatchableRequest, { large = false }: ReadOptions = {}): Promise<T> {
+    this.#assertOpen()
+    return new Promise<T>((resolve, reject) => {
+      if (this.#unsentReads.length === 0) queueMicrotask(() => this.#sendReads())
+      this.#unsentReads.push({ request, large, resolve: resolve as (value: unknown) => void, reject })
+    })
+  }
+
+  #sendReads(): void {
+    const unsent = this.#unsentReads
+    this.#unsentReads = []
+    // Many at once (the event streams of a workspace woken by one publish) are shared out among
+    // the readers a batch at a time, the least busy first, rather than all queued on one.
+    for (let start = 0; start < unsent.length; start += maxReadsPerMessage) {
+      const reads = unsent.slice(start, start + maxReadsPerMessage)
+      let reader: SqliteThread
+      try {
+        reader = this.#reader({ large: reads.some((read) => read.large) })
+      } catch (error) {
+        for (const read of reads) read.reject(error)
+        continue
+      }
+      const answers =
+        reads.length === 1
+          ? [reader.request((reads[0] as UnsentRead).request, this.#options.queryTimeoutMs)]
+          : reader.requestBatch(reads.map((read) => read.request), this.#options.queryTimeoutMs)
+      answers.forEach((answer, index) => {
+        const read = reads[index] as UnsentRead
+        answer.then(read.resolve, read.reject)
+      })
+    }
   }
 
   /** Runs `work` once the writes before it are sent and done; nothing else is sent meanwhile. */
@@ -99,14 +151,14 @@ export class SqliteExecutor implements Executor {
 
   /** A procedure that only reads, on a reader, within the query timeout. */
   read<N extends ProcedureName>(name: N, options: ReadOptions, ...args: ProcedureArgs<N>): Promise<ReturnType<Procedures[N]>> {
-    return this.#reader(options).call(name, args, this.#options.queryTimeoutMs)
+    return this.#readSoon({ op: 'call', name, args }, options)
   }
 
   async rows<R>(query: Query<R>, options?: ReadOptions): Promise<R[]> {
     const { sql, parameters, query: node } = compile(query)
     // A write that returns rows (INSERT ... RETURNING) is a write.
     if (node.kind !== 'SelectQueryNode') return await this.#send(() => this.#writer.request<R[]>({ op: 'all', sql, parameters }))
-    return await this.#reader(options).request<R[]>({ op: 'all', sql, parameters }, this.#options.queryTimeoutMs)
+    return await this.#readSoon<R[]>({ op: 'all', sql, parameters }, options)
   }
 
   async first<R>(query: Query<R>): Promise<R | undefined> {
@@ -148,7 +200,7 @@ export class SqliteExecutor implements Executor {
   }
 
   async ping(): Promise<void> {
-    await this.#reader().request({ op: 'all', sql: 'SELECT 1', parameters: [] }, this.#options.queryTimeoutMs)
+    await this.#readSoon({ op: 'all', sql: 'SELECT 1', parameters: [] })
   }
 
   /** Closes once, however often it is called. */

@@ -20,8 +20,14 @@ export type Answer =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { message: string; code?: string; name: string } }
 
-/** A group commit answers every publish it holds in one message. */
+/** A group commit answers every publish it holds in one message, and a reader every batch. */
 export type ThreadResponse = { ready: true } | Answer | { answers: Answer[] }
+
+/**
+ * What the main thread posts: one request, or the reads it asked of a reader in one turn of its
+ * event loop (sqlite-threads.ts), answered together in one message.
+ */
+export type ThreadMessage = ThreadRequest | { batch: Exclude<ThreadRequest, PublishRequest>[] }
 
 /**
  * A group commit holds at most this many events: a commit of them takes tens of milliseconds,
@@ -126,7 +132,10 @@ function serve(port: MessagePort, request: ThreadRequest): void {
 
 if (parentPort !== null) {
   const port = parentPort
-  port.on('message', (request: ThreadRequest) => serve(port, request))
+  port.on('message', (message: ThreadMessage) => {
+    if ('batch' in message) port.postMessage({ answers: message.batch.map(answer) } satisfies ThreadResponse)
+    else serve(port, message)
+  })
 }
 // Its connection is open: from here on, time spent on a request is the query's (see request()).
 parentPort?.postMessage({ ready: true } satisfies ThreadResponse)

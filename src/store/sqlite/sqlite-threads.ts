@@ -1,7 +1,7 @@
 // The main thread's side of the SQLite backend's threads (sqlite-thread.ts): one per connection,
-// each asked by message and answering in order. A reader whose query runs past the timeout is
-// given up and replaced by a new thread, so that one runaway query cannot hold a reader, or
-// anything waiting behind it, for good.
+// each asked by message and answering in order; several reads may go in one message (a batch),
+// answered in one. A reader whose query runs past the timeout is given up and replaced by a new
+// thread, so that one runaway query cannot hold a reader, or anything waiting behind it, for good.
 
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,12 +10,14 @@ import { Worker } from 'node:worker_threads'
 import { QueryTimeoutError } from '../store.ts'
 import type { ConnectionRole } from './sqlite-connection.ts'
 import type { ProcedureArgs, ProcedureName, Procedures, Publish, PublishOutcome } from './sqlite-procedures.ts'
-import type { Answer, ThreadRequest, ThreadResponse } from './sqlite-thread.ts'
+import type { Answer, ThreadMessage, ThreadRequest, ThreadResponse } from './sqlite-thread.ts'
 
 // The thread is the .ts source under tsx (tests, a source checkout) and the built .js otherwise.
 const threadFile = new URL(`./sqlite-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
 
 type Request = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never
+/** What may go in a batch: anything but a publish, which the writer's group commit gathers. */
+export type BatchableRequest = Exclude<Request, { op: 'publish' }>
 
 interface Pending {
   resolve(value: unknown): void
@@ -75,13 +77,29 @@ export class SqliteThread {
   /** Asks the thread; rejects with QueryTimeoutError past `timeoutMs` (the thread is then lost). */
   request<T>(request: Request, timeoutMs?: number): Promise<T> {
     if (this.#failed !== undefined) return Promise.reject(this.#failed)
+    const { id, answer } = this.#expect(timeoutMs)
+    this.#worker.postMessage({ ...request, id } as ThreadRequest satisfies ThreadMessage)
+    return answer as Promise<T>
+  }
+
+  /** Asks several things in one message, answered in one; each is timed as if asked alone. */
+  requestBatch(requests: readonly BatchableRequest[], timeoutMs?: number): Promise<unknown>[] {
+    if (this.#failed !== undefined) return requests.map(() => Promise.reject(this.#failed))
+    const expected = requests.map(() => this.#expect(timeoutMs))
+    const batch = requests.map((request, index) => ({ ...request, id: (expected[index] as { id: number }).id }) as Exclude<ThreadRequest, { op: 'publish' }>)
+    this.#worker.postMessage({ batch } satisfies ThreadMessage)
+    return expected.map(({ answer }) => answer)
+  }
+
+  /** An id for a request about to be posted, and the promise of its answer. */
+  #expect(timeoutMs: number | undefined): { id: number; answer: Promise<unknown> } {
     const id = this.#nextId++
-    return new Promise<T>((resolve, reject) => {
+    const answer = new Promise<unknown>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
       this.#pending.set(id, {
         resolve: (value) => {
           clearTimeout(timer)
-          resolve(value as T)
+          resolve(value)
         },
         reject: (error) => {
           clearTimeout(timer)
@@ -104,8 +122,8 @@ export class SqliteThread {
           }, timeoutMs)
         })
       }
-      this.#worker.postMessage({ ...request, id })
     })
+    return { id, answer }
   }
 
   call<N extends ProcedureName>(name: N, args: ProcedureArgs<N>, timeoutMs?: number): Promise<ReturnType<Procedures[N]>> {
