@@ -3,8 +3,9 @@
 // added without its rule being stated and tried here, with no key and with each scope.
 
 import assert from 'node:assert/strict'
-import { after, before, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 
+import { routes } from '../src/http/server.ts'
 import type { ApiKeyScope } from '../src/store/store.ts'
 import { describeEachBackend } from './support/backends.ts'
 import { rawRequest } from './support/http.ts'
@@ -49,6 +50,30 @@ const expectedScopes: Record<string, readonly ApiKeyScope[] | 'public'> = {
 }
 
 const scopes: readonly ApiKeyScope[] = ['read', 'publish', 'all']
+
+/**
+ * The routes that may run while their key is read again (src/http/admission.ts): each only
+ * reads, and sends nothing but its answer. A route added to this list must be one that could be
+ * run for a key just revoked without anything of it reaching anyone.
+ */
+const runBesideTheirKeysLookup = [
+  '/events/get',
+  '/events/histogram',
+  '/events/list',
+  '/webhooks/deliveries/get',
+  '/webhooks/deliveries/list',
+  '/webhooks/get',
+  '/webhooks/list',
+  '/webhooks/recoveries/get',
+]
+
+describe('routes run beside their key\'s lookup', () => {
+  it('are the read routes listed here, and no other', () => {
+    const speculative = routes.filter((route) => route.readsOnly === true)
+    assert.deepEqual(speculative.map((route) => route.path).sort(), runBesideTheirKeysLookup)
+    for (const route of speculative) assert.equal(route.access, 'read', route.path)
+  })
+})
 
 describeEachBackend('key scopes on every route', { timeout: 120_000 }, (backend) => {
   let server: TestServer

@@ -71,10 +71,12 @@ export class Admission {
     const retryAfterMs = this.#takeRate(last)
     if (retryAfterMs !== undefined) {
       // Refused either way; a revoked key learns that first, as from `admit`.
-      checkKey(await this.#store.findApiKeyByTokenHash(tokenHash), access)
+      this.#forget(tokenHash)
+      this.#remember(tokenHash, checkKey(await this.#store.findApiKeyByTokenHash(tokenHash), access))
       throw this.#rateLimited(retryAfterMs)
     }
-    // Both asked in this synchronous run: on SQLite they travel to one reader together.
+    // Both asked in this synchronous run, the key first: on SQLite they travel to one reader
+    // together, and the key's answer comes back as soon as it is read.
     const current = this.#store.findApiKeyByTokenHash(tokenHash)
     let answer: Promise<T>
     try {
@@ -84,11 +86,22 @@ export class Admission {
     }
     // Its error, if any, is the request's only once the key is known (awaited below, or dropped).
     answer.catch(() => {})
-    const key = await current
-    if (sameGrant(key, last)) return await answer
+    let key: ApiKey | undefined
+    try {
+      key = await current
+    } catch (error) {
+      // Unconfirmed, the key is not used again before it is: a token whose lookup keeps failing
+      // (a database down, a query past its timeout) gets no more reads run for its old key.
+      this.#forget(tokenHash)
+      throw error
+    }
+    if (sameGrant(key, last)) {
+      this.#remember(tokenHash, key as ApiKey)
+      return await answer
+    }
     // The key changed since its last request: its answer is dropped, and the request is
     // refused as by `admit` (revoked, or gone) or, for a key that still may, run for it again.
-    this.#lastKeys.delete(tokenHash)
+    this.#forget(tokenHash)
     const apiKey = checkKey(key, access)
     this.#remember(tokenHash, apiKey)
     return await read(apiKey)
@@ -105,13 +118,18 @@ export class Admission {
     }
   }
 
+  /** Keeps the key a token has now, as the most recently used (the least recently used goes first). */
   #remember(tokenHash: string, apiKey: ApiKey): void {
     this.#lastKeys.delete(tokenHash)
     if (this.#lastKeys.size >= rememberedKeys) {
-      // The oldest first: a Map iterates in insertion order, and each use re-inserts its key.
+      // A Map iterates in insertion order, and each confirmed use re-inserts its key.
       this.#lastKeys.delete(this.#lastKeys.keys().next().value as string)
     }
     this.#lastKeys.set(tokenHash, apiKey)
+  }
+
+  #forget(tokenHash: string): void {
+    this.#lastKeys.delete(tokenHash)
   }
 
   /** Takes a request's token from the key's bucket: undefined if there was one, else how long until there is. */

@@ -52,6 +52,12 @@ export interface SeamRoute {
    * `handle` runs, and test/route-scopes.test.ts holds every registered route to a table.
    */
   access: RequiredAccess | null
+  /**
+   * True for a route that only reads (no write, no delivery, no stream, nothing sent but its
+   * answer): it may run while its key is read again, and its answer is used only if the key
+   * still holds (src/http/admission.ts). Only `read` routes may say so.
+   */
+  readsOnly?: true
   /** Returns the complete JSON body of a 200 response. */
   handle(input: RouteInput): Promise<string>
   /** What GET /openapi.json says of the route; the server refuses to start without it. */

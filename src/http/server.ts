@@ -254,6 +254,9 @@ export function buildServer({
   registerDocsPage(app)
 
   for (const route of routes) {
+    if (route.readsOnly === true && route.access !== 'read') {
+      throw new Error(`${route.path} says it only reads, but needs a key that may ${route.access}`)
+    }
     app.route({
       method: [...route.methods],
       url: route.path,
@@ -261,11 +264,11 @@ export function buildServer({
         const { access } = route
         const handle = (apiKey: ApiKey | null): Promise<string> =>
           route.handle({ params: collectParams(request), apiKey, request, context })
-        // A `read` route changes nothing: it may run while its key is read (see Admission).
+        // A route that only reads may run while its key is read (see Admission).
         const body =
           access === null
             ? await handle(null)
-            : access === 'read'
+            : route.readsOnly === true
               ? await admission.admitReading(request, access, handle)
               : await handle(await admit(request, access))
         reply.type('application/json; charset=utf-8')

@@ -4,16 +4,17 @@
 // and never what an open transaction has not committed, so reads go on while the writer writes,
 // and the main thread only parses, validates and joins JSON: it never waits on SQLite or the disk.
 // The reads asked in one synchronous run (a request's API key and its query, src/http/admission.ts)
-// go to one reader in one message and come back in one: a message each way costs the main thread
-// more than a small read costs the reader.
+// go to one reader in one message, answered one by one: a message costs the main thread more than
+// a small read costs the reader.
 
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Compilable } from 'kysely'
 
 import { compiled as compile, queryBuilder, type Executor, type Query, type ReadOptions, type TransactionOptions } from '../relational/executor.ts'
+import { QueryTimeoutError } from '../store.ts'
 import { openConnection } from './sqlite-connection.ts'
 import { sqliteDialect } from './sqlite-dialect.ts'
 import type { ProcedureArgs, ProcedureName, Procedures, Publish, PublishOutcome } from './sqlite-procedures.ts'
-import { SqliteThread, type BatchableRequest } from './sqlite-threads.ts'
+import { ReaderGivenUpError, SqliteThread, type BatchableRequest } from './sqlite-threads.ts'
 import { WriteLock } from './write-lock.ts'
 
 const builder = queryBuilder({
@@ -36,6 +37,8 @@ const maxReadsPerMessage = 8
 interface UnsentRead {
   request: BatchableRequest
   large: boolean
+  /** Asked again once already, after its reader was given up over another read's timeout. */
+  retried?: true
   resolve(value: unknown): void
   reject(error: unknown): void
 }
@@ -87,10 +90,12 @@ export class SqliteExecutor implements Executor {
    */
   #readSoon<T>(request: BatchableRequest, { large = false }: ReadOptions = {}): Promise<T> {
     this.#assertOpen()
-    return new Promise<T>((resolve, reject) => {
-      if (this.#unsentReads.length === 0) queueMicrotask(() => this.#sendReads())
-      this.#unsentReads.push({ request, large, resolve: resolve as (value: unknown) => void, reject })
-    })
+    return new Promise<T>((resolve, reject) => this.#queueRead({ request, large, resolve: resolve as (value: unknown) => void, reject }))
+  }
+
+  #queueRead(read: UnsentRead): void {
+    if (this.#unsentReads.length === 0) queueMicrotask(() => this.#sendReads())
+    this.#unsentReads.push(read)
   }
 
   #sendReads(): void {
@@ -113,7 +118,13 @@ export class SqliteExecutor implements Executor {
           : reader.requestBatch(reads.map((read) => read.request), this.#options.queryTimeoutMs)
       answers.forEach((answer, index) => {
         const read = reads[index] as UnsentRead
-        answer.then(read.resolve, read.reject)
+        answer.then(read.resolve, (error: unknown) => {
+          // It waited behind another tenant's runaway query: that one fails, not this one, which
+          // is asked again of a fresh reader; lost twice, it is answered as timed out (a 503).
+          if (!(error instanceof ReaderGivenUpError)) read.reject(error)
+          else if (read.retried === undefined && !this.#closed) this.#queueRead({ ...read, retried: true })
+          else read.reject(new QueryTimeoutError(this.#options.queryTimeoutMs))
+        })
       })
     }
   }

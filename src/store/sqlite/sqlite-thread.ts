@@ -20,12 +20,13 @@ export type Answer =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { message: string; code?: string; name: string } }
 
-/** A group commit answers every publish it holds in one message, and a reader every batch. */
+/** A group commit answers every publish it holds in one message. */
 export type ThreadResponse = { ready: true } | Answer | { answers: Answer[] }
 
 /**
  * What the main thread posts: one request, or the reads it asked of a reader in one turn of its
- * event loop (sqlite-threads.ts), answered together in one message.
+ * event loop (sqlite-threads.ts). The reads of a batch are answered one by one as each is done:
+ * a key's lookup is not held back by the page read after it, nor a small read by a slow one.
  */
 export type ThreadMessage = ThreadRequest | { batch: Exclude<ThreadRequest, PublishRequest>[] }
 
@@ -133,7 +134,7 @@ function serve(port: MessagePort, request: ThreadRequest): void {
 if (parentPort !== null) {
   const port = parentPort
   port.on('message', (message: ThreadMessage) => {
-    if ('batch' in message) port.postMessage({ answers: message.batch.map(answer) } satisfies ThreadResponse)
+    if ('batch' in message) for (const request of message.batch) port.postMessage(answer(request) satisfies ThreadResponse)
     else serve(port, message)
   })
 }

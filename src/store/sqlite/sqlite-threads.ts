@@ -1,7 +1,8 @@
 // The main thread's side of the SQLite backend's threads (sqlite-thread.ts): one per connection,
 // each asked by message and answering in order; several reads may go in one message (a batch),
-// answered in one. A reader whose query runs past the timeout is given up and replaced by a new
-// thread, so that one runaway query cannot hold a reader, or anything waiting behind it, for good.
+// each answered as it is done. A reader whose query runs past the timeout is given up and replaced
+// by a new thread, so that one runaway query cannot hold a reader, or anything waiting behind it,
+// for good; what waited behind it fails with ReaderGivenUpError, for the pool to ask again.
 
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,6 +23,14 @@ export type BatchableRequest = Exclude<Request, { op: 'publish' }>
 interface Pending {
   resolve(value: unknown): void
   reject(error: unknown): void
+}
+
+/**
+ * A request that was still waiting on a reader when another request's query ran past the
+ * timeout and the reader was given up: it did not fail itself, and can be asked again elsewhere.
+ */
+export class ReaderGivenUpError extends Error {
+  override readonly name = 'ReaderGivenUpError'
 }
 
 /** An error as the thread reported it: its message and SQLite code, as the driver gives them. */
@@ -82,7 +91,10 @@ export class SqliteThread {
     return answer as Promise<T>
   }
 
-  /** Asks several things in one message, answered in one; each is timed as if asked alone. */
+  /**
+   * Asks several things in one message; each is answered as it is done, and timed from now, as a
+   * request sent behind others on a busy thread is.
+   */
   requestBatch(requests: readonly BatchableRequest[], timeoutMs?: number): Promise<unknown>[] {
     if (this.#failed !== undefined) return requests.map(() => Promise.reject(this.#failed))
     const expected = requests.map(() => this.#expect(timeoutMs))
@@ -116,8 +128,14 @@ export class SqliteThread {
             this.#pending.delete(id)
             reject(new QueryTimeoutError(timeoutMs))
             // SQLite's statement cannot be interrupted from here: the thread is let go (it ends
-            // when the statement does) and its connection with it.
+            // when the statement does) and its connection with it, and what waited behind the
+            // statement is told so, not that it failed.
             this.#failed = new QueryTimeoutError(timeoutMs)
+            const givenUp = new ReaderGivenUpError('the SQLite reader was given up while this read waited behind a slower one')
+            for (const pending of this.#pending.values()) pending.reject(givenUp)
+            this.#pending.clear()
+            // Nor does it keep the process alive: it may run on for as long as the statement does.
+            this.#worker.unref()
             void this.#worker.terminate()
           }, timeoutMs)
         })

@@ -7,6 +7,7 @@ export const getEventRoute: SeamRoute = {
   path: '/events/get',
   methods: ['GET', 'POST'],
   access: 'read',
+  readsOnly: true,
   docs: {
     tag: 'events',
     summary: 'Get an event',

@@ -12,6 +12,7 @@ export const eventHistogramRoute: SeamRoute = {
   path: '/events/histogram',
   methods: ['GET', 'POST'],
   access: 'read',
+  readsOnly: true,
   docs: {
     tag: 'events',
     summary: 'Count events per type over time',

@@ -8,6 +8,7 @@ export const listEventsRoute: SeamRoute = {
   path: '/events/list',
   methods: ['GET', 'POST'],
   access: 'read',
+  readsOnly: true,
   docs: {
     tag: 'events',
     summary: 'List events',

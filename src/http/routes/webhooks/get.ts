@@ -8,6 +8,7 @@ export const getWebhookRoute: SeamRoute = {
   path: '/webhooks/get',
   methods: ['GET', 'POST'],
   access: 'read',
+  readsOnly: true,
   docs: {
     tag: 'webhooks',
     summary: 'Get a webhook',

@@ -7,6 +7,7 @@ export const listWebhooksRoute: SeamRoute = {
   path: '/webhooks/list',
   methods: ['GET', 'POST'],
   access: 'read',
+  readsOnly: true,
   docs: {
     tag: 'webhooks',
     summary: 'List webhooks',

@@ -32,6 +32,7 @@ export const getDeliveryRoute: SeamRoute = {
   path: '/webhooks/deliveries/get',
   methods: ['GET', 'POST'],
   access: 'read',
+  readsOnly: true,
   docs: {
     tag: 'webhooks',
     summary: 'Get a delivery and its request',

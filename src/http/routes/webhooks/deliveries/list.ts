@@ -12,6 +12,7 @@ export const listDeliveriesRoute: SeamRoute = {
   path: '/webhooks/deliveries/list',
   methods: ['GET', 'POST'],
   access: 'read',
+  readsOnly: true,
   docs: {
     tag: 'webhooks',
     summary: 'List deliveries',

@@ -8,6 +8,7 @@ export const getRecoveryRoute: SeamRoute = {
   path: '/webhooks/recoveries/get',
   methods: ['GET', 'POST'],
   access: 'read',
+  readsOnly: true,
   docs: {
     tag: 'webhooks',
     summary: 'Get a recovery',
