@@ -47,7 +47,7 @@ describeEachBackend('group commit of concurrent publishes', { timeout: 120_000 }
       offset: 0,
       limit: 200,
     })
-    const events = page.eventsJson.map((json) => JSON.parse(json) as { event_id: string; created_at: string })
+    const events = JSON.parse(`[${page.eventsJsonText}]`) as { event_id: string; created_at: string }[]
     assert.deepEqual(
       new Set(events.map((event) => event.event_id)),
       new Set(drafts.map((one) => one.event_id)),
@@ -88,7 +88,7 @@ describeEachBackend('group commit of concurrent publishes', { timeout: 120_000 }
       const seen: number[] = []
       while (!done) {
         const page = await store.events.listEvents(workspaceId, { created_at_min: '2000-01-01T00:00:00.000Z', offset: 0, limit: 1000 })
-        seen.push(page.eventsJson.filter((json) => ids.has((JSON.parse(json) as { event_id: string }).event_id)).length)
+        seen.push((JSON.parse(`[${page.eventsJsonText}]`) as { event_id: string }[]).filter((event) => ids.has(event.event_id)).length)
         await new Promise((resolve) => setImmediate(resolve))
       }
       await publishing

@@ -179,8 +179,8 @@ export interface EventListQuery extends EventFilters {
 export type EventsPublishedListener = (workspaceId: string | null) => void
 
 export interface EventPage {
-  /** Each event of the page as stored: its JSON, newest first. */
-  eventsJson: string[]
+  /** Each event of the page as stored, its JSON, newest first, joined by commas: the inside of a JSON array. */
+  eventsJsonText: string
   /** Where the next page starts, or null when this page is the last. */
   next: EventPosition | null
 }

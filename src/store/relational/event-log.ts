@@ -27,6 +27,7 @@ import type {
   InsertEventsOptions,
   StoredEvent,
 } from '../store.ts'
+import { jsonPageOf } from '../json-page.ts'
 import type { Executor } from './executor.ts'
 
 /** A read of more rows than this, or with more ids, is large (see ReadOptions). */
@@ -54,15 +55,16 @@ export abstract class RelationalEventLog implements EventLog {
   }
 
   async listEvents(workspaceId: string, query: EventListQuery): Promise<EventPage> {
-    const rows = await this.executor.rows(compileListEvents(this.executor.db, workspaceId, query, this.eventSql), {
-      large: query.limit > largeReadRows || (query.event_ids?.length ?? 0) > largeReadRows,
-    })
-    const hasNextPage = rows.length > query.limit
-    const page = hasNextPage ? rows.slice(0, query.limit) : rows
-    const last = page.at(-1)
+    const statement = compileListEvents(this.executor.db, workspaceId, query, this.eventSql)
+    const options = { large: query.limit > largeReadRows || (query.event_ids?.length ?? 0) > largeReadRows }
+    // The statement reads one row more than the page, to tell whether there is a next one.
+    const { jsonText, last, more } =
+      this.executor.jsonPage === undefined
+        ? jsonPageOf(await this.executor.rows(statement, options), query.limit)
+        : await this.executor.jsonPage(statement, query.limit, options)
     return {
-      eventsJson: page.map((row) => row.json),
-      next: hasNextPage && last !== undefined ? this.eventSql.layout.positionOf(last) : null,
+      eventsJsonText: jsonText,
+      next: more && last !== undefined ? this.eventSql.layout.positionOf(last) : null,
     }
   }
 

@@ -21,6 +21,7 @@ import {
 } from 'kysely'
 
 import type { EventLayout } from '../event-layout.ts'
+import type { JsonPage } from '../json-page.ts'
 import type { Tables } from '../schema.ts'
 
 /** A query to build and compile, or one already compiled. */
@@ -52,6 +53,11 @@ export interface Executor {
   readonly db: Kysely<Tables>
   readonly dialect: Dialect
   rows<R>(query: Query<R>, options?: ReadOptions): Promise<R[]>
+  /**
+   * A page of rows with their JSON joined where they are read (json-page.ts), for a backend that
+   * reads on another thread; without it the core joins the rows itself.
+   */
+  jsonPage?<K>(query: Query<K & { json: string }>, limit: number, options?: ReadOptions): Promise<JsonPage<K>>
   first<R>(query: Query<R>): Promise<R | undefined>
   /** Runs a statement; the number of rows it changed. */
   run(query: Compilable<unknown>): Promise<number>

@@ -10,6 +10,7 @@
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Compilable } from 'kysely'
 
 import { compiled as compile, queryBuilder, type Executor, type Query, type ReadOptions, type TransactionOptions } from '../relational/executor.ts'
+import type { JsonPage } from '../json-page.ts'
 import { QueryTimeoutError } from '../store.ts'
 import { openConnection } from './sqlite-connection.ts'
 import { sqliteDialect } from './sqlite-dialect.ts'
@@ -170,6 +171,12 @@ export class SqliteExecutor implements Executor {
     // A write that returns rows (INSERT ... RETURNING) is a write.
     if (node.kind !== 'SelectQueryNode') return await this.#send(() => this.#writer.request<R[]>({ op: 'all', sql, parameters }))
     return await this.#readSoon<R[]>({ op: 'all', sql, parameters }, options)
+  }
+
+  /** A page joined by the reader (json-page.ts): the main thread receives one string. */
+  async jsonPage<K>(query: Query<K & { json: string }>, limit: number, options?: ReadOptions): Promise<JsonPage<K>> {
+    const { sql, parameters } = compile(query)
+    return await this.#readSoon<JsonPage<K>>({ op: 'page', sql, parameters, limit }, options)
   }
 
   async first<R>(query: Query<R>): Promise<R | undefined> {

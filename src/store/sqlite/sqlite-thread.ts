@@ -4,12 +4,15 @@
 
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
 
+import { jsonPageOf } from '../json-page.ts'
 import { bindable, openConnection, StatementCache, type ConnectionRole } from './sqlite-connection.ts'
 import { decodeEventKeys, readsEventKeys } from './sqlite-event-layout.ts'
 import { commitPublishes, procedures, type ProcedureName, type Publish } from './sqlite-procedures.ts'
 
 export type ThreadRequest =
   | { id: number; op: 'all'; sql: string; parameters: readonly unknown[] }
+  /** Rows made into a page here (json-page.ts): one string crosses back, not one a row. */
+  | { id: number; op: 'page'; sql: string; parameters: readonly unknown[]; limit: number }
   | { id: number; op: 'run'; sql: string; parameters: readonly unknown[] }
   | { id: number; op: 'exec'; sql: string }
   | { id: number; op: 'call'; name: ProcedureName; args: unknown[] }
@@ -52,6 +55,11 @@ function handle(request: Exclude<ThreadRequest, PublishRequest>): unknown {
       }
       statement.run(...bindable(request.parameters))
       return []
+    }
+    case 'page': {
+      const rows = statements.get(request.sql).all(...bindable(request.parameters)) as { json: string }[]
+      if (readsEventKeys(request.sql)) decodeEventKeys(rows)
+      return jsonPageOf(rows, request.limit)
     }
     case 'run':
       return statements.get(request.sql).run(...bindable(request.parameters)).changes

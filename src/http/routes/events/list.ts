@@ -2,7 +2,7 @@ import { z } from '../../../domain/documented-zod.ts'
 import { encodePageCursor } from '../../../domain/page-cursor.ts'
 import { listEventsParamsSchema, parseListEventsParams } from '../../../domain/list-events-params.ts'
 import { eventSchema, okBody } from '../../response-schemas.ts'
-import { rawJsonArray, rawJsonObject, workspaceOf, type SeamRoute } from '../../route.ts'
+import { rawJsonObject, workspaceOf, type SeamRoute } from '../../route.ts'
 
 export const listEventsRoute: SeamRoute = {
   path: '/events/list',
@@ -48,7 +48,7 @@ export const listEventsRoute: SeamRoute = {
           : nextPageUrl(`${context.publicUrl ?? `${request.protocol}://${request.host}`}/events/list`, params, nextPageCursor),
     }
     return rawJsonObject({
-      events: rawJsonArray(page.eventsJson),
+      events: `[${page.eventsJsonText}]`,
       pagination: JSON.stringify(pagination),
       ok: 'true',
     })
