@@ -153,6 +153,23 @@ describe('admission of read routes', { timeout: 30_000 }, () => {
     assert.deepEqual(runs, [])
   })
 
+  it('forgets a key refused on a route that waits for its lookup, before any read runs for it', async () => {
+    const table = new KeyTable()
+    table.add('alpha', 'all')
+    const gate = admission(table)
+    const runs: { key: string; lookupsSoFar: number }[] = []
+    const read = recordingRead(table, runs)
+    await gate.admitReading(requestWith('alpha'), 'read', read)
+
+    table.revoke('alpha')
+    // A route that changes something is admitted before it runs (a publish, a webhook's edit).
+    const error = await refusal(gate.admit(requestWith('alpha'), 'all'))
+    assert.match(error.message, /revoked/)
+    runs.length = 0
+    await refusal(gate.admitReading(requestWith('alpha'), 'read', read))
+    assert.deepEqual(runs, [])
+  })
+
   it('refuses a narrower key as forbidden, whatever the route found', async () => {
     const table = new KeyTable()
     table.add('alpha')

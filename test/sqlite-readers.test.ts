@@ -31,7 +31,8 @@ describe('SQLite reader threads', { timeout: 60_000 }, () => {
 
   /**
    * A read that counts to `upTo`: ten million takes seconds (1.8 s here), past the timeout, and
-   * a bounded time after it, for SQLite cannot be interrupted and a process waits for its threads.
+   * ends a bounded time after it: SQLite's statement cannot be interrupted, and the process's
+   * exit waits for a thread still inside one.
    */
   const counting = (upTo: number) =>
     executor.rows(

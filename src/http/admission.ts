@@ -3,8 +3,8 @@
 // by any process (`seam-events api-keys revoke`, another server on the same database) is refused
 // from its next request on. A route that only reads does not wait for that read: it runs with the
 // key its token had last while the key is read again beside it, and it is answered only if the
-// key still is that one. On SQLite both reads then leave for a reader thread in one message and
-// come back in one (sqlite-threads.ts): one round trip a request instead of two.
+// key still is that one. On SQLite both reads then leave for a reader thread in one message,
+// the key's answered first (sqlite-threads.ts): one message to a reader a request instead of two.
 
 import type { FastifyRequest } from 'fastify'
 import { performance } from 'node:perf_hooks'
@@ -49,7 +49,14 @@ export class Admission {
   async admit(request: FastifyRequest, access: RequiredAccess): Promise<ApiKey> {
     this.#assertDatabaseReady()
     const tokenHash = bearerTokenHash(request)
-    const apiKey = checkKey(await this.#store.findApiKeyByTokenHash(tokenHash), access)
+    let apiKey: ApiKey
+    try {
+      apiKey = checkKey(await this.#store.findApiKeyByTokenHash(tokenHash), access)
+    } catch (error) {
+      // Refused, or not confirmed: no read runs for the key it had until a lookup confirms it.
+      this.#forget(tokenHash)
+      throw error
+    }
     this.#remember(tokenHash, apiKey)
     const retryAfterMs = this.#takeRate(apiKey)
     if (retryAfterMs !== undefined) throw this.#rateLimited(retryAfterMs)

@@ -164,7 +164,13 @@ export class SqliteThread {
   }
 
   async close(): Promise<void> {
-    if (this.#failed === undefined) await this.request({ op: 'close' }).catch(() => {})
-    await this.#worker.terminate()
+    if (this.#failed === undefined) {
+      await this.request({ op: 'close' }).catch(() => {})
+      await this.#worker.terminate()
+      return
+    }
+    // A thread given up mid-statement ends only when the statement does; closing does not wait
+    // for it (nothing of it is wanted), so that a command's own error and exit come first.
+    void this.#worker.terminate()
   }
 }
