@@ -80,6 +80,17 @@ function recordingRead(table: KeyTable, runs: { key: string; lookupsSoFar: numbe
   }
 }
 
+/** A gate that has admitted one read for `token`'s new key, and the runs its read records from then on. */
+async function usedOnce(token: string, scope: ApiKey['scope'] = 'read') {
+  const table = new KeyTable()
+  table.add(token, scope)
+  const gate = admission(table)
+  const runs: { key: string; lookupsSoFar: number }[] = []
+  const read = recordingRead(table, runs)
+  await gate.admitReading(requestWith(token), 'read', read)
+  return { table, gate, runs, read }
+}
+
 async function refusal(promise: Promise<unknown>): Promise<SeamApiError> {
   const error = await promise.then(
     () => assert.fail('expected a refusal'),
@@ -116,12 +127,7 @@ describe('admission of read routes', { timeout: 30_000 }, () => {
   })
 
   it('drops what a revoked key read and refuses it, then reads its key first again', async () => {
-    const table = new KeyTable()
-    table.add('alpha')
-    const gate = admission(table)
-    const runs: { key: string; lookupsSoFar: number }[] = []
-    const read = recordingRead(table, runs)
-    await gate.admitReading(requestWith('alpha'), 'read', read)
+    const { table, gate, runs, read } = await usedOnce('alpha')
 
     table.revoke('alpha')
     const error = await refusal(gate.admitReading(requestWith('alpha'), 'read', read))
@@ -135,12 +141,7 @@ describe('admission of read routes', { timeout: 30_000 }, () => {
   })
 
   it('after a failed lookup, runs nothing for the key until a lookup has confirmed it', async () => {
-    const table = new KeyTable()
-    table.add('alpha')
-    const gate = admission(table)
-    const runs: { key: string; lookupsSoFar: number }[] = []
-    const read = recordingRead(table, runs)
-    await gate.admitReading(requestWith('alpha'), 'read', read)
+    const { table, gate, runs, read } = await usedOnce('alpha')
 
     table.failNext(1)
     await assert.rejects(gate.admitReading(requestWith('alpha'), 'read', read), /unreachable/)
@@ -154,12 +155,7 @@ describe('admission of read routes', { timeout: 30_000 }, () => {
   })
 
   it('forgets a key refused on a route that waits for its lookup, before any read runs for it', async () => {
-    const table = new KeyTable()
-    table.add('alpha', 'all')
-    const gate = admission(table)
-    const runs: { key: string; lookupsSoFar: number }[] = []
-    const read = recordingRead(table, runs)
-    await gate.admitReading(requestWith('alpha'), 'read', read)
+    const { table, gate, runs, read } = await usedOnce('alpha', 'all')
 
     table.revoke('alpha')
     // A route that changes something is admitted before it runs (a publish, a webhook's edit).
